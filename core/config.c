@@ -1,0 +1,616 @@
+/* config.c - read the libconfig file, check every key against a table, and
+ * copy what it says into struct config.  The only file that sees libconfig. */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "model.h"
+#include "modserv.h"
+#include "transport.h"
+
+/* What the walk over one file carries. */
+struct parse {
+	struct config *cfg;
+	char	      *err;
+	size_t	       errlen;
+};
+
+/* A key of a group: its name, and the function that checks and stores it. */
+struct key {
+	const char *name;
+	int	    required;
+	int (*set)(struct parse *p, const char *path, config_setting_t *s,
+	    void *dst);
+};
+
+static int
+config_fail(struct parse *p, const config_setting_t *s, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+config_fail(struct parse *p, const config_setting_t *s, const char *path,
+    const char *fmt, ...)
+{
+	int n;
+	va_list ap;
+
+	n = snprintf(p->err, p->errlen, "%s:%d: %s: ", p->cfg->file,
+	    s ? config_setting_source_line(s) : 0, path);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const char *
+config_type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:
+		return "a group { }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number with a point";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ]";
+	case CONFIG_TYPE_LIST:
+		return "a list ( )";
+	}
+	return "nothing";
+}
+
+static int
+config_want(struct parse *p, const char *path, const config_setting_t *s,
+    int type)
+{
+	int t = config_setting_type(s);
+
+	if (t == type || (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64))
+		return 0;
+	return config_fail(p, s, path, "is %s, expected %s",
+	    config_type_name(t), config_type_name(type));
+}
+
+static char *
+config_strdup(struct parse *p, const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		snprintf(p->err, p->errlen, "%s: out of memory", p->cfg->file);
+	return d;
+}
+
+static int
+config_get_string(struct parse *p, const char *path, config_setting_t *s,
+    char **dst)
+{
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	free(*dst);
+	*dst = config_strdup(p, config_setting_get_string(s));
+	return *dst ? 0 : -1;
+}
+
+static int
+config_get_int(struct parse *p, const char *path, config_setting_t *s,
+    int min, int max, int *dst)
+{
+	long long v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_INT) < 0)
+		return -1;
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return config_fail(p, s, path, "%lld is not in %d..%d", v, min,
+		    max);
+	*dst = (int)v;
+	return 0;
+}
+
+/* Checks that every key of group s is in keys, then sets them in order. */
+static int
+config_walk(struct parse *p, const char *path, config_setting_t *s,
+    const struct key *keys, void *dst)
+{
+	char sub[256];
+	int i, n = config_setting_length(s);
+
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, i);
+		const struct key *k = keys;
+
+		while (k->name && strcmp(k->name, config_setting_name(e)) != 0)
+			k++;
+		if (k->name == NULL) {
+			snprintf(sub, sizeof(sub), "%s%s%s", path,
+			    *path ? "." : "", config_setting_name(e));
+			return config_fail(p, e, sub, "unknown key");
+		}
+	}
+	for (const struct key *k = keys; k->name; k++) {
+		config_setting_t *e = config_setting_get_member(s, k->name);
+
+		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
+		    k->name);
+		if (e == NULL) {
+			if (k->required)
+				return config_fail(p, s, sub,
+				    "is required and missing");
+			continue;
+		}
+		if (k->set(p, sub, e, dst) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- service keys ---- */
+
+static int
+service_set_name(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct service_conf *sc = dst;
+
+	if (config_get_string(p, path, s, &sc->name) < 0)
+		return -1;
+	if (*sc->name == '\0' || strpbrk(sc->name, " \t\n/:") != NULL)
+		return config_fail(p, s, path,
+		    "\"%s\" must be a non-empty word without spaces, '/' or ':'",
+		    sc->name);
+	return 0;
+}
+
+static int
+service_set_transport(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct service_conf *sc = dst;
+	const char *v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	if ((sc->transport = transport_find(v)) == NULL)
+		return config_fail(p, s, path, "\"%s\" is not one of %s", v,
+		    transport_names);
+	return 0;
+}
+
+static int
+service_set_listen(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct service_conf *sc = dst;
+	char why[256];
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	if (sc->transport->parse(config_setting_get_string(s), p->cfg->dir,
+		&sc->addr, why, sizeof(why)) < 0)
+		return config_fail(p, s, path, "%s", why);
+	return 0;
+}
+
+static int
+service_set_model(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct service_conf *sc = dst;
+	const char *v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	if ((sc->model = model_find(v)) == NULL)
+		return config_fail(p, s, path, "\"%s\" is not one of %s", v,
+		    model_names);
+	return 0;
+}
+
+static int
+service_set_module(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct service_conf *sc = dst;
+	char why[1024];
+
+	if (config_get_string(p, path, s, &sc->module) < 0)
+		return -1;
+	sc->module_line = config_setting_source_line(s);
+	if (config_find_module(p->cfg, sc->module, &sc->module_file, why,
+		sizeof(why)) < 0)
+		return config_fail(p, s, path, "%s", why);
+	return 0;
+}
+
+static int
+option_set_list(struct parse *p, const char *path, config_setting_t *s,
+    struct option_value *o)
+{
+	size_t n = (size_t)config_setting_length(s);
+
+	if ((o->list = calloc(n + 1, sizeof(char *))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (o->nlist = 0; o->nlist < n; o->nlist++) {
+		config_setting_t *e = config_setting_get_elem(s, o->nlist);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_fail(p, e, path,
+			    "list element %zu is %s, expected a string",
+			    o->nlist, config_type_name(config_setting_type(e)));
+		if ((o->list[o->nlist] =
+			    config_strdup(p, config_setting_get_string(e))) ==
+		    NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+option_set(struct parse *p, const char *path, config_setting_t *s,
+    struct option_value *o)
+{
+	o->line = config_setting_source_line(s);
+	if ((o->name = config_strdup(p, config_setting_name(s))) == NULL)
+		return -1;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		o->type = MS_OPT_STR;
+		o->str = config_strdup(p, config_setting_get_string(s));
+		return o->str ? 0 : -1;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		o->type = MS_OPT_INT;
+		o->num = config_setting_get_int64(s);
+		return 0;
+	case CONFIG_TYPE_BOOL:
+		o->type = MS_OPT_BOOL;
+		o->num = config_setting_get_bool(s);
+		return 0;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		o->type = MS_OPT_LIST;
+		return option_set_list(p, path, s, o);
+	}
+	return config_fail(p, s, path,
+	    "is %s; an option is a string, an integer, a boolean or a list of "
+	    "strings",
+	    config_type_name(config_setting_type(s)));
+}
+
+static int
+service_set_options(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct service_conf *sc = dst;
+	size_t i, n;
+	char sub[256];
+
+	if (config_want(p, path, s, CONFIG_TYPE_GROUP) < 0)
+		return -1;
+	sc->options_line = config_setting_source_line(s);
+	n = (size_t)config_setting_length(s);
+	if (n && (sc->options = calloc(n, sizeof(*sc->options))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (int)i);
+
+		snprintf(sub, sizeof(sub), "%s.%s", path,
+		    config_setting_name(e));
+		sc->noptions++;
+		if (option_set(p, sub, e, &sc->options[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+service_set_max_clients(struct parse *p, const char *path,
+    config_setting_t *s, void *dst)
+{
+	return config_get_int(p, path, s, 1, 1 << 20,
+	    &((struct service_conf *)dst)->max_clients);
+}
+
+static int
+service_set_backlog(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	return config_get_int(p, path, s, 1, 1 << 16,
+	    &((struct service_conf *)dst)->backlog);
+}
+
+/* In this order: listen needs the transport. */
+static const struct key service_keys[] = {
+    {"name", 1, service_set_name},
+    {"transport", 1, service_set_transport},
+    {"listen", 1, service_set_listen},
+    {"model", 0, service_set_model},
+    {"module", 1, service_set_module},
+    {"options", 0, service_set_options},
+    {"max_clients", 0, service_set_max_clients},
+    {"backlog", 0, service_set_backlog},
+    {NULL, 0, NULL},
+};
+
+/* Names and addresses must be unique across services. */
+static int
+service_check_unique(struct parse *p, config_setting_t *s, const char *path,
+    const struct service_conf *sc)
+{
+	for (size_t i = 0; i < sc->index; i++) {
+		const struct service_conf *o = &p->cfg->services[i];
+
+		if (strcmp(o->name, sc->name) == 0)
+			return config_fail(p, s, path,
+			    "name \"%s\" is already used by services.[%zu] "
+			    "(line %d)",
+			    sc->name, i, o->line);
+		if (addr_same(&o->addr, &sc->addr) &&
+		    (o->addr.ss.ss_family == AF_UNIX ||
+			o->transport->socktype == sc->transport->socktype))
+			return config_fail(p, s, path,
+			    "listen %s %s is already used by service \"%s\" "
+			    "(line %d)",
+			    sc->transport->name, sc->addr.text, o->name,
+			    o->line);
+	}
+	return 0;
+}
+
+static int
+config_set_services(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct config *cfg = dst;
+	size_t i, n;
+	char sub[64];
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    config_want(p, path, s, CONFIG_TYPE_LIST) < 0)
+		return -1;
+	n = (size_t)config_setting_length(s);
+	if (n == 0)
+		return config_fail(p, s, path, "names no service");
+	if ((cfg->services = calloc(n, sizeof(*cfg->services))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (int)i);
+		struct service_conf *sc = &cfg->services[i];
+
+		cfg->nservices++;
+		sc->index = i;
+		sc->line = config_setting_source_line(e);
+		sc->model = &model_thread;
+		sc->max_clients = CONFIG_MAX_CLIENTS;
+		sc->backlog = SOMAXCONN;
+		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
+		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
+		    config_walk(p, sub, e, service_keys, sc) < 0 ||
+		    service_check_unique(p, e, sub, sc) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- top-level keys ---- */
+
+static int
+config_set_log_level(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct config *cfg = dst;
+	const char *v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	if ((cfg->log_level = log_level_parse(v)) < 0)
+		return config_fail(p, s, path,
+		    "\"%s\" is not one of error, warn, info, debug", v);
+	return 0;
+}
+
+static int
+config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
+    void *dst)
+{
+	struct config *cfg = dst;
+	size_t n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		n = 1;
+	else if (config_setting_is_aggregate(s) &&
+		 config_setting_type(s) != CONFIG_TYPE_GROUP)
+		n = (size_t)config_setting_length(s);
+	else
+		return config_fail(p, s, path,
+		    "is %s, expected a list of folders",
+		    config_type_name(config_setting_type(s)));
+	if ((cfg->module_path = calloc(n + 1, sizeof(char *))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_type(s) ==
+					      CONFIG_TYPE_STRING ?
+			s :
+			config_setting_get_elem(s, (int)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_fail(p, e, path,
+			    "element %zu is %s, expected a folder", i,
+			    config_type_name(config_setting_type(e)));
+		if ((cfg->module_path[i] =
+			    config_strdup(p, config_setting_get_string(e))) ==
+		    NULL)
+			return -1;
+		cfg->nmodule_path++;
+	}
+	return 0;
+}
+
+static int
+config_set_shutdown_timeout(struct parse *p, const char *path,
+    config_setting_t *s, void *dst)
+{
+	struct config *cfg = dst;
+	int t = config_setting_type(s);
+	double v;
+
+	if (t != CONFIG_TYPE_FLOAT && config_want(p, path, s, CONFIG_TYPE_INT))
+		return -1;
+	v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
+				     (double)config_setting_get_int64(s);
+	if (!(v >= 0 && v <= 3600))
+		return config_fail(p, s, path, "%g is not in 0..3600 seconds",
+		    v);
+	cfg->shutdown_timeout = v;
+	return 0;
+}
+
+/* module_path before services: services look their modules up in it. */
+static const struct key config_keys[] = {
+    {"log_level", 0, config_set_log_level},
+    {"module_path", 0, config_set_module_path},
+    {"shutdown_timeout", 0, config_set_shutdown_timeout},
+    {"services", 1, config_set_services},
+    {NULL, 0, NULL},
+};
+
+static char *
+config_dirname(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == file)
+		return strdup("/");
+	return strndup(file, (size_t)(slash - file));
+}
+
+int
+config_find_module(const struct config *cfg, const char *module, char **path,
+    char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	size_t i, n = 0;
+
+	*path = NULL;
+	if (strchr(module, '/')) {
+		if (*module == '/' || cfg->dir == NULL)
+			snprintf(buf, sizeof(buf), "%s", module);
+		else
+			snprintf(buf, sizeof(buf), "%s/%s", cfg->dir, module);
+		if (access(buf, F_OK) == 0)
+			return (*path = strdup(buf)) ? 0 : -1;
+		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+		return -1;
+	}
+	static const char *const builtin[] = {MODSERV_MODULE_DIR, NULL};
+	const char *const *dirs = cfg->nmodule_path ?
+		(const char *const *)cfg->module_path : builtin;
+
+	for (i = 0; dirs[i]; i++) {
+		const char *d = dirs[i];
+
+		if (*d == '/' || cfg->dir == NULL)
+			snprintf(buf, sizeof(buf), "%s/%s.so", d, module);
+		else
+			snprintf(buf, sizeof(buf), "%s/%s/%s.so", cfg->dir, d,
+			    module);
+		if (access(buf, F_OK) == 0)
+			return (*path = strdup(buf)) ? 0 : -1;
+	}
+	n = (size_t)snprintf(err, errlen, "module \"%s\" not found: no %s.so in",
+	    module, module);
+	for (i = 0; dirs[i] && n < errlen; i++)
+		n += (size_t)snprintf(err + n, errlen - n, "%s %s",
+		    i ? "," : "", dirs[i]);
+	return -1;
+}
+
+int
+config_load(const char *file, struct config *cfg, char *err, size_t errlen)
+{
+	struct parse p = {cfg, err, errlen};
+	config_t lc;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = MS_LOG_INFO;
+	cfg->shutdown_timeout = CONFIG_SHUTDOWN_TIMEOUT;
+	if ((cfg->file = strdup(file)) == NULL ||
+	    (cfg->dir = config_dirname(file)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	config_init(&lc);
+	config_set_include_dir(&lc, cfg->dir);
+	if (config_read_file(&lc, file) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read: %s", file,
+			    strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: %s",
+			    config_error_file(&lc) ? config_error_file(&lc) :
+						     file,
+			    config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	rc = config_walk(&p, "", config_root_setting(&lc), config_keys, cfg);
+out:
+	config_destroy(&lc);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+static void
+strv_free(char **v)
+{
+	for (char **s = v; s && *s; s++)
+		free(*s);
+	free(v);
+}
+
+void
+config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct service_conf *sc = &cfg->services[i];
+
+		for (size_t j = 0; j < sc->noptions; j++) {
+			free(sc->options[j].name);
+			free(sc->options[j].str);
+			strv_free(sc->options[j].list);
+		}
+		free(sc->options);
+		free(sc->name);
+		free(sc->module);
+		free(sc->module_file);
+	}
+	free(cfg->services);
+	strv_free(cfg->module_path);
+	free(cfg->file);
+	free(cfg->dir);
+	memset(cfg, 0, sizeof(*cfg));
+}

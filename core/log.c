@@ -1,0 +1,91 @@
+/* log.c - the host's log: one write(2) a line, so workers never interleave. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static int current_level = MS_LOG_INFO;
+
+int
+log_level_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(*level_names); i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+	if (level < MS_LOG_ERROR || level > MS_LOG_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+void
+log_set_level(int level)
+{
+	current_level = level;
+}
+
+int
+log_enabled(int level)
+{
+	return level <= current_level;
+}
+
+void
+log_vmsg(int level, const char *who, const char *fmt, va_list ap)
+{
+	char line[2048];
+	struct timeval tv;
+	struct tm tm;
+	int n, saved = errno;
+
+	if (!log_enabled(level))
+		return;
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof(line) - n, ".%03ld [%d] %s %s%s",
+	    (long)tv.tv_usec / 1000, (int)getpid(), log_level_name(level),
+	    who ? who : "", who ? ": " : "");
+	if (n < (int)sizeof(line))
+		n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nowhere left to report it */
+	}
+	errno = saved;
+}
+
+void
+log_msg(int level, const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, who, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_syserr(int level, const char *who, const char *fmt, ...)
+{
+	char msg[1024];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(level, who, "%s: %s", msg, strerror(saved));
+}

@@ -1,0 +1,199 @@
+/* main.c - the command line: check, describe, or serve. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "master.h"
+#include "model.h"
+#include "service.h"
+#include "transport.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: modserv [-c FILE] [-t] [-f] [-l LEVEL] [-M MODULE] [-V] "
+	    "[-h]\n"
+	    "  -c FILE    configuration file (default %s)\n"
+	    "  -t         check the configuration and modules, print the "
+	    "plan, exit\n"
+	    "  -f         stay in the foreground (the only mode)\n"
+	    "  -l LEVEL   log level: error, warn, info, debug (overrides "
+	    "log_level)\n"
+	    "  -M MODULE  describe a module (a name on module_path, or a "
+	    "path)\n"
+	    "  -V         print the version\n"
+	    "  -h         this help\n",
+	    MODSERV_CONF_DEFAULT);
+}
+
+/* Opens and checks every service's module. */
+static int
+open_services(const struct config *cfg, struct ms_service *svcs)
+{
+	char err[1024];
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_conf *sc = &cfg->services[i];
+
+		svcs[i] = (struct ms_service){
+		    .conf = sc, .cfg = cfg, .listen_fd = -1, .sigfd = -1};
+		if (loader_open(sc->module_file, &svcs[i].module, err,
+			sizeof(err)) < 0) {
+			fprintf(stderr, "modserv: %s:%d: services.[%zu].module: %s\n",
+			    cfg->file, sc->module_line, i, err);
+			return -1;
+		}
+		if (loader_check(&svcs[i].module, cfg, sc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "modserv: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+print_option(const struct option_value *o)
+{
+	printf("    option %s = ", o->name);
+	switch (o->type) {
+	case MS_OPT_STR:
+		printf("\"%s\"\n", o->str);
+		break;
+	case MS_OPT_BOOL:
+		printf("%s\n", o->num ? "true" : "false");
+		break;
+	case MS_OPT_INT:
+		printf("%lld\n", o->num);
+		break;
+	default:
+		printf("[");
+		for (size_t i = 0; i < o->nlist; i++)
+			printf("%s\"%s\"", i ? ", " : " ", o->list[i]);
+		printf(" ]\n");
+	}
+}
+
+static void
+print_plan(const struct config *cfg, const struct ms_service *svcs)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_conf *sc = &cfg->services[i];
+
+		printf("%s: %s %s, model %s, module %s (%s), max_clients %d\n",
+		    sc->name, sc->transport->name, sc->addr.text,
+		    sc->model->name, sc->module, svcs[i].module.path,
+		    sc->max_clients);
+		for (size_t j = 0; j < sc->noptions; j++)
+			print_option(&sc->options[j]);
+	}
+	printf("%s: configuration ok, %zu service%s\n", cfg->file,
+	    cfg->nservices, cfg->nservices == 1 ? "" : "s");
+}
+
+static int
+describe_module(const char *conf, const char *module)
+{
+	struct config cfg = {0};
+	struct loaded_module lm;
+	char err[1024], *path = NULL;
+	int rc = 1;
+
+	/* a bare name is looked up on the configuration's module_path */
+	if (strchr(module, '/') == NULL &&
+	    config_load(conf, &cfg, err, sizeof(err)) < 0)
+		fprintf(stderr, "modserv: %s (looking in the default module "
+				"folder)\n",
+		    err);
+	if (strchr(module, '/'))
+		path = strdup(module);
+	else if (config_find_module(&cfg, module, &path, err, sizeof(err)) < 0)
+		fprintf(stderr, "modserv: %s\n", err);
+	if (path && loader_open(path, &lm, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modserv: %s\n", err);
+	} else if (path) {
+		loader_describe(stdout, &lm);
+		loader_close(&lm);
+		rc = 0;
+	}
+	free(path);
+	config_free(&cfg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = MODSERV_CONF_DEFAULT, *module = NULL;
+	int check = 0, level = -1, c, rc;
+	struct ms_service *svcs = NULL;
+	struct config cfg;
+	char err[1024];
+
+	while ((c = getopt(argc, argv, "c:tfl:M:Vh")) != -1) {
+		switch (c) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'f':
+			break;
+		case 'l':
+			if ((level = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "modserv: -l %s: not one of "
+						"error, warn, info, debug\n",
+				    optarg);
+				return 1;
+			}
+			break;
+		case 'M':
+			module = optarg;
+			break;
+		case 'V':
+			printf("modserv %s (module ABI %d.%d)\n",
+			    MODSERV_VERSION, MODSERV_ABI_MAJOR,
+			    MODSERV_ABI_MINOR);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "modserv: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (module)
+		return describe_module(conf, module);
+	if (config_load(conf, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modserv: %s\n", err);
+		return 1;
+	}
+	log_set_level(level >= 0 ? level : cfg.log_level);
+	if ((svcs = calloc(cfg.nservices, sizeof(*svcs))) == NULL ||
+	    open_services(&cfg, svcs) < 0) {
+		rc = 1;
+	} else if (check) {
+		print_plan(&cfg, svcs);
+		rc = 0;
+	} else {
+		rc = master_run(&cfg, svcs, cfg.nservices);
+	}
+	for (size_t i = 0; svcs && i < cfg.nservices; i++)
+		loader_close(&svcs[i].module);
+	free(svcs);
+	config_free(&cfg);
+	return rc;
+}

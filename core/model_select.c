@@ -1,0 +1,237 @@
+/* model_select.c - one event loop (epoll) for every request of the service:
+ * non-blocking sockets, per-request buffers, and backpressure: a peer whose
+ * replies are not draining is not read from until they do. */
+#include "model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "request.h"
+#include "transport.h"
+#include "worker.h"
+
+/* Stop reading from a peer once this much output waits for it. */
+#define SELECT_OUTPUT_HIGH (64 * 1024)
+#define SELECT_EVENTS	   256
+
+struct conn {
+	struct ms_request req;
+	struct conn	 *prev, *next;
+	uint32_t	  events; /* what epoll watches for it */
+};
+
+struct loop {
+	struct ms_service *svc;
+	int		   epfd;
+	int		   active;
+	int		   listening;
+	struct conn	  *conns;
+	char		  *scratch; /* datagram transports */
+};
+
+static void
+select_close(struct loop *l, struct conn *c)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+	request_finish(&c->req);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+	l->active--;
+}
+
+/* Watches c for what it needs next; closes it when it needs nothing. */
+static void
+select_rearm(struct loop *l, struct conn *c)
+{
+	struct ms_request *r = &c->req;
+	uint32_t want = 0;
+	struct epoll_event ev;
+
+	if (!r->done && r->out.bytes < SELECT_OUTPUT_HIGH)
+		want |= EPOLLIN;
+	if (output_pending(&r->out))
+		want |= EPOLLOUT;
+	if (want == 0) {
+		select_close(l, c);
+		return;
+	}
+	/* an idle connection keeps no buffers */
+	if (buffer_len(&r->in) == 0)
+		buffer_free(&r->in);
+	if (!output_pending(&r->out))
+		output_free(&r->out);
+	if (want == c->events)
+		return;
+	ev.events = want;
+	ev.data.ptr = c;
+	if (epoll_ctl(l->epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+		r->fd, &ev) < 0) {
+		log_syserr(MS_LOG_WARN, service_name(l->svc), "%s: epoll_ctl",
+		    ms_peer(r));
+		select_close(l, c);
+		return;
+	}
+	c->events = want;
+}
+
+static void
+select_conn_event(struct loop *l, struct conn *c, uint32_t events)
+{
+	struct ms_request *r = &c->req;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN) {
+		if (request_read(r) < 0) {
+			if (errno != EAGAIN) {
+				log_debug(service_name(l->svc),
+				    "%s: receiving: %m", ms_peer(r));
+				select_close(l, c);
+				return;
+			}
+		} else {
+			request_handle(r);
+		}
+	}
+	if (output_pending(&r->out) && request_flush(r) < 0) {
+		select_close(l, c);
+		return;
+	}
+	select_rearm(l, c);
+}
+
+static void
+select_accept(struct loop *l)
+{
+	struct ms_service *svc = l->svc;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	struct conn *c;
+	int fd;
+
+	while (l->active < svc->conf->max_clients &&
+	       (fd = worker_accept(svc, &peer, &plen, SOCK_NONBLOCK)) >= 0) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn(service_name(svc), "request refused: no memory");
+			close(fd);
+			return;
+		}
+		request_init(&c->req, svc, fd, (struct sockaddr *)&peer, plen);
+		if (request_setup(&c->req) < 0) {
+			free(c);
+			continue;
+		}
+		if ((c->next = l->conns) != NULL)
+			c->next->prev = c;
+		l->conns = c;
+		l->active++;
+		select_conn_event(l, c, 0);
+	}
+}
+
+static void
+select_datagrams(struct loop *l)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	ssize_t n;
+
+	/* a bounded batch, so signals are still looked at under a flood */
+	for (int i = 0; i < 64 && !l->svc->stopping; i++) {
+		if ((n = request_recv_datagram(l->svc, l->scratch, &peer,
+			 &plen)) < 0)
+			return;
+		request_serve_datagram(l->svc, l->scratch, (size_t)n,
+		    (struct sockaddr *)&peer, plen);
+	}
+}
+
+static void
+select_listen(struct loop *l, int want)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+
+	if (want == l->listening)
+		return;
+	epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+	    l->svc->listen_fd, &ev);
+	l->listening = want;
+}
+
+static void
+select_loop(struct loop *l)
+{
+	struct epoll_event evs[SELECT_EVENTS];
+	struct ms_service *svc = l->svc;
+	long long deadline = -1;
+
+	for (;;) {
+		int pause = worker_accept_paused(svc), timeout = -1, n;
+
+		if (svc->stopping && l->active == 0)
+			return;
+		select_listen(l, !svc->stopping && pause == 0 &&
+				     l->active < svc->conf->max_clients);
+		if (pause > 0)
+			timeout = pause;
+		if (svc->stopping) {
+			if (deadline < 0)
+				deadline = service_drain_deadline(svc);
+			if ((timeout = (int)(deadline - service_now_ms())) <= 0) {
+				log_warn(service_name(svc),
+				    "shutdown_timeout: %d requests cut off",
+				    l->active);
+				return;
+			}
+		}
+		n = epoll_wait(l->epfd, evs, SELECT_EVENTS, timeout);
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == svc)
+				service_read_signals(svc);
+			else if (p == l && l->scratch)
+				select_datagrams(l);
+			else if (p == l)
+				select_accept(l);
+			else
+				select_conn_event(l, p, evs[i].events);
+		}
+	}
+}
+
+static int
+select_run(struct ms_service *svc)
+{
+	struct loop l = {.svc = svc};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = svc};
+
+	if (svc->conf->transport->socktype == SOCK_DGRAM &&
+	    (l.scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
+		log_error(service_name(svc), "no memory for a receive buffer");
+		return -1;
+	}
+	if ((l.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    epoll_ctl(l.epfd, EPOLL_CTL_ADD, svc->sigfd, &ev) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(svc), "epoll");
+		free(l.scratch);
+		return -1;
+	}
+	select_loop(&l);
+	while (l.conns)
+		select_close(&l, l.conns);
+	close(l.epfd);
+	free(l.scratch);
+	return 0;
+}
+
+const struct model model_select = {
+    .name = "select",
+    .run = select_run,
+};

@@ -1,0 +1,185 @@
+/*
+ * modserv.h - the interface between the modserv host and a handler module.
+ *
+ * A module is a shared object that exports one symbol, `modserv_module`,
+ * defined with MODSERV_MODULE(...).  The host reads that table before it runs
+ * any module code, checks its ABI, flags and options against the service's
+ * configuration, then drives each request through setup / handle / finish.
+ *
+ * The host owns every socket.  A module never touches a descriptor of the
+ * host: it reads the request's buffered input (ms_peek, ms_consume,
+ * ms_readline, ms_eof) and appends to its output (ms_write, ms_printf,
+ * ms_sendfile).  This is why one .so runs unchanged under every model:
+ *
+ *   thread  handle runs on the request's own thread: shared state needs locks.
+ *   fork    handle runs in a child process per request: state stays there.
+ *   select  handle runs on the event loop: it must never block (or the
+ *           module sets MS_F_BLOCKING, see below).
+ *
+ * Build a module with:  cc -shared -fPIC -I<dir of modserv.h> m.c -o m.so
+ */
+#ifndef MODSERV_H
+#define MODSERV_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A newer minor adds to the end of struct ms_module; a newer major breaks. */
+#define MODSERV_ABI_MAJOR 1
+#define MODSERV_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define MS_API	  __attribute__((visibility("default")))
+#define MS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MS_API
+#define MS_PRINTF(f, a)
+#endif
+
+/* One accepted connection, or one datagram.  Opaque. */
+typedef struct ms_request ms_request;
+/* One configured service as seen by one worker process.  Opaque. */
+typedef struct ms_service ms_service;
+
+/* What handle returns.  Any negative value is an error: it is logged and
+ * the request is finished (output already queued is still sent). */
+#define MS_MORE	 0 /* call handle again when more input arrives */
+#define MS_CLOSE 1 /* send the queued output, then finish the request */
+
+/* struct ms_module.flags: what the module supports and needs. */
+#define MS_F_STREAM_ONLY 0x1u /* tcp and unix only */
+#define MS_F_DGRAM_ONLY	 0x2u /* udp and unix-dgram only */
+#define MS_F_BLOCKING	 0x4u /* handle may block (runs a command, waits on
+				 a disk or another server) */
+
+/* Option types, for struct ms_option.type. */
+enum ms_opt_type {
+	MS_OPT_STR = 1, /* a string:  name = "text"; */
+	MS_OPT_INT,	/* an integer: name = 42; (64-bit) */
+	MS_OPT_BOOL,	/* a boolean: name = true; */
+	MS_OPT_LIST,	/* a list of strings: name = [ "a", "b" ]; */
+};
+
+/* One option a module takes.  The table ends with an entry whose name is
+ * NULL.  The host refuses a service whose `options` group names an option
+ * not in the table, gives one of the wrong type, or leaves out a required
+ * one, before any module function runs. */
+struct ms_option {
+	const char *name;
+	int	    type;     /* enum ms_opt_type */
+	const char *def;      /* default as text ("5", "true", "hi"); NULL: none
+				 (then ms_opt_* returns NULL / 0 / 0 / empty) */
+	int	    required; /* non-zero: the service must set it */
+	const char *help;     /* one line, shown by `modserv -M` */
+};
+
+struct ms_module {
+	uint16_t abi_major; /* MODSERV_ABI_MAJOR at build time */
+	uint16_t abi_minor; /* MODSERV_ABI_MINOR at build time */
+	uint32_t size;	    /* sizeof(struct ms_module) at build time */
+	const char *name;    /* short name, as in the config's `module` */
+	const char *summary; /* one line, shown by `modserv -M` and -t */
+	unsigned    flags;   /* MS_F_*; 0 = any transport, never blocks */
+	const struct ms_option *options; /* may be NULL: takes no options */
+
+	/* Once per worker process, before any request, after privileges are
+	 * dropped.  Return 0, or -1 with a reason written into err: the worker
+	 * then stops and the reason is logged.  May be NULL. */
+	int (*init)(ms_service *svc, char *err, size_t errlen);
+	/* Once per worker process at a clean stop.  May be NULL. */
+	void (*fini)(ms_service *svc);
+	/* A connection was accepted, or a datagram arrived.  May write a
+	 * greeting.  Return 0, or -1 to refuse the request (it is closed and
+	 * finish is not called).  May be NULL. */
+	int (*setup)(ms_request *req);
+	/* Input arrived (or the peer finished sending: see ms_eof).  Consume
+	 * what it used, queue replies, return MS_MORE or MS_CLOSE.  Required.
+	 * For a datagram it is called once, with the whole datagram and
+	 * ms_eof() true; the output is sent back as one datagram. */
+	int (*handle)(ms_request *req);
+	/* Once for every request whose setup succeeded, after the last
+	 * output was sent (or the peer went away).  May be NULL. */
+	void (*finish)(ms_request *req);
+};
+
+/* Defines the one exported symbol with the ABI fields filled in:
+ *   MODSERV_MODULE(.name = "echo", .summary = "...", .handle = echo_handle);
+ */
+#define MODSERV_MODULE(...)                                                  \
+	MS_API const struct ms_module modserv_module = {                     \
+		.abi_major = MODSERV_ABI_MAJOR,                              \
+		.abi_minor = MODSERV_ABI_MINOR,                              \
+		.size = sizeof(struct ms_module),                            \
+		__VA_ARGS__}
+
+/* ---- Input.  Valid inside setup/handle; pointers stay valid until the
+ * hook returns or the next ms_consume/ms_readline. ---- */
+
+/* All buffered input; its length in *len (may be 0). */
+MS_API const void *ms_peek(ms_request *req, size_t *len);
+/* Drops the first n buffered bytes (n larger than what is buffered drops
+ * all). */
+MS_API void ms_consume(ms_request *req, size_t n);
+/* The next line, '\n' included, consumed; its length in *len.  At end of
+ * input the unterminated rest counts as a line.  NULL when no whole line is
+ * buffered yet (return MS_MORE to wait for it). */
+MS_API const char *ms_readline(ms_request *req, size_t *len);
+/* Non-zero when the peer will send nothing more: it closed or shut down its
+ * sending side, or the request is a datagram. */
+MS_API int ms_eof(ms_request *req);
+
+/* ---- Output.  Appended in order; the host sends it.  Return 0, or -1 with
+ * errno set (ENOMEM; EMSGSIZE when a datagram reply would be too big). ---- */
+
+MS_API int ms_write(ms_request *req, const void *buf, size_t len);
+MS_API int ms_printf(ms_request *req, const char *fmt, ...) MS_PRINTF(2, 3);
+MS_API int ms_vprintf(ms_request *req, const char *fmt, va_list ap)
+	MS_PRINTF(2, 0);
+/* Queues count bytes of the open file fd from offset.  The host takes
+ * ownership of fd (closes it, also on error) and streams it after the output
+ * queued before, zero-copy on stream sockets. */
+MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
+
+/* ---- Context ---- */
+
+/* The peer: "127.0.0.1:5000", "[::1]:5000", a unix socket path, or "unix"
+ * for an unnamed unix peer. */
+MS_API const char *ms_peer(const ms_request *req);
+MS_API ms_service *ms_request_service(const ms_request *req);
+/* Per-request data for the module, NULL at setup. */
+MS_API void *ms_request_data(const ms_request *req);
+MS_API void ms_request_set_data(ms_request *req, void *data);
+
+/* The service's name, transport ("tcp", "udp", "unix", "unix-dgram") and
+ * concurrency model ("thread", "fork", "select"). */
+MS_API const char *ms_service_name(const ms_service *svc);
+MS_API const char *ms_service_transport(const ms_service *svc);
+MS_API const char *ms_service_model(const ms_service *svc);
+/* Per-service data (per worker process), NULL at init. */
+MS_API void *ms_service_data(const ms_service *svc);
+MS_API void ms_service_set_data(ms_service *svc, void *data);
+
+/* Options, as configured or else their declared default.  Asking for a
+ * name the module did not declare, or as another type, returns NULL / 0. */
+MS_API const char *ms_opt_str(const ms_service *svc, const char *name);
+MS_API long long ms_opt_int(const ms_service *svc, const char *name);
+MS_API int ms_opt_bool(const ms_service *svc, const char *name);
+/* A list option's strings; their number in *count.  Never NULL. */
+MS_API const char *const *ms_opt_list(const ms_service *svc, const char *name,
+    size_t *count);
+
+/* ---- Log, through the host's log with the service's name. ---- */
+enum ms_log_level { MS_LOG_ERROR, MS_LOG_WARN, MS_LOG_INFO, MS_LOG_DEBUG };
+MS_API void ms_log(const ms_service *svc, int level, const char *fmt, ...)
+	MS_PRINTF(3, 4);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MODSERV_H */

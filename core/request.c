@@ -1,0 +1,340 @@
+/* request.c - a request's life: setup, handle as input arrives, finish; the
+ * module's view of its input and output (the ms_* request API). */
+#include "request.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define REQUEST_READ_SIZE (16 * 1024)
+
+void
+request_init(struct ms_request *r, struct ms_service *svc, int fd,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	memset(r, 0, offsetof(struct ms_request, peer));
+	r->svc = svc;
+	r->fd = fd;
+	r->datagram = fd < 0;
+	r->eof = r->datagram;
+	if (peerlen > sizeof(r->peer))
+		peerlen = sizeof(r->peer);
+	memcpy(&r->peer, peer, peerlen);
+	r->peerlen = peerlen;
+	r->peer_text[0] = '\0';
+}
+
+static void
+request_release(struct ms_request *r)
+{
+	buffer_free(&r->in);
+	output_free(&r->out);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+int
+request_setup(struct ms_request *r)
+{
+	const struct ms_module *m = r->svc->module.mod;
+
+	if (m->setup && m->setup(r) < 0) {
+		log_debug(service_name(r->svc), "%s: setup refused the request",
+		    ms_peer(r));
+		request_release(r);
+		return -1;
+	}
+	r->started = 1;
+	return 0;
+}
+
+ssize_t
+request_read(struct ms_request *r)
+{
+	char *p = buffer_reserve(&r->in, REQUEST_READ_SIZE);
+	ssize_t n;
+
+	if (p == NULL)
+		return -1;
+	do
+		n = recv(r->fd, p, r->in.cap - r->in.end, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		buffer_commit(&r->in, (size_t)n);
+	else if (n == 0)
+		r->eof = 1;
+	return n;
+}
+
+void
+request_handle(struct ms_request *r)
+{
+	int rc = r->svc->module.mod->handle(r);
+
+	if (rc < 0)
+		log_warn(service_name(r->svc), "%s: module %s: handle failed (%d)",
+		    ms_peer(r), r->svc->conf->module, rc);
+	if (rc != MS_MORE || r->eof)
+		r->done = 1;
+}
+
+int
+request_flush(struct ms_request *r)
+{
+	int rc = output_send(&r->out, r->fd);
+
+	if (rc < 0)
+		log_debug(service_name(r->svc), "%s: sending: %s", ms_peer(r),
+		    strerror(errno));
+	return rc;
+}
+
+void
+request_finish(struct ms_request *r)
+{
+	const struct ms_module *m = r->svc->module.mod;
+
+	if (r->started && m->finish)
+		m->finish(r);
+	r->started = 0;
+	request_release(r);
+}
+
+void
+request_serve_stream(struct ms_request *r)
+{
+	if (request_setup(r) < 0)
+		return;
+	for (;;) {
+		if (output_pending(&r->out) && request_flush(r) < 0)
+			break;
+		if (r->done)
+			break;
+		if (request_read(r) < 0) {
+			log_debug(service_name(r->svc), "%s: receiving: %s",
+			    ms_peer(r), strerror(errno));
+			break;
+		}
+		request_handle(r);
+	}
+	request_finish(r);
+}
+
+static size_t
+request_dgram_limit(const struct ms_service *svc)
+{
+	/* what one UDP datagram can carry over IPv4 */
+	return svc->conf->addr.ss.ss_family == AF_UNIX ? REQUEST_DGRAM_MAX :
+							 65507;
+}
+
+ssize_t
+request_recv_datagram(struct ms_service *svc, void *buf,
+    struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	for (;;) {
+		ssize_t n;
+
+		*peerlen = sizeof(*peer);
+		n = recvfrom(svc->listen_fd, buf, REQUEST_DGRAM_MAX, MSG_TRUNC,
+		    (struct sockaddr *)peer, peerlen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= REQUEST_DGRAM_MAX)
+			return n;
+		char from[ADDR_TEXT_MAX];
+
+		addr_format((struct sockaddr *)peer, *peerlen, from,
+		    sizeof(from));
+		log_warn(service_name(svc),
+		    "%s: datagram of %zd bytes is larger than %d: truncated, "
+		    "dropped",
+		    from, n, REQUEST_DGRAM_MAX);
+	}
+}
+
+static void
+request_reply_datagram(struct ms_request *r)
+{
+	struct buffer *b = &r->out.head;
+	size_t len;
+	const char *p = buffer_peek(b, &len);
+
+	if (r->peerlen <= sizeof(sa_family_t)) { /* an unnamed unix socket */
+		log_debug(service_name(r->svc),
+		    "datagram from an unnamed socket: no address to reply to, "
+		    "%zu bytes of reply dropped",
+		    len);
+		return;
+	}
+	if (sendto(r->svc->listen_fd, p, len, MSG_NOSIGNAL,
+		(struct sockaddr *)&r->peer, r->peerlen) < 0)
+		log_warn(service_name(r->svc), "%s: reply of %zu bytes: %s",
+		    ms_peer(r), len, strerror(errno));
+}
+
+void
+request_serve_datagram(struct ms_service *svc, const void *buf, size_t len,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct ms_request r;
+
+	request_init(&r, svc, -1, peer, peerlen);
+	if (buffer_append(&r.in, buf, len) < 0) {
+		log_warn(service_name(svc), "%s: no memory for a datagram",
+		    ms_peer(&r));
+		return;
+	}
+	if (request_setup(&r) < 0)
+		return;
+	request_handle(&r);
+	if (r.replied)
+		request_reply_datagram(&r);
+	request_finish(&r);
+}
+
+/* ---- the module's view (modserv.h) ---- */
+
+const void *
+ms_peek(ms_request *req, size_t *len)
+{
+	return buffer_peek(&req->in, len);
+}
+
+void
+ms_consume(ms_request *req, size_t n)
+{
+	buffer_consume(&req->in, n);
+}
+
+const char *
+ms_readline(ms_request *req, size_t *len)
+{
+	return buffer_line(&req->in, req->eof, len);
+}
+
+int
+ms_eof(ms_request *req)
+{
+	return req->eof;
+}
+
+int
+ms_write(ms_request *req, const void *buf, size_t len)
+{
+	req->replied = 1;
+	if (req->datagram &&
+	    len > request_dgram_limit(req->svc) - req->out.bytes) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return output_write(&req->out, buf, len);
+}
+
+int
+ms_vprintf(ms_request *req, const char *fmt, va_list ap)
+{
+	char small[512], *big;
+	va_list copy;
+	int n, rc;
+
+	va_copy(copy, ap);
+	n = vsnprintf(small, sizeof(small), fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return ms_write(req, small, (size_t)n);
+	if ((big = malloc((size_t)n + 1)) == NULL)
+		return -1;
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	rc = ms_write(req, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+int
+ms_printf(ms_request *req, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = ms_vprintf(req, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A datagram reply is one buffer: the file is read into it now. */
+static int
+request_file_to_datagram(ms_request *req, int fd, off_t offset, size_t count)
+{
+	char *p;
+	ssize_t n = 0;
+	size_t got = 0;
+
+	if (count > request_dgram_limit(req->svc) - req->out.bytes) {
+		errno = EMSGSIZE;
+		goto fail;
+	}
+	if ((p = buffer_reserve(&req->out.head, count)) == NULL)
+		goto fail;
+	while (got < count &&
+	       (n = pread(fd, p + got, count - got, offset + (off_t)got)) > 0)
+		got += (size_t)n;
+	if (got < count) {
+		errno = n < 0 ? errno : EIO;
+		goto fail;
+	}
+	buffer_commit(&req->out.head, count);
+	req->out.bytes += count;
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+ms_sendfile(ms_request *req, int fd, off_t offset, size_t count)
+{
+	req->replied = 1;
+	if (req->datagram)
+		return request_file_to_datagram(req, fd, offset, count);
+	return output_file(&req->out, fd, offset, count);
+}
+
+const char *
+ms_peer(const ms_request *req)
+{
+	struct ms_request *r = (struct ms_request *)req;
+
+	if (r->peer_text[0] == '\0')
+		addr_format((const struct sockaddr *)&r->peer, r->peerlen,
+		    r->peer_text, sizeof(r->peer_text));
+	return r->peer_text;
+}
+
+ms_service *
+ms_request_service(const ms_request *req)
+{
+	return req->svc;
+}
+
+void *
+ms_request_data(const ms_request *req)
+{
+	return req->data;
+}
+
+void
+ms_request_set_data(ms_request *req, void *data)
+{
+	req->data = data;
+}

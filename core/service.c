@@ -1,0 +1,151 @@
+/* service.c - what a module can ask of its service: name, transport, model,
+ * options, data, the log; and the worker's stop signal. */
+#include "service.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "model.h"
+#include "transport.h"
+
+const char *
+ms_service_name(const ms_service *svc)
+{
+	return svc->conf->name;
+}
+
+const char *
+ms_service_transport(const ms_service *svc)
+{
+	return svc->conf->transport->name;
+}
+
+const char *
+ms_service_model(const ms_service *svc)
+{
+	return svc->conf->model->name;
+}
+
+void *
+ms_service_data(const ms_service *svc)
+{
+	return svc->data;
+}
+
+void
+ms_service_set_data(ms_service *svc, void *data)
+{
+	svc->data = data;
+}
+
+/* The configured value of the declared option name of type, or NULL; *spec
+ * is the declaration (NULL when the module did not declare it so). */
+static const struct option_value *
+service_option(const ms_service *svc, const char *name, int type,
+    const struct ms_option **spec)
+{
+	*spec = loader_option(svc->module.mod, name);
+	if (*spec == NULL || (*spec)->type != type) {
+		*spec = NULL;
+		return NULL;
+	}
+	for (size_t i = 0; i < svc->conf->noptions; i++)
+		if (strcmp(svc->conf->options[i].name, name) == 0)
+			return &svc->conf->options[i];
+	return NULL;
+}
+
+const char *
+ms_opt_str(const ms_service *svc, const char *name)
+{
+	const struct ms_option *spec;
+	const struct option_value *v =
+	    service_option(svc, name, MS_OPT_STR, &spec);
+
+	return v ? v->str : spec ? spec->def : NULL;
+}
+
+long long
+ms_opt_int(const ms_service *svc, const char *name)
+{
+	const struct ms_option *spec;
+	const struct option_value *v =
+	    service_option(svc, name, MS_OPT_INT, &spec);
+
+	if (v)
+		return v->num;
+	return spec && spec->def ? strtoll(spec->def, NULL, 0) : 0;
+}
+
+int
+ms_opt_bool(const ms_service *svc, const char *name)
+{
+	const struct ms_option *spec;
+	const struct option_value *v =
+	    service_option(svc, name, MS_OPT_BOOL, &spec);
+
+	if (v)
+		return v->num != 0;
+	return spec && spec->def &&
+	       (strcmp(spec->def, "true") == 0 || strcmp(spec->def, "1") == 0);
+}
+
+const char *const *
+ms_opt_list(const ms_service *svc, const char *name, size_t *count)
+{
+	static const char *const empty[] = {NULL};
+	const struct ms_option *spec;
+	const struct option_value *v =
+	    service_option(svc, name, MS_OPT_LIST, &spec);
+
+	*count = v ? v->nlist : 0;
+	return v ? (const char *const *)v->list : empty;
+}
+
+void
+ms_log(const ms_service *svc, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < MS_LOG_ERROR)
+		level = MS_LOG_ERROR;
+	if (level > MS_LOG_DEBUG)
+		level = MS_LOG_DEBUG;
+	va_start(ap, fmt);
+	log_vmsg(level, svc ? svc->conf->name : NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+service_read_signals(struct ms_service *svc)
+{
+	struct signalfd_siginfo si;
+
+	while (read(svc->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (!svc->stopping)
+			log_info(service_name(svc),
+			    "signal %s: stop accepting, drain",
+			    strsignal((int)si.ssi_signo));
+		svc->stopping = 1;
+	}
+}
+
+long long
+service_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+service_drain_deadline(const struct ms_service *svc)
+{
+	return service_now_ms() + (long long)(svc->cfg->shutdown_timeout * 1000);
+}

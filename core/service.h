@@ -1,0 +1,35 @@
+/* service.h - a service at run time: its configuration, its module, its
+ * listener, as one worker process sees them (the module's ms_service). */
+#ifndef SERVICE_H
+#define SERVICE_H
+
+#include <signal.h>
+
+#include "config.h"
+#include "loader.h"
+
+struct ms_service {
+	const struct service_conf *conf;
+	const struct config	  *cfg;
+	struct loaded_module	   module;
+	int			   listen_fd; /* -1 until bound */
+	int			   sigfd; /* the worker's SIGTERM/SIGINT */
+	volatile sig_atomic_t	   stopping; /* stop accepting, drain */
+	void			  *data;     /* the module's */
+};
+
+/* The name logs use for the service. */
+static inline const char *
+service_name(const struct ms_service *svc)
+{
+	return svc->conf->name;
+}
+
+/* Reads the worker's signalfd; sets stopping on SIGTERM/SIGINT. */
+void service_read_signals(struct ms_service *svc);
+/* The shutdown deadline from now, in CLOCK_MONOTONIC milliseconds. */
+long long service_drain_deadline(const struct ms_service *svc);
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long service_now_ms(void);
+
+#endif

@@ -1,0 +1,135 @@
+/* worker.c - a service's worker process: it owns the module's per-process
+ * life (init, fini) and runs the service's model until told to stop. */
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "model.h"
+#include "service.h"
+#include "transport.h"
+
+/* Accepting stops for this long after EMFILE/ENFILE/ENOBUFS/ENOMEM, so a
+ * full descriptor table does not turn the loop into a busy one. */
+#define WORKER_ACCEPT_PAUSE_MS 100
+
+static long long accept_paused_until;
+
+int
+worker_accept_paused(const struct ms_service *svc)
+{
+	long long left;
+
+	(void)svc;
+	if (accept_paused_until == 0)
+		return 0;
+	left = accept_paused_until - service_now_ms();
+	if (left <= 0) {
+		accept_paused_until = 0;
+		return 0;
+	}
+	return (int)left;
+}
+
+int
+worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
+    socklen_t *peerlen, int flags)
+{
+	for (;;) {
+		int fd;
+
+		*peerlen = sizeof(*peer);
+		fd = accept4(svc->listen_fd, (struct sockaddr *)peer, peerlen,
+		    SOCK_CLOEXEC | flags);
+		if (fd >= 0)
+			return fd;
+		switch (errno) {
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			continue;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			log_syserr(MS_LOG_WARN, service_name(svc),
+			    "accept (pausing %d ms)", WORKER_ACCEPT_PAUSE_MS);
+			accept_paused_until =
+			    service_now_ms() + WORKER_ACCEPT_PAUSE_MS;
+			return -1;
+		case EAGAIN:
+			return -1;
+		default:
+			log_syserr(MS_LOG_WARN, service_name(svc), "accept");
+			return -1;
+		}
+	}
+}
+
+void
+worker_reset_signals(void)
+{
+	sigset_t none;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* SIGTERM and SIGINT arrive on a signalfd; the rest as a child expects. */
+static int
+worker_signals(struct ms_service *svc, pid_t master)
+{
+	sigset_t stop, rest;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGHUP, SIG_IGN); /* reloading is the master's business */
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&rest);
+	sigaddset(&rest, SIGHUP);
+	sigaddset(&rest, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &rest, NULL);
+	svc->sigfd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (svc->sigfd < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(svc), "signalfd");
+		return -1;
+	}
+	/* the master may be gone already: then so are we */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master)
+		return -1;
+	return 0;
+}
+
+void
+worker_main(struct ms_service *svc, pid_t master)
+{
+	const struct ms_module *m = svc->module.mod;
+	char err[512] = "";
+	int rc;
+
+	if (worker_signals(svc, master) < 0)
+		_exit(1);
+	if (m->init && m->init(svc, err, sizeof(err)) < 0) {
+		log_error(service_name(svc), "module %s: init failed: %s",
+		    svc->module.path, *err ? err : "(no reason given)");
+		_exit(2);
+	}
+	log_debug(service_name(svc), "worker serving %s with model %s",
+	    svc->conf->transport->name, svc->conf->model->name);
+	rc = svc->conf->model->run(svc);
+	if (rc == 0 && m->fini)
+		m->fini(svc);
+	_exit(rc < 0 ? 1 : 0);
+}
