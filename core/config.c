@@ -43,8 +43,13 @@ config_fail(struct parse *p, const config_setting_t *s, const char *path,
 	int n;
 	va_list ap;
 
-	n = snprintf(p->err, p->errlen, "%s:%d: %s: ", p->cfg->file,
-	    s ? config_setting_source_line(s) : 0, path);
+	int line = s ? config_setting_source_line(s) : 0;
+
+	if (line > 0)
+		n = snprintf(p->err, p->errlen, "%s:%d: %s: ", p->cfg->file,
+		    line, path);
+	else /* the file as a whole */
+		n = snprintf(p->err, p->errlen, "%s: %s: ", p->cfg->file, path);
 	if (n >= 0 && (size_t)n < p->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(p->err + n, p->errlen - n, fmt, ap);

@@ -1,0 +1,267 @@
+/* test_config.c - every configuration mistake is one line naming file:line
+ * and the key; good files become the structs the host runs on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "model.h"
+#include "transport.h"
+
+static char dir[] = "/tmp/modserv-config.XXXXXX";
+static char file[128], err[1024];
+static struct config cfg;
+
+/* A service block with the given keys, after a module_path line. */
+#define HEAD "module_path = [ \"" MODSERV_MODULES "\" ];\n"
+#define SERVICES(...) "services = ( {\n" __VA_ARGS__ "} );\n"
+#define SVC(...) HEAD SERVICES(__VA_ARGS__)
+#define GOOD                                                                 \
+	"name = \"s\";\ntransport = \"tcp\";\nlisten = \"127.0.0.1:0\";\n"   \
+	"module = \"echo\";\n"
+
+static int
+load(const char *text)
+{
+	FILE *f = fopen(file, "w");
+
+	fputs(text, f);
+	fclose(f);
+	config_free(&cfg);
+	err[0] = '\0';
+	return config_load(file, &cfg, err, sizeof(err));
+}
+
+/* Asserts loading text fails with "FILE:line: " + msg. */
+static void
+fails_with(const char *text, int line, const char *msg)
+{
+	char want[1200];
+
+	assert_int_equal(load(text), -1);
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: %s", file, line, msg);
+	else
+		snprintf(want, sizeof(want), "%s: %s", file, msg);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("error:  %s\nwanted: %s", err, want);
+}
+
+static void
+a_good_file_gives_services_with_safe_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(load(SVC(GOOD)), 0);
+	assert_int_equal(cfg.nservices, 1);
+	assert_string_equal(cfg.services[0].name, "s");
+	assert_ptr_equal(cfg.services[0].transport, &transport_tcp);
+	assert_ptr_equal(cfg.services[0].model, &model_thread);
+	assert_int_equal(cfg.services[0].max_clients, 1024);
+	assert_string_equal(cfg.services[0].addr.text, "127.0.0.1:0");
+	assert_non_null(strstr(cfg.services[0].module_file, "/echo.so"));
+	assert_true(cfg.shutdown_timeout == 10.0);
+}
+
+static void
+every_key_is_read(void **state)
+{
+	(void)state;
+	assert_int_equal(load("log_level = \"debug\";\nshutdown_timeout = 2.5;\n"
+			      HEAD SERVICES(GOOD "model = \"select\";\nmax_clients = 7;\n"
+				       "backlog = 16;\noptions = { a = \"x\"; "
+				       "b = 5; c = true; d = [\"p\", \"q\"]; };\n")),
+	    0);
+	assert_int_equal(cfg.log_level, 3);
+	assert_true(cfg.shutdown_timeout == 2.5);
+	assert_ptr_equal(cfg.services[0].model, &model_select);
+	assert_int_equal(cfg.services[0].max_clients, 7);
+	assert_int_equal(cfg.services[0].backlog, 16);
+	assert_int_equal(cfg.services[0].noptions, 4);
+	assert_string_equal(cfg.services[0].options[0].str, "x");
+	assert_int_equal(cfg.services[0].options[1].num, 5);
+	assert_int_equal(cfg.services[0].options[2].num, 1);
+	assert_int_equal(cfg.services[0].options[3].nlist, 2);
+	assert_string_equal(cfg.services[0].options[3].list[1], "q");
+	assert_int_equal(cfg.services[0].options[3].line, 12);
+}
+
+static void
+a_syntax_error_names_its_line(void **state)
+{
+	(void)state;
+	fails_with(HEAD "\nservices = ( { name = \"s\" ; } ;\n", 3,
+	    "syntax error");
+}
+
+static void
+unknown_keys_are_refused(void **state)
+{
+	(void)state;
+	fails_with(HEAD "colour = \"blue\";\n" SERVICES(GOOD), 2,
+	    "colour: unknown key");
+	fails_with(SVC(GOOD "listen_port = 80;\n"), 7,
+	    "services.[0].listen_port: unknown key");
+}
+
+static void
+wrong_types_are_refused(void **state)
+{
+	(void)state;
+	fails_with(SVC("name = 5;\n" "transport = \"tcp\";\n"), 3,
+	    "services.[0].name: is an integer, expected a string");
+	fails_with(SVC(GOOD "max_clients = \"many\";\n"), 7,
+	    "services.[0].max_clients: is a string, expected an integer");
+	fails_with(SVC(GOOD "max_clients = 0;\n"), 7,
+	    "services.[0].max_clients: 0 is not in 1..1048576");
+	fails_with(SVC(GOOD "options = { x = 1.5; };\n"), 7,
+	    "services.[0].options.x: is a number with a point; an option is");
+	fails_with(HEAD "shutdown_timeout = -1;\n" SERVICES(GOOD), 2,
+	    "shutdown_timeout: -1 is not in 0..3600 seconds");
+	fails_with(HEAD "log_level = \"loud\";\n" SERVICES(GOOD), 2,
+	    "log_level: \"loud\" is not one of error, warn, info, debug");
+}
+
+static void
+bad_transport_and_model_names_list_the_good_ones(void **state)
+{
+	(void)state;
+	fails_with(SVC("name = \"s\";\ntransport = \"tpc\";\n"), 4,
+	    "services.[0].transport: \"tpc\" is not one of tcp, udp, unix, "
+	    "unix-dgram");
+	fails_with(SVC(GOOD "model = \"async\";\n"), 7,
+	    "services.[0].model: \"async\" is not one of thread, fork, select");
+}
+
+static void
+an_unparsable_address_is_refused(void **state)
+{
+	(void)state;
+	fails_with(SVC("name = \"s\";\ntransport = \"udp\";\n"
+		       "listen = \"localhost\";\nmodule = \"echo\";\n"),
+	    5, "services.[0].listen: \"localhost\" is not host:port");
+	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
+		       "listen = \"127.0.0.1:99999\";\nmodule = \"echo\";\n"),
+	    5, "services.[0].listen: \"127.0.0.1:99999\" is not host:port");
+}
+
+static void
+required_keys_are_named_when_missing(void **state)
+{
+	(void)state;
+	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
+		       "module = \"echo\";\n"),
+	    2, "services.[0].listen: is required and missing");
+	fails_with(HEAD, 0, "services: is required and missing");
+	fails_with(HEAD "services = ( );\n", 2, "services: names no service");
+}
+
+static void
+duplicate_names_and_addresses_are_refused(void **state)
+{
+	(void)state;
+	fails_with(HEAD "services = (\n"
+			"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; },\n"
+			"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7002\"; module = \"echo\"; } );\n",
+	    4, "services.[1]: name \"a\" is already used by services.[0] (line 3)");
+	fails_with(HEAD "services = (\n"
+			"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; },\n"
+			"{ name = \"b\"; transport = \"tcp\"; listen = \":7001\"; module = \"echo\"; } );\n",
+	    4, "services.[1]: listen tcp 127.0.0.1:7001 is already used by service \"a\"");
+	/* the same port over udp is another address */
+	assert_int_equal(load(HEAD "services = (\n"
+		"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; },\n"
+		"{ name = \"b\"; transport = \"udp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; } );\n"),
+	    0);
+	/* one socket file serves one transport */
+	fails_with(HEAD "services = (\n"
+			"{ name = \"a\"; transport = \"unix\"; listen = \"s.sock\"; module = \"echo\"; },\n"
+			"{ name = \"b\"; transport = \"unix-dgram\"; listen = \"s.sock\"; module = \"echo\"; } );\n",
+	    4, "services.[1]: listen unix-dgram");
+}
+
+static void
+a_missing_module_names_where_it_was_looked_for(void **state)
+{
+	(void)state;
+	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
+		       "listen = \"127.0.0.1:0\";\nmodule = \"nosuch\";\n"),
+	    6,
+	    "services.[0].module: module \"nosuch\" not found: no nosuch.so "
+	    "in " MODSERV_MODULES);
+	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
+		       "listen = \"127.0.0.1:0\";\nmodule = \"lib/x.so\";\n"),
+	    6, "services.[0].module: ");
+	assert_non_null(strstr(err, "/lib/x.so: No such file or directory"));
+}
+
+static void
+relative_paths_start_at_the_config_folder(void **state)
+{
+	char want[256];
+
+	(void)state;
+	assert_int_equal(load("module_path = \"" MODSERV_MODULES "\";\n"
+			      "services = ( { name = \"u\"; transport = \"unix\";\n"
+			      "listen = \"run/u.sock\"; module = \"echo\"; } );\n"),
+	    0);
+	snprintf(want, sizeof(want), "%s/run/u.sock", dir);
+	assert_string_equal(cfg.services[0].addr.text, want);
+}
+
+static void
+an_unreadable_file_is_named(void **state)
+{
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/modserv.conf", &cfg, err,
+			     sizeof(err)),
+	    -1);
+	assert_string_equal(err, "/nonexistent/modserv.conf: cannot read: No "
+				 "such file or directory");
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(file, sizeof(file), "%s/modserv.conf", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	config_free(&cfg);
+	unlink(file);
+	rmdir(dir);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(a_good_file_gives_services_with_safe_defaults),
+	    cmocka_unit_test(every_key_is_read),
+	    cmocka_unit_test(a_syntax_error_names_its_line),
+	    cmocka_unit_test(unknown_keys_are_refused),
+	    cmocka_unit_test(wrong_types_are_refused),
+	    cmocka_unit_test(bad_transport_and_model_names_list_the_good_ones),
+	    cmocka_unit_test(an_unparsable_address_is_refused),
+	    cmocka_unit_test(required_keys_are_named_when_missing),
+	    cmocka_unit_test(duplicate_names_and_addresses_are_refused),
+	    cmocka_unit_test(a_missing_module_names_where_it_was_looked_for),
+	    cmocka_unit_test(relative_paths_start_at_the_config_folder),
+	    cmocka_unit_test(an_unreadable_file_is_named),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
