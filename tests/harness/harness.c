@@ -34,6 +34,7 @@ server_prepare(struct server *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = -1;
+	s->status = -1;
 	s->errfd = -1;
 	snprintf(s->dir, sizeof(s->dir), "/tmp/modserv-test.XXXXXX");
 	if (mkdtemp(s->dir) == NULL)
@@ -191,6 +192,8 @@ server_start(struct server *s, int nlisten, ...)
 		if (server_read_log(s, 50) == 0 &&
 		    waitpid(s->pid, &status, WNOHANG) == s->pid) {
 			s->pid = -1;
+			s->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+							128 + WTERMSIG(status);
 			server_log(s, 0);
 			break;
 		}
@@ -243,8 +246,9 @@ server_stop(struct server *s)
 		if (r == s->pid) {
 			s->pid = -1;
 			server_log(s, 0);
-			return WIFEXITED(status) ? WEXITSTATUS(status) :
-						   128 + WTERMSIG(status);
+			s->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+							128 + WTERMSIG(status);
+			return s->status;
 		}
 		server_read_log(s, 20);
 	}

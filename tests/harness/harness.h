@@ -11,6 +11,7 @@
 
 struct server {
 	pid_t pid;
+	int   status;	  /* exit status once it exited, else -1 */
 	int   errfd;	  /* its log file (dir/modserv.log), read by us */
 	char  dir[256];	  /* a fresh temporary folder */
 	char  conf[300];  /* dir/modserv.conf */
@@ -29,7 +30,7 @@ int  server_write_conf(struct server *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Starts modserv -c s->conf with extra args (NULL-terminated), waits until
  * nlisten "listening on" lines arrived (5 s at most).  0, or -1 (s->log
- * says why). */
+ * says why; s->status is the exit status if it exited). */
 int  server_start(struct server *s, int nlisten, ...);
 /* Runs modserv to completion with args (NULL-terminated) and returns its
  * exit status; its stdout and stderr together end up in out. */

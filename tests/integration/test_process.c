@@ -1,0 +1,660 @@
+/* test_process.c - the process as a user and an operator see it: the
+ * command line, binding, signals, supervision, limits, and what CPython's
+ * test_socketserver checks, for every model. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *const models[] = {"thread", "fork", "select"};
+static struct server srv;
+static char out[1 << 16];
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A one-service configuration. */
+static void
+conf_one(const char *transport, const char *listen, const char *model,
+    const char *module, const char *extra)
+{
+	assert_int_equal(server_write_conf(&srv,
+			     "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
+			     "shutdown_timeout = 5;\n"
+			     "services = ( { name = \"s\"; transport = \"%s\";\n"
+			     "  listen = \"%s\"; model = \"%s\"; module = \"%s\";\n"
+			     "  %s } );\n",
+			     transport, listen, model, module, extra ? extra : ""),
+	    0);
+}
+
+static void
+start_one(const char *transport, const char *listen, const char *model,
+    const char *module, const char *extra)
+{
+	conf_one(transport, listen, model, module, extra);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+}
+
+/* Sends msg on a fresh connection, says it has no more to send, and reads
+ * the reply until the server closes. */
+static int
+ask(const char *msg, char *reply, size_t n)
+{
+	int fd = client_connect(srv.transport[0], srv.addr[0]);
+	ssize_t got = 0, r;
+
+	if (fd < 0)
+		return -1;
+	if (client_send_all(fd, msg, strlen(msg)) < 0 ||
+	    shutdown(fd, SHUT_WR) < 0) {
+		close(fd);
+		return -1;
+	}
+	while ((size_t)got < n - 1 &&
+	       (r = recv(fd, reply + got, n - 1 - (size_t)got, 0)) > 0)
+		got += r;
+	reply[got] = '\0';
+	close(fd);
+	return (int)got;
+}
+
+/* The one worker of a one-service server. */
+static pid_t
+worker_pid(void)
+{
+	pid_t kids[8];
+	long long end = now_ms() + 3000;
+
+	while (now_ms() < end) {
+		if (proc_children(srv.pid, kids, 8) == 1)
+			return kids[0];
+		usleep(10000);
+	}
+	fail_msg("no single worker under %d", (int)srv.pid);
+	return -1;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return server_prepare(&srv);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	server_cleanup(&srv);
+	return 0;
+}
+
+/* ---- the command line ---- */
+
+static void
+check_mode_prints_the_plan_and_exits_zero(void **state)
+{
+	(void)state;
+	conf_one("tcp", "127.0.0.1:7999", "select", "opts",
+	    "options = { count = 3; };");
+	assert_int_equal(modserv_run(out, sizeof(out), "-t", "-c", srv.conf,
+			     NULL),
+	    0);
+	assert_non_null(strstr(out, "s: tcp 127.0.0.1:7999, model select, "
+				    "module opts"));
+	assert_non_null(strstr(out, "option count = 3"));
+	assert_non_null(strstr(out, "configuration ok, 1 service"));
+}
+
+static void
+a_bad_config_is_one_line_with_file_and_line_and_exit_one(void **state)
+{
+	char want[400];
+
+	(void)state;
+	conf_one("tpc", "127.0.0.1:0", "thread", "echo", NULL);
+	assert_int_equal(modserv_run(out, sizeof(out), "-c", srv.conf, NULL),
+	    1);
+	snprintf(want, sizeof(want),
+	    "modserv: %s:3: services.[0].transport: \"tpc\" is not one of "
+	    "tcp, udp, unix, unix-dgram\n",
+	    srv.conf);
+	assert_string_equal(out, want);
+	/* a module refused at load: named with the config line */
+	conf_one("tcp", "127.0.0.1:0", "thread", "bad_abi_major", NULL);
+	assert_int_equal(modserv_run(out, sizeof(out), "-t", "-c", srv.conf,
+			     NULL),
+	    1);
+	assert_non_null(strstr(out, ":4: services.[0].module: "));
+	assert_non_null(strstr(out, "abi_major is 2, this modserv speaks 1"));
+}
+
+static void
+describe_a_module_with_its_options(void **state)
+{
+	(void)state;
+	conf_one("tcp", "127.0.0.1:0", "thread", "echo", NULL);
+	assert_int_equal(modserv_run(out, sizeof(out), "-c", srv.conf, "-M",
+			     "opts", NULL),
+	    0);
+	assert_non_null(strstr(out, "module   opts"));
+	assert_non_null(strstr(out, "abi      1.0"));
+	assert_non_null(strstr(out, "any-transport non-blocking"));
+	assert_non_null(strstr(out, "count            integer         "
+				    "required"));
+	assert_non_null(strstr(out, "greeting         string          "
+				    "default hi"));
+	assert_int_equal(modserv_run(out, sizeof(out), "-M",
+			     TEST_MODULES "/bad_nosym.so", NULL),
+	    1);
+	assert_non_null(strstr(out, "no modserv_module symbol"));
+}
+
+static void
+version_help_and_bad_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(modserv_run(out, sizeof(out), "-V", NULL), 0);
+	assert_non_null(strstr(out, "modserv 0."));
+	assert_int_equal(modserv_run(out, sizeof(out), "-h", NULL), 0);
+	assert_non_null(strstr(out, "usage: modserv"));
+	assert_int_equal(modserv_run(out, sizeof(out), "-x", NULL), 1);
+	assert_int_equal(modserv_run(out, sizeof(out), "-l", "loud", NULL), 1);
+	assert_non_null(strstr(out, "-l loud: not one of"));
+}
+
+/* The ms_* functions modserv.h declares, one per line in out. */
+static int
+header_api(char *names, size_t size)
+{
+	FILE *h = fopen(MODSERV_HEADER, "r");
+	char line[256];
+	size_t len = 0;
+	int n = 0;
+
+	assert_non_null(h);
+	while (fgets(line, sizeof(line), h)) {
+		char *e = strchr(line, '('), *p = e;
+
+		if (strncmp(line, "MS_API", 6) || e == NULL)
+			continue;
+		while (p > line && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))
+			p--;
+		if (strncmp(p, "ms_", 3) != 0)
+			continue;
+		len += (size_t)snprintf(names + len, size - len, "%.*s\n",
+		    (int)(e - p), p);
+		n++;
+	}
+	fclose(h);
+	return n;
+}
+
+static void
+only_the_ms_api_is_exported(void **state)
+{
+	FILE *p = popen("nm -D --defined-only " MODSERV_BIN, "r");
+	char line[256], name[200], api[4096], want[210];
+	int declared = header_api(api, sizeof(api)), exported = 0;
+
+	(void)state;
+	assert_true(declared >= 20);
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		if (sscanf(line, "%*s %*s %199s", name) != 1 ||
+		    strchr(name, '@')) /* libc data copied into the binary */
+			continue;
+		snprintf(want, sizeof(want), "%s\n", name);
+		if (strstr(api, want)) {
+			exported++;
+			continue;
+		}
+		/* what the linker itself defines in every executable */
+		if (strcmp(name, "_IO_stdin_used") && strcmp(name, "_start") &&
+		    strcmp(name, "__bss_start") && strcmp(name, "_edata") &&
+		    strcmp(name, "_end") && strcmp(name, "__data_start") &&
+		    strcmp(name, "data_start") && strcmp(name, "_init") &&
+		    strcmp(name, "_fini"))
+			fail_msg("modserv exports %s", name);
+	}
+	pclose(p);
+	assert_int_equal(exported, declared); /* and all of modserv.h */
+}
+
+/* ---- binding ---- */
+
+static void
+port_zero_is_resolved_in_the_log(void **state)
+{
+	char reply[64];
+
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "thread", "upper", NULL);
+	assert_string_equal(srv.transport[0], "tcp");
+	assert_null(strstr(srv.addr[0], ":0\0"));
+	assert_true(atoi(strrchr(srv.addr[0], ':') + 1) > 0);
+	assert_int_equal(ask("port zero\n", reply, sizeof(reply)), 10);
+	assert_string_equal(reply, "PORT ZERO\n");
+}
+
+static void
+ipv6_loopback_serves(void **state)
+{
+	char reply[64];
+
+	(void)state;
+	start_one("tcp", "[::1]:0", "select", "upper", NULL);
+	assert_true(strncmp(srv.addr[0], "[::1]:", 6) == 0);
+	assert_int_equal(ask("six\n", reply, sizeof(reply)), 4);
+	assert_string_equal(reply, "SIX\n");
+}
+
+static void
+an_address_in_use_exits_one_and_leaves_nothing(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int hold = socket(AF_INET, SOCK_STREAM, 0);
+	char sock[300];
+	struct stat st;
+
+	(void)state;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(hold, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(hold, 1), 0);
+	getsockname(hold, (struct sockaddr *)&sin, &len);
+	/* a unix service binds first: its socket file must not be left */
+	assert_int_equal(server_write_conf(&srv,
+			     "module_path = \"@MODULES@\";\nservices = (\n"
+			     "{ name = \"u\"; transport = \"unix\"; listen = "
+			     "\"@DIR@/u.sock\"; module = \"echo\"; },\n"
+			     "{ name = \"t\"; transport = \"tcp\"; listen = "
+			     "\"127.0.0.1:%d\"; module = \"echo\"; } );\n",
+			     ntohs(sin.sin_port)),
+	    0);
+	assert_int_equal(server_start(&srv, 2, NULL), -1);
+	assert_int_equal(srv.status, 1);
+	assert_non_null(strstr(srv.log, "address in use"));
+	snprintf(sock, sizeof(sock), "%s/u.sock", srv.dir);
+	assert_int_equal(stat(sock, &st), -1);
+	close(hold);
+}
+
+static void
+a_stale_unix_socket_file_is_replaced(void **state)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	char reply[64];
+
+	(void)state;
+	assert_true(strlen(srv.dir) + 8 < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, srv.dir, strlen(srv.dir));
+	memcpy(sun.sun_path + strlen(srv.dir), "/s.sock", 8);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd); /* a dead server's file stays behind */
+	start_one("unix", "@DIR@/s.sock", "thread", "upper", NULL);
+	assert_int_equal(ask("fresh\n", reply, sizeof(reply)), 6);
+	assert_string_equal(reply, "FRESH\n");
+}
+
+static void
+a_live_unix_socket_is_never_stolen(void **state)
+{
+	struct server other;
+	char reply[64];
+
+	(void)state;
+	start_one("unix", "@DIR@/s.sock", "select", "upper", NULL);
+	assert_int_equal(server_prepare(&other), 0);
+	assert_int_equal(server_write_conf(&other,
+			     "module_path = \"@MODULES@\";\nservices = ( { "
+			     "name = \"s\"; transport = \"unix\"; listen = "
+			     "\"%s\"; module = \"echo\"; } );\n",
+			     srv.addr[0]),
+	    0);
+	assert_int_equal(server_start(&other, 1, NULL), -1);
+	assert_int_equal(other.status, 1);
+	assert_non_null(strstr(other.log, "address in use (a live server "
+					  "answers there)"));
+	server_cleanup(&other);
+	assert_int_equal(ask("still mine\n", reply, sizeof(reply)), 11);
+	assert_string_equal(reply, "STILL MINE\n");
+}
+
+static void
+a_file_in_the_way_is_not_removed(void **state)
+{
+	char path[300];
+	struct stat st;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/s.sock", srv.dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	conf_one("unix", "@DIR@/s.sock", "thread", "echo", NULL);
+	assert_int_equal(server_start(&srv, 1, NULL), -1);
+	assert_non_null(strstr(srv.log, "exists and is not a socket"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+}
+
+/* ---- signals and supervision ---- */
+
+static void
+sigterm_right_after_start_exits_promptly(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		long long t0;
+
+		start_one("tcp", "127.0.0.1:0", models[m], "echo", NULL);
+		t0 = now_ms();
+		assert_int_equal(server_stop(&srv), 0);
+		assert_true(now_ms() - t0 < 1500);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
+/* An open connection is in flight: the stop waits for it, it is still
+ * served meanwhile, and the server exits 0 as soon as it ends. */
+static void
+sigterm_lets_requests_in_flight_finish(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		char reply[16];
+		int fd, status;
+		long long t0;
+
+		start_one("tcp", "127.0.0.1:0", models[m], "upper", NULL);
+		fd = client_connect("tcp", srv.addr[0]);
+		assert_int_equal(client_exchange(fd, "a", 1, reply), 0);
+		kill(srv.pid, SIGTERM);
+		assert_true(server_wait_log(&srv, "stop accepting", 3000));
+		assert_int_equal(client_exchange(fd, "still", 5, reply), 0);
+		assert_memory_equal(reply, "STILL", 5);
+		assert_int_equal(waitpid(srv.pid, &status, WNOHANG), 0);
+		t0 = now_ms();
+		close(fd);
+		assert_int_equal(waitpid(srv.pid, &status, 0), srv.pid);
+		assert_true(now_ms() - t0 < 2000);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		srv.pid = -1;
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
+static void
+shutdown_timeout_bounds_the_drain(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		int fd;
+		long long t0;
+
+		assert_int_equal(server_write_conf(&srv,
+				     "module_path = \"@MODULES@\";\n"
+				     "shutdown_timeout = 0.5;\nservices = ( { "
+				     "name = \"s\"; transport = \"tcp\"; listen "
+				     "= \"127.0.0.1:0\"; model = \"%s\"; "
+				     "module = \"echo\"; } );\n",
+				     models[m]),
+		    0);
+		assert_int_equal(server_start(&srv, 1, NULL), 0);
+		fd = client_connect("tcp", srv.addr[0]);
+		assert_int_equal(client_exchange(fd, "x", 1, out), 0);
+		t0 = now_ms();
+		assert_int_equal(server_stop(&srv), 0); /* fd stays open */
+		assert_true(now_ms() - t0 >= 400);
+		assert_true(now_ms() - t0 < 3000);
+		assert_non_null(strstr(srv.log, "shutdown_timeout"));
+		close(fd);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
+static void
+a_killed_worker_is_restarted_and_serves(void **state)
+{
+	char reply[64];
+	pid_t w;
+
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "select", "upper", NULL);
+	w = worker_pid();
+	kill(w, SIGKILL);
+	assert_true(server_wait_log(&srv, "killed by signal 9", 3000));
+	assert_true(worker_pid() != w);
+	assert_int_equal(ask("again\n", reply, sizeof(reply)), 6);
+	assert_string_equal(reply, "AGAIN\n");
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+a_crash_in_handle_costs_one_worker_not_the_service(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		char reply[64];
+		long long t0;
+
+		start_one("tcp", "127.0.0.1:0", models[m], "crash", NULL);
+		assert_int_equal(ask("crash\n", reply, sizeof(reply)), 0);
+		t0 = now_ms();
+		if (strcmp(models[m], "fork") == 0)
+			assert_true(server_wait_log(&srv, "request process", 3000));
+		else
+			assert_true(server_wait_log(&srv, "(module crash) killed "
+							  "by signal 11",
+			    3000));
+		/* served again within a second */
+		while (ask("fine\n", reply, sizeof(reply)) != 5 &&
+		       now_ms() - t0 < 1000)
+			usleep(10000);
+		assert_string_equal(reply, "fine\n");
+		assert_int_equal(server_stop(&srv), 0);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
+static void
+a_failing_init_is_logged_and_retried_with_backoff(void **state)
+{
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "thread", "bad_init", NULL);
+	assert_true(server_wait_log(&srv,
+	    "init failed: the database at db.example is unreachable", 3000));
+	assert_true(server_wait_log(&srv, "restarting the worker in 100 ms",
+	    3000));
+	assert_true(server_wait_log(&srv, "restarting the worker in 200 ms",
+	    3000));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+a_crash_in_init_does_not_take_the_master_down(void **state)
+{
+	(void)state;
+	start_one("unix", "@DIR@/s.sock", "select", "crash",
+	    "options = { where = \"init\"; };");
+	assert_true(server_wait_log(&srv, "killed by signal 11", 3000));
+	assert_true(server_wait_log(&srv, "restarting the worker in 200 ms",
+	    3000));
+	assert_int_equal(kill(srv.pid, 0), 0);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* ---- limits and children ---- */
+
+static void
+past_max_clients_new_clients_wait_in_the_backlog(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		int a, b, c;
+		char r[8];
+		struct pollfd pfd;
+
+		start_one("tcp", "127.0.0.1:0", models[m], "echo",
+		    "max_clients = 2;");
+		a = client_connect("tcp", srv.addr[0]);
+		b = client_connect("tcp", srv.addr[0]);
+		assert_int_equal(client_exchange(a, "a", 1, r), 0);
+		assert_int_equal(client_exchange(b, "b", 1, r), 0);
+		c = client_connect("tcp", srv.addr[0]); /* in the backlog */
+		assert_true(c >= 0);
+		assert_int_equal(send(c, "c", 1, 0), 1);
+		pfd = (struct pollfd){.fd = c, .events = POLLIN};
+		assert_int_equal(poll(&pfd, 1, 300), 0); /* not served yet */
+		close(a);
+		assert_int_equal(client_recv_all(c, r, 1), 0); /* now it is */
+		assert_int_equal(r[0], 'c');
+		close(b);
+		close(c);
+		assert_int_equal(server_stop(&srv), 0);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
+static void
+fork_leaves_no_zombies(void **state)
+{
+	char reply[16];
+	pid_t w;
+
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "fork", "upper", NULL);
+	w = worker_pid();
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(ask("z\n", reply, sizeof(reply)), 2);
+	/* the last request processes may still be on their way out */
+	for (int i = 0; i < 200 && proc_children(w, NULL, 0) > 0; i++)
+		usleep(10000);
+	assert_int_equal(proc_children(w, NULL, 0), 0);
+	assert_int_equal(proc_zombies(w), 0);
+	assert_int_equal(server_stop(&srv), 0);
+	assert_int_equal(proc_zombies(getpid()), 0);
+}
+
+static void
+a_module_that_forks_a_helper_reaps_it_itself(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		char reply[64];
+
+		start_one("tcp", "127.0.0.1:0", models[m], "helper", NULL);
+		for (int i = 0; i < 5; i++) {
+			assert_true(ask("go\n", reply, sizeof(reply)) > 0);
+			assert_string_equal(reply, "helper exited 42\n");
+		}
+		assert_int_equal(server_stop(&srv), 0);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
+static void
+ten_thousand_short_connections_leave_threads_and_memory_flat(void **state)
+{
+	char reply[16];
+	long rss_early, rss_late;
+	pid_t w;
+
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "thread", "upper", NULL);
+	w = worker_pid();
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(ask("t\n", reply, sizeof(reply)), 2);
+	rss_early = proc_rss_kb(w);
+	for (int i = 0; i < 9000; i++)
+		assert_int_equal(ask("t\n", reply, sizeof(reply)), 2);
+	usleep(100000);
+	rss_late = proc_rss_kb(w);
+	assert_int_equal(proc_threads(w), 1);
+	if (rss_late > rss_early + 1024)
+		fail_msg("RSS grew from %ld to %ld KiB", rss_early, rss_late);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+options_and_context_reach_the_module(void **state)
+{
+	char reply[512];
+
+	(void)state;
+	start_one("unix", "@DIR@/o.sock", "fork", "opts",
+	    "options = { count = 7; names = [ \"x\", \"y\" ]; };");
+	assert_true(ask("go\n", reply, sizeof(reply)) > 0);
+	assert_string_equal(reply,
+	    "setup peer\n"
+	    "greeting=hi count=7 loud=0 names=2 x y\n"
+	    "service=s transport=unix model=fork\n"
+	    "service data, request data\n"
+	    "undeclared=null\n");
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(check_mode_prints_the_plan_and_exits_zero),
+	    T(a_bad_config_is_one_line_with_file_and_line_and_exit_one),
+	    T(describe_a_module_with_its_options),
+	    T(version_help_and_bad_flags),
+	    T(only_the_ms_api_is_exported),
+	    T(port_zero_is_resolved_in_the_log),
+	    T(ipv6_loopback_serves),
+	    T(an_address_in_use_exits_one_and_leaves_nothing),
+	    T(a_stale_unix_socket_file_is_replaced),
+	    T(a_live_unix_socket_is_never_stolen),
+	    T(a_file_in_the_way_is_not_removed),
+	    T(sigterm_right_after_start_exits_promptly),
+	    T(sigterm_lets_requests_in_flight_finish),
+	    T(shutdown_timeout_bounds_the_drain),
+	    T(a_killed_worker_is_restarted_and_serves),
+	    T(a_crash_in_handle_costs_one_worker_not_the_service),
+	    T(a_failing_init_is_logged_and_retried_with_backoff),
+	    T(a_crash_in_init_does_not_take_the_master_down),
+	    T(past_max_clients_new_clients_wait_in_the_backlog),
+	    T(fork_leaves_no_zombies),
+	    T(a_module_that_forks_a_helper_reaps_it_itself),
+	    T(ten_thousand_short_connections_leave_threads_and_memory_flat),
+	    T(options_and_context_reach_the_module),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
