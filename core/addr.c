@@ -96,7 +96,8 @@ addr_parse_inet(const char *s, int socktype, struct listen_addr *a, char *err,
 	if (addr_split(s, host, sizeof(host), &porttext) < 0 ||
 	    addr_parse_port(porttext, &port) < 0) {
 		snprintf(err, errlen,
-		    "\"%s\" is not host:port, [IPv6]:port or a port 0-65535", s);
+		    "\"%s\" is not host:port, [IPv6]:port or a port 0-65535",
+		    s);
 		return -1;
 	}
 	if (*host == '\0' || strcmp(host, "*") == 0) {
@@ -116,8 +117,8 @@ addr_parse_inet(const char *s, int socktype, struct listen_addr *a, char *err,
 	} else if (addr_resolve(host, socktype, port, a, err, errlen) < 0) {
 		return -1;
 	}
-	addr_format((struct sockaddr *)&a->ss, a->len, a->text,
-	    sizeof(a->text));
+	addr_format(
+	    (struct sockaddr *)&a->ss, a->len, a->text, sizeof(a->text));
 	return 0;
 }
 
@@ -137,8 +138,8 @@ addr_parse_unix(const char *s, const char *basedir, struct listen_addr *a,
 	if (*s == '/' || basedir == NULL)
 		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", s);
 	else
-		n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s",
-		    basedir, s);
+		n = snprintf(
+		    sun->sun_path, sizeof(sun->sun_path), "%s/%s", basedir, s);
 	if (n < 0 || (size_t)n >= sizeof(sun->sun_path)) {
 		snprintf(err, errlen,
 		    "unix socket path \"%s\" is longer than %zu bytes", s,
@@ -177,12 +178,13 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 
 		if (len <= off)
 			snprintf(buf, size, "unix");
-		else if (sun->sun_path[0] == '\0') /* abstract, as ss(8) shows */
+		else if (sun->sun_path[0] ==
+		         '\0') /* abstract, as ss(8) shows */
 			snprintf(buf, size, "@%.*s", (int)(len - off - 1),
 			    sun->sun_path + 1);
 		else
-			snprintf(buf, size, "%.*s", (int)(len - off),
-			    sun->sun_path);
+			snprintf(
+			    buf, size, "%.*s", (int)(len - off), sun->sun_path);
 		break;
 	}
 	default:
@@ -199,13 +201,13 @@ addr_same(const struct listen_addr *a, const struct listen_addr *b)
 		return strcmp(a->text, b->text) == 0;
 	if (a->ss.ss_family == AF_INET) {
 		const struct sockaddr_in *x = (const void *)&a->ss,
-					 *y = (const void *)&b->ss;
+		                         *y = (const void *)&b->ss;
 
 		return x->sin_port != 0 && x->sin_port == y->sin_port &&
 		       x->sin_addr.s_addr == y->sin_addr.s_addr;
 	}
 	const struct sockaddr_in6 *x = (const void *)&a->ss,
-				  *y = (const void *)&b->ss;
+	                          *y = (const void *)&b->ss;
 
 	return x->sin6_port != 0 && x->sin6_port == y->sin6_port &&
 	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;

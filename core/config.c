@@ -20,21 +20,21 @@
 /* What the walk over one file carries. */
 struct parse {
 	struct config *cfg;
-	char	      *err;
-	size_t	       errlen;
+	char *err;
+	size_t errlen;
 };
 
 /* A key of a group: its name, and the function that checks and stores it. */
 struct key {
 	const char *name;
-	int	    required;
-	int (*set)(struct parse *p, const char *path, config_setting_t *s,
-	    void *dst);
+	int required;
+	int (*set)(
+	    struct parse *p, const char *path, config_setting_t *s, void *dst);
 };
 
-static int
-config_fail(struct parse *p, const config_setting_t *s, const char *path,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int config_fail(struct parse *p, const config_setting_t *s,
+    const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int
 config_fail(struct parse *p, const config_setting_t *s, const char *path,
@@ -46,8 +46,8 @@ config_fail(struct parse *p, const config_setting_t *s, const char *path,
 	int line = s ? config_setting_source_line(s) : 0;
 
 	if (line > 0)
-		n = snprintf(p->err, p->errlen, "%s:%d: %s: ", p->cfg->file,
-		    line, path);
+		n = snprintf(
+		    p->err, p->errlen, "%s:%d: %s: ", p->cfg->file, line, path);
 	else /* the file as a whole */
 		n = snprintf(p->err, p->errlen, "%s: %s: ", p->cfg->file, path);
 	if (n >= 0 && (size_t)n < p->errlen) {
@@ -82,8 +82,8 @@ config_type_name(int type)
 }
 
 static int
-config_want(struct parse *p, const char *path, const config_setting_t *s,
-    int type)
+config_want(
+    struct parse *p, const char *path, const config_setting_t *s, int type)
 {
 	int t = config_setting_type(s);
 
@@ -104,8 +104,8 @@ config_strdup(struct parse *p, const char *s)
 }
 
 static int
-config_get_string(struct parse *p, const char *path, config_setting_t *s,
-    char **dst)
+config_get_string(
+    struct parse *p, const char *path, config_setting_t *s, char **dst)
 {
 	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
 		return -1;
@@ -115,8 +115,8 @@ config_get_string(struct parse *p, const char *path, config_setting_t *s,
 }
 
 static int
-config_get_int(struct parse *p, const char *path, config_setting_t *s,
-    int min, int max, int *dst)
+config_get_int(struct parse *p, const char *path, config_setting_t *s, int min,
+    int max, int *dst)
 {
 	long long v;
 
@@ -124,8 +124,8 @@ config_get_int(struct parse *p, const char *path, config_setting_t *s,
 		return -1;
 	v = config_setting_get_int64(s);
 	if (v < min || v > max)
-		return config_fail(p, s, path, "%lld is not in %d..%d", v, min,
-		    max);
+		return config_fail(
+		    p, s, path, "%lld is not in %d..%d", v, min, max);
 	*dst = (int)v;
 	return 0;
 }
@@ -157,8 +157,8 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 		    k->name);
 		if (e == NULL) {
 			if (k->required)
-				return config_fail(p, s, sub,
-				    "is required and missing");
+				return config_fail(
+				    p, s, sub, "is required and missing");
 			continue;
 		}
 		if (k->set(p, sub, e, dst) < 0)
@@ -170,8 +170,8 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 /* ---- service keys ---- */
 
 static int
-service_set_name(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_name(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct service_conf *sc = dst;
 
@@ -179,14 +179,15 @@ service_set_name(struct parse *p, const char *path, config_setting_t *s,
 		return -1;
 	if (*sc->name == '\0' || strpbrk(sc->name, " \t\n/:") != NULL)
 		return config_fail(p, s, path,
-		    "\"%s\" must be a non-empty word without spaces, '/' or ':'",
+		    "\"%s\" must be a non-empty word without spaces, '/' or "
+		    "':'",
 		    sc->name);
 	return 0;
 }
 
 static int
-service_set_transport(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_transport(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct service_conf *sc = dst;
 	const char *v;
@@ -195,14 +196,14 @@ service_set_transport(struct parse *p, const char *path, config_setting_t *s,
 		return -1;
 	v = config_setting_get_string(s);
 	if ((sc->transport = transport_find(v)) == NULL)
-		return config_fail(p, s, path, "\"%s\" is not one of %s", v,
-		    transport_names);
+		return config_fail(
+		    p, s, path, "\"%s\" is not one of %s", v, transport_names);
 	return 0;
 }
 
 static int
-service_set_listen(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_listen(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct service_conf *sc = dst;
 	char why[256];
@@ -210,14 +211,14 @@ service_set_listen(struct parse *p, const char *path, config_setting_t *s,
 	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
 		return -1;
 	if (sc->transport->parse(config_setting_get_string(s), p->cfg->dir,
-		&sc->addr, why, sizeof(why)) < 0)
+	        &sc->addr, why, sizeof(why)) < 0)
 		return config_fail(p, s, path, "%s", why);
 	return 0;
 }
 
 static int
-service_set_model(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_model(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct service_conf *sc = dst;
 	const char *v;
@@ -226,14 +227,14 @@ service_set_model(struct parse *p, const char *path, config_setting_t *s,
 		return -1;
 	v = config_setting_get_string(s);
 	if ((sc->model = model_find(v)) == NULL)
-		return config_fail(p, s, path, "\"%s\" is not one of %s", v,
-		    model_names);
+		return config_fail(
+		    p, s, path, "\"%s\" is not one of %s", v, model_names);
 	return 0;
 }
 
 static int
-service_set_module(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_module(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct service_conf *sc = dst;
 	char why[1024];
@@ -241,8 +242,8 @@ service_set_module(struct parse *p, const char *path, config_setting_t *s,
 	if (config_get_string(p, path, s, &sc->module) < 0)
 		return -1;
 	sc->module_line = config_setting_source_line(s);
-	if (config_find_module(p->cfg, sc->module, &sc->module_file, why,
-		sizeof(why)) < 0)
+	if (config_find_module(
+	        p->cfg, sc->module, &sc->module_file, why, sizeof(why)) < 0)
 		return config_fail(p, s, path, "%s", why);
 	return 0;
 }
@@ -262,9 +263,8 @@ option_set_list(struct parse *p, const char *path, config_setting_t *s,
 			return config_fail(p, e, path,
 			    "list element %zu is %s, expected a string",
 			    o->nlist, config_type_name(config_setting_type(e)));
-		if ((o->list[o->nlist] =
-			    config_strdup(p, config_setting_get_string(e))) ==
-		    NULL)
+		if ((o->list[o->nlist] = config_strdup(
+		         p, config_setting_get_string(e))) == NULL)
 			return -1;
 	}
 	return 0;
@@ -303,8 +303,8 @@ option_set(struct parse *p, const char *path, config_setting_t *s,
 }
 
 static int
-service_set_options(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_options(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct service_conf *sc = dst;
 	size_t i, n;
@@ -319,8 +319,8 @@ service_set_options(struct parse *p, const char *path, config_setting_t *s,
 	for (i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(s, (int)i);
 
-		snprintf(sub, sizeof(sub), "%s.%s", path,
-		    config_setting_name(e));
+		snprintf(
+		    sub, sizeof(sub), "%s.%s", path, config_setting_name(e));
 		sc->noptions++;
 		if (option_set(p, sub, e, &sc->options[i]) < 0)
 			return -1;
@@ -329,19 +329,19 @@ service_set_options(struct parse *p, const char *path, config_setting_t *s,
 }
 
 static int
-service_set_max_clients(struct parse *p, const char *path,
-    config_setting_t *s, void *dst)
+service_set_max_clients(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
-	return config_get_int(p, path, s, 1, 1 << 20,
-	    &((struct service_conf *)dst)->max_clients);
+	return config_get_int(
+	    p, path, s, 1, 1 << 20, &((struct service_conf *)dst)->max_clients);
 }
 
 static int
-service_set_backlog(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+service_set_backlog(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
-	return config_get_int(p, path, s, 1, 1 << 16,
-	    &((struct service_conf *)dst)->backlog);
+	return config_get_int(
+	    p, path, s, 1, 1 << 16, &((struct service_conf *)dst)->backlog);
 }
 
 /* In this order: listen needs the transport. */
@@ -372,7 +372,7 @@ service_check_unique(struct parse *p, config_setting_t *s, const char *path,
 			    sc->name, i, o->line);
 		if (addr_same(&o->addr, &sc->addr) &&
 		    (o->addr.ss.ss_family == AF_UNIX ||
-			o->transport->socktype == sc->transport->socktype))
+		        o->transport->socktype == sc->transport->socktype))
 			return config_fail(p, s, path,
 			    "listen %s %s is already used by service \"%s\" "
 			    "(line %d)",
@@ -383,8 +383,8 @@ service_check_unique(struct parse *p, config_setting_t *s, const char *path,
 }
 
 static int
-config_set_services(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+config_set_services(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct config *cfg = dst;
 	size_t i, n;
@@ -420,8 +420,8 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 /* ---- top-level keys ---- */
 
 static int
-config_set_log_level(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+config_set_log_level(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct config *cfg = dst;
 	const char *v;
@@ -436,8 +436,8 @@ config_set_log_level(struct parse *p, const char *path, config_setting_t *s,
 }
 
 static int
-config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
-    void *dst)
+config_set_module_path(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct config *cfg = dst;
 	size_t n;
@@ -445,7 +445,7 @@ config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
 		n = 1;
 	else if (config_setting_is_aggregate(s) &&
-		 config_setting_type(s) != CONFIG_TYPE_GROUP)
+	         config_setting_type(s) != CONFIG_TYPE_GROUP)
 		n = (size_t)config_setting_length(s);
 	else
 		return config_fail(p, s, path,
@@ -454,18 +454,17 @@ config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
 	if ((cfg->module_path = calloc(n + 1, sizeof(char *))) == NULL)
 		return config_fail(p, s, path, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		config_setting_t *e = config_setting_type(s) ==
-					      CONFIG_TYPE_STRING ?
-			s :
-			config_setting_get_elem(s, (int)i);
+		config_setting_t *e =
+		    config_setting_type(s) == CONFIG_TYPE_STRING
+		        ? s
+		        : config_setting_get_elem(s, (int)i);
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
 			return config_fail(p, e, path,
 			    "element %zu is %s, expected a folder", i,
 			    config_type_name(config_setting_type(e)));
-		if ((cfg->module_path[i] =
-			    config_strdup(p, config_setting_get_string(e))) ==
-		    NULL)
+		if ((cfg->module_path[i] = config_strdup(
+		         p, config_setting_get_string(e))) == NULL)
 			return -1;
 		cfg->nmodule_path++;
 	}
@@ -473,8 +472,8 @@ config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
 }
 
 static int
-config_set_shutdown_timeout(struct parse *p, const char *path,
-    config_setting_t *s, void *dst)
+config_set_shutdown_timeout(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
 {
 	struct config *cfg = dst;
 	int t = config_setting_type(s);
@@ -482,11 +481,11 @@ config_set_shutdown_timeout(struct parse *p, const char *path,
 
 	if (t != CONFIG_TYPE_FLOAT && config_want(p, path, s, CONFIG_TYPE_INT))
 		return -1;
-	v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
-				     (double)config_setting_get_int64(s);
+	v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
+	                           : (double)config_setting_get_int64(s);
 	if (!(v >= 0 && v <= 3600))
-		return config_fail(p, s, path, "%g is not in 0..3600 seconds",
-		    v);
+		return config_fail(
+		    p, s, path, "%g is not in 0..3600 seconds", v);
 	cfg->shutdown_timeout = v;
 	return 0;
 }
@@ -531,8 +530,8 @@ config_find_module(const struct config *cfg, const char *module, char **path,
 		return -1;
 	}
 	static const char *const builtin[] = {MODSERV_MODULE_DIR, NULL};
-	const char *const *dirs = cfg->nmodule_path ?
-		(const char *const *)cfg->module_path : builtin;
+	const char *const *dirs =
+	    cfg->nmodule_path ? (const char *const *)cfg->module_path : builtin;
 
 	for (i = 0; dirs[i]; i++) {
 		const char *d = dirs[i];
@@ -545,11 +544,11 @@ config_find_module(const struct config *cfg, const char *module, char **path,
 		if (access(buf, F_OK) == 0)
 			return (*path = strdup(buf)) ? 0 : -1;
 	}
-	n = (size_t)snprintf(err, errlen, "module \"%s\" not found: no %s.so in",
-	    module, module);
+	n = (size_t)snprintf(err, errlen,
+	    "module \"%s\" not found: no %s.so in", module, module);
 	for (i = 0; dirs[i] && n < errlen; i++)
-		n += (size_t)snprintf(err + n, errlen - n, "%s %s",
-		    i ? "," : "", dirs[i]);
+		n += (size_t)snprintf(
+		    err + n, errlen - n, "%s %s", i ? "," : "", dirs[i]);
 	return -1;
 }
 
@@ -576,8 +575,8 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 			    strerror(errno));
 		else
 			snprintf(err, errlen, "%s:%d: %s",
-			    config_error_file(&lc) ? config_error_file(&lc) :
-						     file,
+			    config_error_file(&lc) ? config_error_file(&lc)
+			                           : file,
 			    config_error_line(&lc), config_error_text(&lc));
 		goto out;
 	}

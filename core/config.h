@@ -11,53 +11,52 @@ struct model;
 
 /* One value of a service's `options` group, typed by how it was written. */
 struct option_value {
-	char	   *name;
-	int	    type; /* MS_OPT_* */
-	char	   *str;  /* MS_OPT_STR */
-	long long   num;  /* MS_OPT_INT, MS_OPT_BOOL */
-	char	  **list; /* MS_OPT_LIST, NULL-terminated */
-	size_t	    nlist;
-	int	    line;
+	char *name;
+	int type;      /* MS_OPT_* */
+	char *str;     /* MS_OPT_STR */
+	long long num; /* MS_OPT_INT, MS_OPT_BOOL */
+	char **list;   /* MS_OPT_LIST, NULL-terminated */
+	size_t nlist;
+	int line;
 };
 
 struct service_conf {
-	size_t			index; /* position in `services` */
-	int			line;  /* where the service's group starts */
-	char		       *name;
+	size_t index; /* position in `services` */
+	int line;     /* where the service's group starts */
+	char *name;
 	const struct transport *transport;
-	const struct model     *model;
-	struct listen_addr	addr;
-	char		       *module;	     /* as written */
-	char		       *module_file; /* the .so found for it */
-	int			module_line;
-	struct option_value    *options;
-	size_t			noptions;
-	int			options_line;
-	int			max_clients; /* concurrent requests */
-	int			backlog;     /* listen(2) backlog */
+	const struct model *model;
+	struct listen_addr addr;
+	char *module;      /* as written */
+	char *module_file; /* the .so found for it */
+	int module_line;
+	struct option_value *options;
+	size_t noptions;
+	int options_line;
+	int max_clients; /* concurrent requests */
+	int backlog;     /* listen(2) backlog */
 };
 
 struct config {
-	char		    *file; /* as given */
-	char		    *dir;  /* its folder: relative paths start here */
-	int		     log_level;
-	double		     shutdown_timeout; /* seconds */
-	char		   **module_path;      /* absolute or config-relative */
-	size_t		     nmodule_path;
+	char *file; /* as given */
+	char *dir;  /* its folder: relative paths start here */
+	int log_level;
+	double shutdown_timeout; /* seconds */
+	char **module_path;      /* absolute or config-relative */
+	size_t nmodule_path;
 	struct service_conf *services;
-	size_t		     nservices;
+	size_t nservices;
 };
 
-#define CONFIG_MAX_CLIENTS	 1024
-#define CONFIG_SHUTDOWN_TIMEOUT	 10.0
+#define CONFIG_MAX_CLIENTS 1024
+#define CONFIG_SHUTDOWN_TIMEOUT 10.0
 
 /* Reads and checks file.  0, or -1 with "file:line: key: reason" in err. */
-int  config_load(const char *file, struct config *cfg, char *err,
-     size_t errlen);
+int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
 /* Finds module (a name or a path with '/') as config_load does: the path
  * in *path (malloc'd), or -1 with the places searched in err. */
-int  config_find_module(const struct config *cfg, const char *module,
-     char **path, char *err, size_t errlen);
+int config_find_module(const struct config *cfg, const char *module,
+    char **path, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "model.h"
 #include "transport.h"
 
 /* The size of a 1.0 table: a module built against an older minor of ABI 1
@@ -33,7 +34,7 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 	}
 	if (m->size < MODULE_SIZE_1_0 ||
 	    (m->abi_minor == MODSERV_ABI_MINOR &&
-		m->size != sizeof(struct ms_module))) {
+	        m->size != sizeof(struct ms_module))) {
 		snprintf(why, len,
 		    "size is %u, but struct ms_module of ABI %u.%u is %zu "
 		    "bytes: the module was not built with MODSERV_MODULE()",
@@ -46,16 +47,18 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 		return -1;
 	}
 	if (m->flags & ~(MS_F_STREAM_ONLY | MS_F_DGRAM_ONLY | MS_F_BLOCKING)) {
-		snprintf(why, len, "flags 0x%x has bits this modserv does not "
-				   "know", m->flags);
+		snprintf(why, len,
+		    "flags 0x%x has bits this modserv does not "
+		    "know",
+		    m->flags);
 		return -1;
 	}
 	return 0;
 }
 
 int
-loader_open(const char *path, struct loaded_module *lm, char *err,
-    size_t errlen)
+loader_open(
+    const char *path, struct loaded_module *lm, char *err, size_t errlen)
 {
 	char why[512];
 
@@ -143,14 +146,15 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 	for (spec = lm->mod->options; spec && spec->name; spec++) {
 		size_t i = 0;
 
-		while (i < sc->noptions && strcmp(sc->options[i].name,
-					       spec->name) != 0)
+		while (i < sc->noptions &&
+		       strcmp(sc->options[i].name, spec->name) != 0)
 			i++;
 		if (spec->required && i == sc->noptions) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options: module %s needs "
 			    "option \"%s\" (%s: %s)",
-			    cfg->file, sc->options_line ? sc->options_line : sc->line,
+			    cfg->file,
+			    sc->options_line ? sc->options_line : sc->line,
 			    sc->index, mname, spec->name,
 			    loader_option_type_name(spec->type),
 			    spec->help ? spec->help : "");
@@ -176,6 +180,14 @@ loader_check(const struct loaded_module *lm, const struct config *cfg,
 		    stream ? "datagram" : "stream", sc->transport->name);
 		return -1;
 	}
+	if (f & MS_F_BLOCKING && sc->model == &model_select) {
+		snprintf(err, errlen,
+		    "%s:%d: services.[%zu].module: %s may block in handle "
+		    "(MS_F_BLOCKING), which would stall the select loop: use "
+		    "model thread or fork",
+		    cfg->file, sc->module_line, sc->index, lm->path);
+		return -1;
+	}
 	return loader_check_options(lm, cfg, sc, err, errlen);
 }
 
@@ -191,12 +203,12 @@ loader_describe(FILE *out, const struct loaded_module *lm)
 	fprintf(out, "abi      %u.%u (struct of %u bytes)\n", m->abi_major,
 	    m->abi_minor, m->size);
 	fprintf(out, "flags    %s%s%s%s\n",
-	    f & MS_F_STREAM_ONLY ? "stream-only " :
-	    f & MS_F_DGRAM_ONLY	 ? "datagram-only " :
-				   "any-transport ",
+	    f & MS_F_STREAM_ONLY  ? "stream-only "
+	    : f & MS_F_DGRAM_ONLY ? "datagram-only "
+	                          : "any-transport ",
 	    f & MS_F_BLOCKING ? "blocking" : "non-blocking", "", "");
-	fprintf(out, "options%s\n", m->options && m->options->name ? "" :
-								    "  none");
+	fprintf(
+	    out, "options%s\n", m->options && m->options->name ? "" : "  none");
 	for (const struct ms_option *o = m->options; o && o->name; o++)
 		fprintf(out, "  %-16s %-15s %s%s%s%s\n", o->name,
 		    loader_option_type_name(o->type),

@@ -7,23 +7,23 @@
 #include "modserv.h"
 
 /* Levels are the module API's MS_LOG_* so ms_log maps one to one. */
-int  log_level_parse(const char *name);	  /* level, or -1 */
+int log_level_parse(const char *name); /* level, or -1 */
 const char *log_level_name(int level);
 void log_set_level(int level);
-int  log_enabled(int level);
+int log_enabled(int level);
 
 /* who: a service name, or NULL for the host itself. */
 void log_msg(int level, const char *who, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *who, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 /* As log_msg at MS_LOG_ERROR or MS_LOG_WARN, with ": strerror(errno)". */
 void log_syserr(int level, const char *who, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_error(who, ...) log_msg(MS_LOG_ERROR, who, __VA_ARGS__)
-#define log_warn(who, ...)  log_msg(MS_LOG_WARN, who, __VA_ARGS__)
-#define log_info(who, ...)  log_msg(MS_LOG_INFO, who, __VA_ARGS__)
+#define log_warn(who, ...) log_msg(MS_LOG_WARN, who, __VA_ARGS__)
+#define log_info(who, ...) log_msg(MS_LOG_INFO, who, __VA_ARGS__)
 #define log_debug(who, ...) log_msg(MS_LOG_DEBUG, who, __VA_ARGS__)
 
 #endif

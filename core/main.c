@@ -44,12 +44,14 @@ open_services(const struct config *cfg, struct ms_service *svcs)
 		svcs[i] = (struct ms_service){
 		    .conf = sc, .cfg = cfg, .listen_fd = -1, .sigfd = -1};
 		if (loader_open(sc->module_file, &svcs[i].module, err,
-			sizeof(err)) < 0) {
-			fprintf(stderr, "modserv: %s:%d: services.[%zu].module: %s\n",
+		        sizeof(err)) < 0) {
+			fprintf(stderr,
+			    "modserv: %s:%d: services.[%zu].module: %s\n",
 			    cfg->file, sc->module_line, i, err);
 			return -1;
 		}
-		if (loader_check(&svcs[i].module, cfg, sc, err, sizeof(err)) < 0) {
+		if (loader_check(&svcs[i].module, cfg, sc, err, sizeof(err)) <
+		    0) {
 			fprintf(stderr, "modserv: %s\n", err);
 			return -1;
 		}
@@ -107,8 +109,9 @@ describe_module(const char *conf, const char *module)
 	/* a bare name is looked up on the configuration's module_path */
 	if (strchr(module, '/') == NULL &&
 	    config_load(conf, &cfg, err, sizeof(err)) < 0)
-		fprintf(stderr, "modserv: %s (looking in the default module "
-				"folder)\n",
+		fprintf(stderr,
+		    "modserv: %s (looking in the default module "
+		    "folder)\n",
 		    err);
 	if (strchr(module, '/'))
 		path = strdup(module);
@@ -147,8 +150,9 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			if ((level = log_level_parse(optarg)) < 0) {
-				fprintf(stderr, "modserv: -l %s: not one of "
-						"error, warn, info, debug\n",
+				fprintf(stderr,
+				    "modserv: -l %s: not one of "
+				    "error, warn, info, debug\n",
 				    optarg);
 				return 1;
 			}

@@ -18,15 +18,15 @@
 /* Restart delays: a worker that lived this long is restarted at once; one
  * that died sooner waits RESTART_MIN_MS, doubled each time, up to the max. */
 #define RESTART_STABLE_MS 10000
-#define RESTART_MIN_MS	  100
-#define RESTART_MAX_MS	  10000
+#define RESTART_MIN_MS 100
+#define RESTART_MAX_MS 10000
 
 struct slot {
 	struct ms_service *svc;
-	pid_t		   pid;	     /* 0: not running */
-	long long	   started;  /* ms */
-	long long	   restart;  /* ms when to start again; 0: none due */
-	int		   failures; /* quick deaths in a row */
+	pid_t pid;         /* 0: not running */
+	long long started; /* ms */
+	long long restart; /* ms when to start again; 0: none due */
+	int failures;      /* quick deaths in a row */
 };
 
 static int
@@ -37,8 +37,8 @@ master_bind(struct ms_service *svcs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct service_conf *sc = (struct service_conf *)svcs[i].conf;
 
-		svcs[i].listen_fd =
-		    sc->transport->bind(&sc->addr, sc->backlog, err, sizeof(err));
+		svcs[i].listen_fd = sc->transport->bind(
+		    &sc->addr, sc->backlog, err, sizeof(err));
 		if (svcs[i].listen_fd < 0) {
 			log_error(sc->name, "%s", err);
 			return -1;
@@ -125,8 +125,8 @@ master_reap(struct slot *slots, size_t n, int stopping)
 			if (now - s->started >= RESTART_STABLE_MS)
 				s->failures = 0;
 			delay = s->failures ? (long long)RESTART_MIN_MS
-						  << (s->failures - 1) :
-					      0;
+			                          << (s->failures - 1)
+			                    : 0;
 			if (delay > RESTART_MAX_MS)
 				delay = RESTART_MAX_MS;
 			if (s->failures < 16)
@@ -167,8 +167,7 @@ master_running(const struct slot *slots, size_t n)
 /* SIGTERM to every worker, then wait for them: they drain within the
  * shutdown timeout; past it (and a grace second) they are killed. */
 static void
-master_stop(const struct config *cfg, struct slot *slots, size_t n,
-    int sigfd)
+master_stop(const struct config *cfg, struct slot *slots, size_t n, int sigfd)
 {
 	long long deadline =
 	    service_now_ms() + (long long)(cfg->shutdown_timeout * 1000) + 1000;
@@ -234,8 +233,8 @@ master_supervise(struct slot *slots, size_t n, int sigfd)
 				break;
 			case SIGHUP:
 				log_warn(NULL, "SIGHUP: this version does not "
-					       "reload its configuration; "
-					       "ignored");
+				               "reload its configuration; "
+				               "ignored");
 				break;
 			default:
 				log_info(NULL, "signal %s: stopping",

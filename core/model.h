@@ -17,6 +17,6 @@ struct model {
 extern const struct model model_thread, model_fork, model_select;
 
 const struct model *model_find(const char *name); /* or NULL */
-extern const char model_names[]; /* "thread, fork, select" */
+extern const char model_names[];                  /* "thread, fork, select" */
 
 #endif

@@ -24,18 +24,18 @@
 
 struct child {
 	struct child *prev, *next; /* the forker's list */
-	int  pidfd;
+	int pidfd;
 	pid_t pid;
 	char peer[ADDR_TEXT_MAX];
 };
 
 struct forker {
 	struct ms_service *svc;
-	int		   epfd;
-	int		   active;
-	int		   listening; /* the listener is in epfd */
-	struct child	  *children;
-	char		  *scratch;   /* datagram transports */
+	int epfd;
+	int active;
+	int listening; /* the listener is in epfd */
+	struct child *children;
+	char *scratch; /* datagram transports */
 };
 
 /* The child: serve, never return.  The datagram's bytes are in scratch. */
@@ -49,8 +49,8 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 	close(f->epfd);
 	close(f->svc->sigfd);
 	if (f->scratch) {
-		request_serve_datagram(f->svc, f->scratch, len,
-		    (struct sockaddr *)peer, plen);
+		request_serve_datagram(
+		    f->svc, f->scratch, len, (struct sockaddr *)peer, plen);
 	} else {
 		close(f->svc->listen_fd);
 		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen);
@@ -136,7 +136,8 @@ fork_take(struct forker *f)
 
 	while (f->active < svc->conf->max_clients && !svc->stopping) {
 		if (f->scratch)
-			n = request_recv_datagram(svc, f->scratch, &peer, &plen);
+			n = request_recv_datagram(
+			    svc, f->scratch, &peer, &plen);
 		else
 			n = worker_accept(svc, &peer, &plen, 0);
 		if (n < 0)
@@ -172,7 +173,7 @@ fork_loop(struct forker *f, long long deadline)
 		if (svc->stopping && f->active == 0)
 			return 0;
 		fork_listen(f, !svc->stopping && pause == 0 &&
-				   f->active < svc->conf->max_clients);
+		                   f->active < svc->conf->max_clients);
 		if (pause > 0)
 			timeout = pause;
 		if (svc->stopping) {

@@ -15,21 +15,21 @@
 
 /* Stop reading from a peer once this much output waits for it. */
 #define SELECT_OUTPUT_HIGH (64 * 1024)
-#define SELECT_EVENTS	   256
+#define SELECT_EVENTS 256
 
 struct conn {
 	struct ms_request req;
-	struct conn	 *prev, *next;
-	uint32_t	  events; /* what epoll watches for it */
+	struct conn *prev, *next;
+	uint32_t events; /* what epoll watches for it */
 };
 
 struct loop {
 	struct ms_service *svc;
-	int		   epfd;
-	int		   active;
-	int		   listening;
-	struct conn	  *conns;
-	char		  *scratch; /* datagram transports */
+	int epfd;
+	int active;
+	int listening;
+	struct conn *conns;
+	char *scratch; /* datagram transports */
 };
 
 static void
@@ -72,8 +72,8 @@ select_rearm(struct loop *l, struct conn *c)
 		return;
 	ev.events = want;
 	ev.data.ptr = c;
-	if (epoll_ctl(l->epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-		r->fd, &ev) < 0) {
+	if (epoll_ctl(l->epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, r->fd,
+	        &ev) < 0) {
 		log_syserr(MS_LOG_WARN, service_name(l->svc), "%s: epoll_ctl",
 		    ms_peer(r));
 		select_close(l, c);
@@ -118,7 +118,8 @@ select_accept(struct loop *l)
 	while (l->active < svc->conf->max_clients &&
 	       (fd = worker_accept(svc, &peer, &plen, SOCK_NONBLOCK)) >= 0) {
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn(service_name(svc), "request refused: no memory");
+			log_warn(
+			    service_name(svc), "request refused: no memory");
 			close(fd);
 			return;
 		}
@@ -144,8 +145,8 @@ select_datagrams(struct loop *l)
 
 	/* a bounded batch, so signals are still looked at under a flood */
 	for (int i = 0; i < 64 && !l->svc->stopping; i++) {
-		if ((n = request_recv_datagram(l->svc, l->scratch, &peer,
-			 &plen)) < 0)
+		if ((n = request_recv_datagram(
+		         l->svc, l->scratch, &peer, &plen)) < 0)
 			return;
 		request_serve_datagram(l->svc, l->scratch, (size_t)n,
 		    (struct sockaddr *)&peer, plen);
@@ -177,13 +178,14 @@ select_loop(struct loop *l)
 		if (svc->stopping && l->active == 0)
 			return;
 		select_listen(l, !svc->stopping && pause == 0 &&
-				     l->active < svc->conf->max_clients);
+		                     l->active < svc->conf->max_clients);
 		if (pause > 0)
 			timeout = pause;
 		if (svc->stopping) {
 			if (deadline < 0)
 				deadline = service_drain_deadline(svc);
-			if ((timeout = (int)(deadline - service_now_ms())) <= 0) {
+			if ((timeout = (int)(deadline - service_now_ms())) <=
+			    0) {
 				log_warn(service_name(svc),
 				    "shutdown_timeout: %d requests cut off",
 				    l->active);

@@ -19,18 +19,18 @@
 
 struct pool {
 	struct ms_service *svc;
-	atomic_int	   active;
-	int		   max;
-	int		   wakefd; /* eventfd: a slot freed, or the last ended */
-	char		  *scratch; /* datagram transports: receive buffer */
+	atomic_int active;
+	int max;
+	int wakefd;    /* eventfd: a slot freed, or the last ended */
+	char *scratch; /* datagram transports: receive buffer */
 };
 
 /* A stream request, or a datagram with its bytes after the struct. */
 struct job {
-	struct pool	       *pool;
-	struct ms_request	req;
-	size_t			len;
-	char			bytes[];
+	struct pool *pool;
+	struct ms_request req;
+	size_t len;
+	char bytes[];
 };
 
 static void
@@ -100,15 +100,16 @@ thread_take(struct pool *pool)
 
 	while (atomic_load(&pool->active) < pool->max && !svc->stopping) {
 		if (pool->scratch)
-			n = request_recv_datagram(svc, pool->scratch, &peer,
-			    &plen);
+			n = request_recv_datagram(
+			    svc, pool->scratch, &peer, &plen);
 		else
 			n = worker_accept(svc, &peer, &plen, 0);
 		if (n < 0)
 			return;
 		if ((job = malloc(sizeof(*job) +
-			 (pool->scratch ? (size_t)n : 0))) == NULL) {
-			log_warn(service_name(svc), "request refused: no memory");
+		                  (pool->scratch ? (size_t)n : 0))) == NULL) {
+			log_warn(
+			    service_name(svc), "request refused: no memory");
 			if (!pool->scratch)
 				close((int)n);
 			return;

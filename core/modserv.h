@@ -35,7 +35,7 @@ extern "C" {
 #define MODSERV_ABI_MINOR 0
 
 #if defined(__GNUC__)
-#define MS_API	  __attribute__((visibility("default")))
+#define MS_API __attribute__((visibility("default")))
 #define MS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define MS_API
@@ -49,21 +49,21 @@ typedef struct ms_service ms_service;
 
 /* What handle returns.  Any negative value is an error: it is logged and
  * the request is finished (output already queued is still sent). */
-#define MS_MORE	 0 /* call handle again when more input arrives */
+#define MS_MORE 0  /* call handle again when more input arrives */
 #define MS_CLOSE 1 /* send the queued output, then finish the request */
 
 /* struct ms_module.flags: what the module supports and needs. */
 #define MS_F_STREAM_ONLY 0x1u /* tcp and unix only */
-#define MS_F_DGRAM_ONLY	 0x2u /* udp and unix-dgram only */
-#define MS_F_BLOCKING	 0x4u /* handle may block (runs a command, waits on
-				 a disk or another server) */
+#define MS_F_DGRAM_ONLY 0x2u  /* udp and unix-dgram only */
+/* handle may block (runs a command, waits on a disk or another server) */
+#define MS_F_BLOCKING 0x4u
 
 /* Option types, for struct ms_option.type. */
 enum ms_opt_type {
 	MS_OPT_STR = 1, /* a string:  name = "text"; */
-	MS_OPT_INT,	/* an integer: name = 42; (64-bit) */
-	MS_OPT_BOOL,	/* a boolean: name = true; */
-	MS_OPT_LIST,	/* a list of strings: name = [ "a", "b" ]; */
+	MS_OPT_INT,     /* an integer: name = 42; (64-bit) */
+	MS_OPT_BOOL,    /* a boolean: name = true; */
+	MS_OPT_LIST,    /* a list of strings: name = [ "a", "b" ]; */
 };
 
 /* One option a module takes.  The table ends with an entry whose name is
@@ -72,20 +72,20 @@ enum ms_opt_type {
  * one, before any module function runs. */
 struct ms_option {
 	const char *name;
-	int	    type;     /* enum ms_opt_type */
-	const char *def;      /* default as text ("5", "true", "hi"); NULL: none
-				 (then ms_opt_* returns NULL / 0 / 0 / empty) */
-	int	    required; /* non-zero: the service must set it */
-	const char *help;     /* one line, shown by `modserv -M` */
+	int type;         /* enum ms_opt_type */
+	const char *def;  /* default as text ("5", "true", "hi"); NULL: none
+	                     (then ms_opt_* returns NULL / 0 / 0 / empty) */
+	int required;     /* non-zero: the service must set it */
+	const char *help; /* one line, shown by `modserv -M` */
 };
 
 struct ms_module {
-	uint16_t abi_major; /* MODSERV_ABI_MAJOR at build time */
-	uint16_t abi_minor; /* MODSERV_ABI_MINOR at build time */
-	uint32_t size;	    /* sizeof(struct ms_module) at build time */
+	uint16_t abi_major;  /* MODSERV_ABI_MAJOR at build time */
+	uint16_t abi_minor;  /* MODSERV_ABI_MINOR at build time */
+	uint32_t size;       /* sizeof(struct ms_module) at build time */
 	const char *name;    /* short name, as in the config's `module` */
 	const char *summary; /* one line, shown by `modserv -M` and -t */
-	unsigned    flags;   /* MS_F_*; 0 = any transport, never blocks */
+	unsigned flags;      /* MS_F_*; 0 = any transport, never blocks */
 	const struct ms_option *options; /* may be NULL: takes no options */
 
 	/* Once per worker process, before any request, after privileges are
@@ -111,12 +111,12 @@ struct ms_module {
 /* Defines the one exported symbol with the ABI fields filled in:
  *   MODSERV_MODULE(.name = "echo", .summary = "...", .handle = echo_handle);
  */
-#define MODSERV_MODULE(...)                                                  \
-	MS_API const struct ms_module modserv_module = {                     \
-		.abi_major = MODSERV_ABI_MAJOR,                              \
-		.abi_minor = MODSERV_ABI_MINOR,                              \
-		.size = sizeof(struct ms_module),                            \
-		__VA_ARGS__}
+#define MODSERV_MODULE(...)                                                    \
+	MS_API const struct ms_module modserv_module = {                       \
+	    .abi_major = MODSERV_ABI_MAJOR,                                    \
+	    .abi_minor = MODSERV_ABI_MINOR,                                    \
+	    .size = sizeof(struct ms_module),                                  \
+	    __VA_ARGS__}
 
 /* ---- Input.  Valid inside setup/handle; pointers stay valid until the
  * hook returns or the next ms_consume/ms_readline. ---- */
@@ -140,7 +140,7 @@ MS_API int ms_eof(ms_request *req);
 MS_API int ms_write(ms_request *req, const void *buf, size_t len);
 MS_API int ms_printf(ms_request *req, const char *fmt, ...) MS_PRINTF(2, 3);
 MS_API int ms_vprintf(ms_request *req, const char *fmt, va_list ap)
-	MS_PRINTF(2, 0);
+    MS_PRINTF(2, 0);
 /* Queues count bytes of the open file fd from offset.  The host takes
  * ownership of fd (closes it, also on error) and streams it after the output
  * queued before, zero-copy on stream sockets. */
@@ -171,13 +171,13 @@ MS_API const char *ms_opt_str(const ms_service *svc, const char *name);
 MS_API long long ms_opt_int(const ms_service *svc, const char *name);
 MS_API int ms_opt_bool(const ms_service *svc, const char *name);
 /* A list option's strings; their number in *count.  Never NULL. */
-MS_API const char *const *ms_opt_list(const ms_service *svc, const char *name,
-    size_t *count);
+MS_API const char *const *ms_opt_list(
+    const ms_service *svc, const char *name, size_t *count);
 
 /* ---- Log, through the host's log with the service's name. ---- */
 enum ms_log_level { MS_LOG_ERROR, MS_LOG_WARN, MS_LOG_INFO, MS_LOG_DEBUG };
 MS_API void ms_log(const ms_service *svc, int level, const char *fmt, ...)
-	MS_PRINTF(3, 4);
+    MS_PRINTF(3, 4);
 
 #ifdef __cplusplus
 }

@@ -10,10 +10,10 @@
 
 struct output_file {
 	struct output_file *next;
-	int		    fd;	 /* -1: a bytes item */
-	off_t		    off;
-	size_t		    len; /* file bytes left */
-	struct buffer	    mem; /* bytes item */
+	int fd; /* -1: a bytes item */
+	off_t off;
+	size_t len;        /* file bytes left */
+	struct buffer mem; /* bytes item */
 };
 
 static struct output_file *
@@ -126,8 +126,8 @@ output_send(struct output *o, int fd)
 	while (r == 1 && o->files) {
 		struct output_file *f = o->files;
 
-		r = f->fd >= 0 ? output_send_file(o, f, fd) :
-				 output_send_buffer(o, &f->mem, fd);
+		r = f->fd >= 0 ? output_send_file(o, f, fd)
+		               : output_send_buffer(o, &f->mem, fd);
 		if (r != 1)
 			break;
 		o->files = f->next;

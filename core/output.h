@@ -9,17 +9,20 @@
 struct output_file; /* a queued file range, or bytes queued after one */
 
 struct output {
-	struct buffer	    head;  /* bytes queued before any file */
+	struct buffer head;        /* bytes queued before any file */
 	struct output_file *files; /* then these, in order */
 	struct output_file *last;
-	size_t		    bytes; /* everything queued and not yet sent */
+	size_t bytes; /* everything queued and not yet sent */
 };
 
-#define OUTPUT_INIT {BUFFER_INIT, NULL, NULL, 0}
+#define OUTPUT_INIT                                                            \
+	{                                                                      \
+		BUFFER_INIT, NULL, NULL, 0                                     \
+	}
 
-int  output_write(struct output *o, const void *p, size_t n);
+int output_write(struct output *o, const void *p, size_t n);
 /* Takes ownership of fd. */
-int  output_file(struct output *o, int fd, off_t off, size_t count);
+int output_file(struct output *o, int fd, off_t off, size_t count);
 static inline int
 output_pending(const struct output *o)
 {
@@ -28,7 +31,7 @@ output_pending(const struct output *o)
 /* Sends what it can on the stream socket fd.  1: all sent; 0: the socket
  * would block (fd is non-blocking); -1: error (errno; the peer is gone or a
  * file failed to read). */
-int  output_send(struct output *o, int fd);
+int output_send(struct output *o, int fd);
 void output_free(struct output *o); /* closes queued files */
 
 #endif

@@ -78,8 +78,9 @@ request_handle(struct ms_request *r)
 	int rc = r->svc->module.mod->handle(r);
 
 	if (rc < 0)
-		log_warn(service_name(r->svc), "%s: module %s: handle failed (%d)",
-		    ms_peer(r), r->svc->conf->module, rc);
+		log_warn(service_name(r->svc),
+		    "%s: module %s: handle failed (%d)", ms_peer(r),
+		    r->svc->conf->module, rc);
 	if (rc != MS_MORE || r->eof)
 		r->done = 1;
 }
@@ -130,8 +131,8 @@ static size_t
 request_dgram_limit(const struct ms_service *svc)
 {
 	/* what one UDP datagram can carry over IPv4 */
-	return svc->conf->addr.ss.ss_family == AF_UNIX ? REQUEST_DGRAM_MAX :
-							 65507;
+	return svc->conf->addr.ss.ss_family == AF_UNIX ? REQUEST_DGRAM_MAX
+	                                               : 65507;
 }
 
 ssize_t
@@ -150,8 +151,8 @@ request_recv_datagram(struct ms_service *svc, void *buf,
 			return n;
 		char from[ADDR_TEXT_MAX];
 
-		addr_format((struct sockaddr *)peer, *peerlen, from,
-		    sizeof(from));
+		addr_format(
+		    (struct sockaddr *)peer, *peerlen, from, sizeof(from));
 		log_warn(service_name(svc),
 		    "%s: datagram of %zd bytes is larger than %d: truncated, "
 		    "dropped",
@@ -174,7 +175,7 @@ request_reply_datagram(struct ms_request *r)
 		return;
 	}
 	if (sendto(r->svc->listen_fd, p, len, MSG_NOSIGNAL,
-		(struct sockaddr *)&r->peer, r->peerlen) < 0)
+	        (struct sockaddr *)&r->peer, r->peerlen) < 0)
 		log_warn(service_name(r->svc), "%s: reply of %zu bytes: %s",
 		    ms_peer(r), len, strerror(errno));
 }

@@ -12,19 +12,19 @@
 #include "service.h"
 
 struct ms_request {
-	struct ms_service      *svc;
-	int			fd;	  /* the connection; -1 for a datagram */
-	unsigned		datagram : 1;
-	unsigned		eof : 1;     /* the peer sends nothing more */
-	unsigned		done : 1;    /* handle is not called again */
-	unsigned		started : 1; /* setup succeeded: finish owed */
-	unsigned		replied : 1; /* output was written (datagram) */
-	struct buffer		in;
-	struct output		out;
-	void		       *data; /* the module's */
+	struct ms_service *svc;
+	int fd; /* the connection; -1 for a datagram */
+	unsigned datagram : 1;
+	unsigned eof : 1;     /* the peer sends nothing more */
+	unsigned done : 1;    /* handle is not called again */
+	unsigned started : 1; /* setup succeeded: finish owed */
+	unsigned replied : 1; /* output was written (datagram) */
+	struct buffer in;
+	struct output out;
+	void *data; /* the module's */
 	struct sockaddr_storage peer;
-	socklen_t		peerlen;
-	char			peer_text[ADDR_TEXT_MAX]; /* "" until asked */
+	socklen_t peerlen;
+	char peer_text[ADDR_TEXT_MAX]; /* "" until asked */
 };
 
 /* The largest datagram a worker receives or sends. */
@@ -34,7 +34,7 @@ void request_init(struct ms_request *r, struct ms_service *svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
 /* Calls setup.  0, or -1 when the module refused the request (then it is
  * released: fd closed, finish not called). */
-int  request_setup(struct ms_request *r);
+int request_setup(struct ms_request *r);
 /* Reads what the connection has into the input buffer: >0 bytes, 0 end of
  * input (r->eof set), -1 errno (EAGAIN on a non-blocking fd). */
 ssize_t request_read(struct ms_request *r);
@@ -43,7 +43,7 @@ ssize_t request_read(struct ms_request *r);
 void request_handle(struct ms_request *r);
 /* Sends queued output on the connection: 1 all sent, 0 would block, -1 the
  * peer is gone (logged at debug). */
-int  request_flush(struct ms_request *r);
+int request_flush(struct ms_request *r);
 /* Calls finish if setup succeeded, frees buffers, closes the connection. */
 void request_finish(struct ms_request *r);
 
@@ -51,8 +51,8 @@ void request_finish(struct ms_request *r);
 void request_serve_stream(struct ms_request *r);
 /* Serves one datagram received on svc's listener from peer, replying with
  * one datagram.  Takes the datagram's bytes from buf. */
-void request_serve_datagram(struct ms_service *svc, const void *buf,
-    size_t len, const struct sockaddr *peer, socklen_t peerlen);
+void request_serve_datagram(struct ms_service *svc, const void *buf, size_t len,
+    const struct sockaddr *peer, socklen_t peerlen);
 /* Receives one datagram from svc's listener into buf (REQUEST_DGRAM_MAX).
  * Its length, or -1 (errno; EAGAIN when none is waiting).  One larger than
  * buf is logged and dropped (then 0 is never returned for it: the next

@@ -147,5 +147,6 @@ service_now_ms(void)
 long long
 service_drain_deadline(const struct ms_service *svc)
 {
-	return service_now_ms() + (long long)(svc->cfg->shutdown_timeout * 1000);
+	return service_now_ms() +
+	       (long long)(svc->cfg->shutdown_timeout * 1000);
 }

@@ -10,12 +10,12 @@
 
 struct ms_service {
 	const struct service_conf *conf;
-	const struct config	  *cfg;
-	struct loaded_module	   module;
-	int			   listen_fd; /* -1 until bound */
-	int			   sigfd; /* the worker's SIGTERM/SIGINT */
-	volatile sig_atomic_t	   stopping; /* stop accepting, drain */
-	void			  *data;     /* the module's */
+	const struct config *cfg;
+	struct loaded_module module;
+	int listen_fd;                  /* -1 until bound */
+	int sigfd;                      /* the worker's SIGTERM/SIGINT */
+	volatile sig_atomic_t stopping; /* stop accepting, drain */
+	void *data;                     /* the module's */
 };
 
 /* The name logs use for the service. */

@@ -11,8 +11,8 @@
 static int
 sock_open(const struct listen_addr *a, int socktype, char *err, size_t errlen)
 {
-	int fd = socket(a->ss.ss_family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	int fd =
+	    socket(a->ss.ss_family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -30,8 +30,8 @@ sock_listen(int fd, int socktype, int backlog, char *err, size_t errlen)
 }
 
 int
-sock_bind_inet(struct listen_addr *a, int socktype, int backlog, char *err,
-    size_t errlen)
+sock_bind_inet(
+    struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen)
 {
 	int fd, one = 1;
 
@@ -50,8 +50,8 @@ sock_bind_inet(struct listen_addr *a, int socktype, int backlog, char *err,
 		goto fail;
 	a->len = sizeof(a->ss);
 	getsockname(fd, (struct sockaddr *)&a->ss, &a->len);
-	addr_format((struct sockaddr *)&a->ss, a->len, a->text,
-	    sizeof(a->text));
+	addr_format(
+	    (struct sockaddr *)&a->ss, a->len, a->text, sizeof(a->text));
 	return fd;
 fail:
 	close(fd);
@@ -67,15 +67,15 @@ sock_unix_alive(const struct listen_addr *a, int socktype)
 	if (fd < 0)
 		return 1; /* cannot tell: never steal */
 	alive = connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 ||
-		errno != ECONNREFUSED;
+	        errno != ECONNREFUSED;
 	close(fd);
 	return alive;
 }
 
 /* Removes a stale socket file at a's path; -1 with err if it is not one. */
 static int
-sock_unix_reclaim(const struct listen_addr *a, int socktype, char *err,
-    size_t errlen)
+sock_unix_reclaim(
+    const struct listen_addr *a, int socktype, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -103,8 +103,8 @@ sock_unix_reclaim(const struct listen_addr *a, int socktype, char *err,
 }
 
 int
-sock_bind_unix(struct listen_addr *a, int socktype, int backlog, char *err,
-    size_t errlen)
+sock_bind_unix(
+    struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd;

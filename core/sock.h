@@ -7,12 +7,12 @@
 /* Binds (and for streams listens on) a, non-blocking and close-on-exec, and
  * rewrites a->text with the address actually bound (port 0 resolved).
  * Returns the fd, or -1 with the reason in err. */
-int  sock_bind_inet(struct listen_addr *a, int socktype, int backlog,
-     char *err, size_t errlen);
+int sock_bind_inet(
+    struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen);
 /* As sock_bind_inet; a socket file left by a dead server is replaced, one a
  * live server answers on is "address in use". */
-int  sock_bind_unix(struct listen_addr *a, int socktype, int backlog,
-     char *err, size_t errlen);
+int sock_bind_unix(
+    struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen);
 /* Removes the socket file, if it is still the one we made. */
 void sock_unbind_unix(const struct listen_addr *a);
 

@@ -7,15 +7,15 @@
 #include "addr.h"
 
 struct transport {
-	const char *name;     /* as in the config: "tcp", ... */
-	int	    socktype; /* SOCK_STREAM or SOCK_DGRAM */
+	const char *name; /* as in the config: "tcp", ... */
+	int socktype;     /* SOCK_STREAM or SOCK_DGRAM */
 	/* Parses a `listen` value; basedir resolves relative paths. */
-	int  (*parse)(const char *text, const char *basedir,
-	     struct listen_addr *a, char *err, size_t errlen);
+	int (*parse)(const char *text, const char *basedir,
+	    struct listen_addr *a, char *err, size_t errlen);
 	/* Binds a; the fd, or -1 with err.  a->text becomes the real
 	 * address. */
-	int  (*bind)(struct listen_addr *a, int backlog, char *err,
-	     size_t errlen);
+	int (*bind)(
+	    struct listen_addr *a, int backlog, char *err, size_t errlen);
 	/* Undoes what bind left in the filesystem. */
 	void (*unbind)(const struct listen_addr *a);
 };

@@ -17,7 +17,6 @@ tcp_bind(struct listen_addr *a, int backlog, char *err, size_t errlen)
 	return sock_bind_inet(a, SOCK_STREAM, backlog, err, errlen);
 }
 
-
 const struct transport transport_tcp = {
     .name = "tcp",
     .socktype = SOCK_STREAM,

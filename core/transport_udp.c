@@ -17,7 +17,6 @@ udp_bind(struct listen_addr *a, int backlog, char *err, size_t errlen)
 	return sock_bind_inet(a, SOCK_DGRAM, backlog, err, errlen);
 }
 
-
 const struct transport transport_udp = {
     .name = "udp",
     .socktype = SOCK_DGRAM,

@@ -16,7 +16,6 @@ unix_bind(struct listen_addr *a, int backlog, char *err, size_t errlen)
 	return sock_bind_unix(a, SOCK_STREAM, backlog, err, errlen);
 }
 
-
 const struct transport transport_unix = {
     .name = "unix",
     .socktype = SOCK_STREAM,

@@ -1,4 +1,5 @@
-/* transport_unix_dgram.c - unix-dgram: unix-domain datagram sockets, named by a path. */
+/* transport_unix_dgram.c - unix-dgram: unix-domain datagram sockets, named by a
+ * path. */
 #include "transport.h"
 
 #include "sock.h"
@@ -15,7 +16,6 @@ unix_dgram_bind(struct listen_addr *a, int backlog, char *err, size_t errlen)
 {
 	return sock_bind_unix(a, SOCK_DGRAM, backlog, err, errlen);
 }
-
 
 const struct transport transport_unix_dgram = {
     .name = "unix-dgram",

@@ -11,15 +11,15 @@ struct ms_service;
 /* Runs in the child the master (pid master) forked for svc; never
  * returns. */
 void worker_main(struct ms_service *svc, pid_t master)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 /* Accepts one connection from svc's listener, close-on-exec, with flags
  * (SOCK_NONBLOCK or 0) for accept4.
  * The fd, or -1: EAGAIN when none is waiting; on running out of descriptors
  * or memory, accepting is paused a moment (see worker_accept_paused). */
-int  worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
-     socklen_t *peerlen, int flags);
+int worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
+    socklen_t *peerlen, int flags);
 /* Milliseconds until accepting may resume; 0 when it is not paused. */
-int  worker_accept_paused(const struct ms_service *svc);
+int worker_accept_paused(const struct ms_service *svc);
 /* Restores what a child process running module code expects: default signal
  * dispositions and an empty signal mask. */
 void worker_reset_signals(void);

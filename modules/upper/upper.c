@@ -14,8 +14,8 @@ upper_handle(ms_request *req)
 	while (n > 0) {
 		chunk = n < sizeof(buf) ? n : sizeof(buf);
 		for (i = 0; i < chunk; i++)
-			buf[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 :
-								     p[i]);
+			buf[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32
+			                                           : p[i]);
 		if (ms_write(req, buf, chunk) < 0)
 			return -1;
 		ms_consume(req, chunk);

@@ -132,7 +132,7 @@ server_scan_listen(struct server *s)
 	while ((p = strstr(p, "listening on ")) != NULL &&
 	       s->nlisten < HARNESS_MAX_LISTEN) {
 		if (sscanf(p, "listening on %15s %127s",
-			s->transport[s->nlisten], s->addr[s->nlisten]) == 2 &&
+		        s->transport[s->nlisten], s->addr[s->nlisten]) == 2 &&
 		    strchr(p, '\n'))
 			s->nlisten++;
 		p++;
@@ -142,11 +142,11 @@ server_scan_listen(struct server *s)
 /* Starts argv with stderr (and stdout if merge_stdout) on the file at
  * logpath, opened for reading in *logfd. */
 static pid_t
-spawn(const char *const *argv, const char *logpath, int *logfd,
-    int merge_stdout)
+spawn(
+    const char *const *argv, const char *logpath, int *logfd, int merge_stdout)
 {
-	int wfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-	    O_CLOEXEC, 0600);
+	int wfd = open(
+	    logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	pid_t pid;
 
 	if (wfd < 0)
@@ -192,8 +192,8 @@ server_start(struct server *s, int nlisten, ...)
 		if (server_read_log(s, 50) == 0 &&
 		    waitpid(s->pid, &status, WNOHANG) == s->pid) {
 			s->pid = -1;
-			s->status = WIFEXITED(status) ? WEXITSTATUS(status) :
-							128 + WTERMSIG(status);
+			s->status = WIFEXITED(status) ? WEXITSTATUS(status)
+			                              : 128 + WTERMSIG(status);
 			server_log(s, 0);
 			break;
 		}
@@ -224,7 +224,8 @@ modserv_run(char *out, size_t outlen, ...)
 	unlink(logpath);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return -1;
-	while (len + 1 < outlen && (n = read(fd, out + len, outlen - 1 - len)) > 0)
+	while (
+	    len + 1 < outlen && (n = read(fd, out + len, outlen - 1 - len)) > 0)
 		len += (size_t)n;
 	out[len] = '\0';
 	close(fd);
@@ -246,8 +247,8 @@ server_stop(struct server *s)
 		if (r == s->pid) {
 			s->pid = -1;
 			server_log(s, 0);
-			s->status = WIFEXITED(status) ? WEXITSTATUS(status) :
-							128 + WTERMSIG(status);
+			s->status = WIFEXITED(status) ? WEXITSTATUS(status)
+			                              : 128 + WTERMSIG(status);
 			return s->status;
 		}
 		server_read_log(s, 20);
@@ -307,7 +308,8 @@ client_addr(const char *transport, const char *addr,
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
 		*len = sizeof(*sin6);
-		return inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1 ? 0 : -1;
+		return inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1 ? 0
+		                                                        : -1;
 	}
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
@@ -325,13 +327,13 @@ client_connect(const char *transport, const char *addr)
 	socklen_t len;
 	struct timeval tv = {10, 0};
 	int dgram = strcmp(transport, "udp") == 0 ||
-		    strcmp(transport, "unix-dgram") == 0;
+	            strcmp(transport, "unix-dgram") == 0;
 	int fd;
 
 	if (client_addr(transport, addr, &ss, &len) < 0)
 		return -1;
-	fd = socket(ss.ss_family, (dgram ? SOCK_DGRAM : SOCK_STREAM) |
-				      SOCK_CLOEXEC, 0);
+	fd = socket(
+	    ss.ss_family, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (dgram && ss.ss_family == AF_UNIX) {
@@ -395,8 +397,8 @@ client_exchange(int fd, const void *p, size_t n, void *reply)
 	long long end = now_ms() + 20000;
 
 	while (got < n) {
-		struct pollfd pfd = {.fd = fd,
-		    .events = POLLIN | (sent < n ? POLLOUT : 0)};
+		struct pollfd pfd = {
+		    .fd = fd, .events = POLLIN | (sent < n ? POLLOUT : 0)};
 		ssize_t r;
 
 		if (now_ms() > end || poll(&pfd, 1, 10000) <= 0)

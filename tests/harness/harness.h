@@ -11,59 +11,59 @@
 
 struct server {
 	pid_t pid;
-	int   status;	  /* exit status once it exited, else -1 */
-	int   errfd;	  /* its log file (dir/modserv.log), read by us */
-	char  dir[256];	  /* a fresh temporary folder */
-	char  conf[300];  /* dir/modserv.conf */
-	char  log[1 << 18];
+	int status;     /* exit status once it exited, else -1 */
+	int errfd;      /* its log file (dir/modserv.log), read by us */
+	char dir[256];  /* a fresh temporary folder */
+	char conf[300]; /* dir/modserv.conf */
+	char log[1 << 18];
 	size_t loglen;
-	int   nlisten;
-	char  transport[HARNESS_MAX_LISTEN][16];
-	char  addr[HARNESS_MAX_LISTEN][128];
+	int nlisten;
+	char transport[HARNESS_MAX_LISTEN][16];
+	char addr[HARNESS_MAX_LISTEN][128];
 };
 
 /* A temporary folder for s (s->dir); 0 or -1. */
-int  server_prepare(struct server *s);
+int server_prepare(struct server *s);
 /* Writes s->conf from printf-style text; "@DIR@" in it becomes s->dir and
  * "@MODULES@" the build's module folder, "@TESTMODULES@" the test modules'. */
-int  server_write_conf(struct server *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int server_write_conf(struct server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Starts modserv -c s->conf with extra args (NULL-terminated), waits until
  * nlisten "listening on" lines arrived (5 s at most).  0, or -1 (s->log
  * says why; s->status is the exit status if it exited). */
-int  server_start(struct server *s, int nlisten, ...);
+int server_start(struct server *s, int nlisten, ...);
 /* Runs modserv to completion with args (NULL-terminated) and returns its
  * exit status; its stdout and stderr together end up in out. */
-int  modserv_run(char *out, size_t outlen, ...);
+int modserv_run(char *out, size_t outlen, ...);
 /* Reads what modserv logged so far (waits up to ms for more). */
 const char *server_log(struct server *s, int ms);
 /* Waits up to ms for text to appear in the log; 1 if it did. */
-int  server_wait_log(struct server *s, const char *text, int ms);
+int server_wait_log(struct server *s, const char *text, int ms);
 /* SIGTERM, then waits (up to 20 s) for the exit: its exit status, 128+sig
  * when killed, or -1 when it did not exit (it is then killed). */
-int  server_stop(struct server *s);
+int server_stop(struct server *s);
 /* Removes s->dir and what is in it. */
 void server_cleanup(struct server *s);
 
 /* A client socket connected to addr over transport, with 10 s receive and
  * send timeouts.  unix-dgram clients get an autobound address to be replied
  * to.  fd or -1. */
-int  client_connect(const char *transport, const char *addr);
-int  client_send_all(int fd, const void *p, size_t n);
+int client_connect(const char *transport, const char *addr);
+int client_send_all(int fd, const void *p, size_t n);
 /* Reads exactly n bytes (stream); 0, or -1 on error, timeout or EOF. */
-int  client_recv_all(int fd, void *p, size_t n);
+int client_recv_all(int fd, void *p, size_t n);
 /* Sends p and reads back n bytes of reply at the same time (so a large
  * message cannot deadlock against the server's own backpressure). */
-int  client_exchange(int fd, const void *p, size_t n, void *reply);
+int client_exchange(int fd, const void *p, size_t n, void *reply);
 /* What upper replies: ASCII a-z uppercased, other bytes unchanged. */
 void expect_upper(const void *in, size_t n, void *out);
 
 /* Threads of process pid, from /proc; RSS in KiB. */
-int  proc_threads(pid_t pid);
+int proc_threads(pid_t pid);
 long proc_rss_kb(pid_t pid);
 /* The pids of pid's children, from /proc; their number. */
-int  proc_children(pid_t pid, pid_t *out, int max);
+int proc_children(pid_t pid, pid_t *out, int max);
 /* Children of pid that are zombies. */
-int  proc_zombies(pid_t pid);
+int proc_zombies(pid_t pid);
 
 #endif

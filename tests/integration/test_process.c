@@ -41,13 +41,14 @@ static void
 conf_one(const char *transport, const char *listen, const char *model,
     const char *module, const char *extra)
 {
-	assert_int_equal(server_write_conf(&srv,
-			     "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
-			     "shutdown_timeout = 5;\n"
-			     "services = ( { name = \"s\"; transport = \"%s\";\n"
-			     "  listen = \"%s\"; model = \"%s\"; module = \"%s\";\n"
-			     "  %s } );\n",
-			     transport, listen, model, module, extra ? extra : ""),
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
+	        "shutdown_timeout = 5;\n"
+	        "services = ( { name = \"s\"; transport = \"%s\";\n"
+	        "  listen = \"%s\"; model = \"%s\"; module = \"%s\";\n"
+	        "  %s } );\n",
+	        transport, listen, model, module, extra ? extra : ""),
 	    0);
 }
 
@@ -121,11 +122,10 @@ check_mode_prints_the_plan_and_exits_zero(void **state)
 	(void)state;
 	conf_one("tcp", "127.0.0.1:7999", "select", "opts",
 	    "options = { count = 3; };");
-	assert_int_equal(modserv_run(out, sizeof(out), "-t", "-c", srv.conf,
-			     NULL),
-	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
 	assert_non_null(strstr(out, "s: tcp 127.0.0.1:7999, model select, "
-				    "module opts"));
+	                            "module opts"));
 	assert_non_null(strstr(out, "option count = 3"));
 	assert_non_null(strstr(out, "configuration ok, 1 service"));
 }
@@ -137,8 +137,8 @@ a_bad_config_is_one_line_with_file_and_line_and_exit_one(void **state)
 
 	(void)state;
 	conf_one("tpc", "127.0.0.1:0", "thread", "echo", NULL);
-	assert_int_equal(modserv_run(out, sizeof(out), "-c", srv.conf, NULL),
-	    1);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, NULL), 1);
 	snprintf(want, sizeof(want),
 	    "modserv: %s:3: services.[0].transport: \"tpc\" is not one of "
 	    "tcp, udp, unix, unix-dgram\n",
@@ -146,9 +146,8 @@ a_bad_config_is_one_line_with_file_and_line_and_exit_one(void **state)
 	assert_string_equal(out, want);
 	/* a module refused at load: named with the config line */
 	conf_one("tcp", "127.0.0.1:0", "thread", "bad_abi_major", NULL);
-	assert_int_equal(modserv_run(out, sizeof(out), "-t", "-c", srv.conf,
-			     NULL),
-	    1);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
 	assert_non_null(strstr(out, ":4: services.[0].module: "));
 	assert_non_null(strstr(out, "abi_major is 2, this modserv speaks 1"));
 }
@@ -158,18 +157,18 @@ describe_a_module_with_its_options(void **state)
 {
 	(void)state;
 	conf_one("tcp", "127.0.0.1:0", "thread", "echo", NULL);
-	assert_int_equal(modserv_run(out, sizeof(out), "-c", srv.conf, "-M",
-			     "opts", NULL),
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, "-M", "opts", NULL),
 	    0);
 	assert_non_null(strstr(out, "module   opts"));
 	assert_non_null(strstr(out, "abi      1.0"));
 	assert_non_null(strstr(out, "any-transport non-blocking"));
 	assert_non_null(strstr(out, "count            integer         "
-				    "required"));
+	                            "required"));
 	assert_non_null(strstr(out, "greeting         string          "
-				    "default hi"));
+	                            "default hi"));
 	assert_int_equal(modserv_run(out, sizeof(out), "-M",
-			     TEST_MODULES "/bad_nosym.so", NULL),
+	                     TEST_MODULES "/bad_nosym.so", NULL),
 	    1);
 	assert_non_null(strstr(out, "no modserv_module symbol"));
 }
@@ -202,12 +201,13 @@ header_api(char *names, size_t size)
 
 		if (strncmp(line, "MS_API", 6) || e == NULL)
 			continue;
-		while (p > line && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))
+		while (p > line &&
+		       (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))
 			p--;
 		if (strncmp(p, "ms_", 3) != 0)
 			continue;
-		len += (size_t)snprintf(names + len, size - len, "%.*s\n",
-		    (int)(e - p), p);
+		len += (size_t)snprintf(
+		    names + len, size - len, "%.*s\n", (int)(e - p), p);
 		n++;
 	}
 	fclose(h);
@@ -289,12 +289,12 @@ an_address_in_use_exits_one_and_leaves_nothing(void **state)
 	getsockname(hold, (struct sockaddr *)&sin, &len);
 	/* a unix service binds first: its socket file must not be left */
 	assert_int_equal(server_write_conf(&srv,
-			     "module_path = \"@MODULES@\";\nservices = (\n"
-			     "{ name = \"u\"; transport = \"unix\"; listen = "
-			     "\"@DIR@/u.sock\"; module = \"echo\"; },\n"
-			     "{ name = \"t\"; transport = \"tcp\"; listen = "
-			     "\"127.0.0.1:%d\"; module = \"echo\"; } );\n",
-			     ntohs(sin.sin_port)),
+	                     "module_path = \"@MODULES@\";\nservices = (\n"
+	                     "{ name = \"u\"; transport = \"unix\"; listen = "
+	                     "\"@DIR@/u.sock\"; module = \"echo\"; },\n"
+	                     "{ name = \"t\"; transport = \"tcp\"; listen = "
+	                     "\"127.0.0.1:%d\"; module = \"echo\"; } );\n",
+	                     ntohs(sin.sin_port)),
 	    0);
 	assert_int_equal(server_start(&srv, 2, NULL), -1);
 	assert_int_equal(srv.status, 1);
@@ -332,15 +332,15 @@ a_live_unix_socket_is_never_stolen(void **state)
 	start_one("unix", "@DIR@/s.sock", "select", "upper", NULL);
 	assert_int_equal(server_prepare(&other), 0);
 	assert_int_equal(server_write_conf(&other,
-			     "module_path = \"@MODULES@\";\nservices = ( { "
-			     "name = \"s\"; transport = \"unix\"; listen = "
-			     "\"%s\"; module = \"echo\"; } );\n",
-			     srv.addr[0]),
+	                     "module_path = \"@MODULES@\";\nservices = ( { "
+	                     "name = \"s\"; transport = \"unix\"; listen = "
+	                     "\"%s\"; module = \"echo\"; } );\n",
+	                     srv.addr[0]),
 	    0);
 	assert_int_equal(server_start(&other, 1, NULL), -1);
 	assert_int_equal(other.status, 1);
 	assert_non_null(strstr(other.log, "address in use (a live server "
-					  "answers there)"));
+	                                  "answers there)"));
 	server_cleanup(&other);
 	assert_int_equal(ask("still mine\n", reply, sizeof(reply)), 11);
 	assert_string_equal(reply, "STILL MINE\n");
@@ -420,13 +420,14 @@ shutdown_timeout_bounds_the_drain(void **state)
 		int fd;
 		long long t0;
 
-		assert_int_equal(server_write_conf(&srv,
-				     "module_path = \"@MODULES@\";\n"
-				     "shutdown_timeout = 0.5;\nservices = ( { "
-				     "name = \"s\"; transport = \"tcp\"; listen "
-				     "= \"127.0.0.1:0\"; model = \"%s\"; "
-				     "module = \"echo\"; } );\n",
-				     models[m]),
+		assert_int_equal(
+		    server_write_conf(&srv,
+		        "module_path = \"@MODULES@\";\n"
+		        "shutdown_timeout = 0.5;\nservices = ( { "
+		        "name = \"s\"; transport = \"tcp\"; listen "
+		        "= \"127.0.0.1:0\"; model = \"%s\"; "
+		        "module = \"echo\"; } );\n",
+		        models[m]),
 		    0);
 		assert_int_equal(server_start(&srv, 1, NULL), 0);
 		fd = client_connect("tcp", srv.addr[0]);
@@ -471,10 +472,12 @@ a_crash_in_handle_costs_one_worker_not_the_service(void **state)
 		assert_int_equal(ask("crash\n", reply, sizeof(reply)), 0);
 		t0 = now_ms();
 		if (strcmp(models[m], "fork") == 0)
-			assert_true(server_wait_log(&srv, "request process", 3000));
+			assert_true(
+			    server_wait_log(&srv, "request process", 3000));
 		else
-			assert_true(server_wait_log(&srv, "(module crash) killed "
-							  "by signal 11",
+			assert_true(server_wait_log(&srv,
+			    "(module crash) killed "
+			    "by signal 11",
 			    3000));
 		/* served again within a second */
 		while (ask("fine\n", reply, sizeof(reply)) != 5 &&
@@ -494,10 +497,10 @@ a_failing_init_is_logged_and_retried_with_backoff(void **state)
 	start_one("tcp", "127.0.0.1:0", "thread", "bad_init", NULL);
 	assert_true(server_wait_log(&srv,
 	    "init failed: the database at db.example is unreachable", 3000));
-	assert_true(server_wait_log(&srv, "restarting the worker in 100 ms",
-	    3000));
-	assert_true(server_wait_log(&srv, "restarting the worker in 200 ms",
-	    3000));
+	assert_true(
+	    server_wait_log(&srv, "restarting the worker in 100 ms", 3000));
+	assert_true(
+	    server_wait_log(&srv, "restarting the worker in 200 ms", 3000));
 	assert_int_equal(server_stop(&srv), 0);
 }
 
@@ -508,8 +511,8 @@ a_crash_in_init_does_not_take_the_master_down(void **state)
 	start_one("unix", "@DIR@/s.sock", "select", "crash",
 	    "options = { where = \"init\"; };");
 	assert_true(server_wait_log(&srv, "killed by signal 11", 3000));
-	assert_true(server_wait_log(&srv, "restarting the worker in 200 ms",
-	    3000));
+	assert_true(
+	    server_wait_log(&srv, "restarting the worker in 200 ms", 3000));
 	assert_int_equal(kill(srv.pid, 0), 0);
 	assert_int_equal(server_stop(&srv), 0);
 }
@@ -617,12 +620,11 @@ options_and_context_reach_the_module(void **state)
 	start_one("unix", "@DIR@/o.sock", "fork", "opts",
 	    "options = { count = 7; names = [ \"x\", \"y\" ]; };");
 	assert_true(ask("go\n", reply, sizeof(reply)) > 0);
-	assert_string_equal(reply,
-	    "setup peer\n"
-	    "greeting=hi count=7 loud=0 names=2 x y\n"
-	    "service=s transport=unix model=fork\n"
-	    "service data, request data\n"
-	    "undeclared=null\n");
+	assert_string_equal(reply, "setup peer\n"
+	                           "greeting=hi count=7 loud=0 names=2 x y\n"
+	                           "service=s transport=unix model=fork\n"
+	                           "service data, request data\n"
+	                           "undeclared=null\n");
 	assert_int_equal(server_stop(&srv), 0);
 }
 

@@ -80,8 +80,8 @@ client_thread(void *arg)
 	if (fd < 0)
 		return (void *)(intptr_t)100;
 	for (int i = 0; i < 100; i++) {
-		int n = snprintf(msg, sizeof(msg), "client %d message %d",
-		    (int)id, i);
+		int n = snprintf(
+		    msg, sizeof(msg), "client %d message %d", (int)id, i);
 
 		failures += round_trip(fd, msg, (size_t)n) != 0;
 	}
@@ -195,17 +195,17 @@ sigterm_exits_zero_and_leaves_no_socket_file(void **state)
 static int
 start(void **state)
 {
-	const char *listen = strncmp(transport, "unix", 4) == 0 ?
-	    "@DIR@/s.sock" : "127.0.0.1:0";
+	const char *listen =
+	    strncmp(transport, "unix", 4) == 0 ? "@DIR@/s.sock" : "127.0.0.1:0";
 
 	(void)state;
 	if (server_prepare(&srv) < 0 ||
 	    server_write_conf(&srv,
-		"module_path = [ \"@MODULES@\" ];\n"
-		"shutdown_timeout = 5;\n"
-		"services = ( { name = \"s\"; transport = \"%s\";\n"
-		"  listen = \"%s\"; model = \"%s\"; module = \"%s\"; } );\n",
-		transport, listen, model, module) < 0)
+	        "module_path = [ \"@MODULES@\" ];\n"
+	        "shutdown_timeout = 5;\n"
+	        "services = ( { name = \"s\"; transport = \"%s\";\n"
+	        "  listen = \"%s\"; model = \"%s\"; module = \"%s\"; } );\n",
+	        transport, listen, model, module) < 0)
 		return -1;
 	return server_start(&srv, 1, NULL);
 }
@@ -241,8 +241,8 @@ main(int argc, char **argv)
 	model = argv[2];
 	module = argv[3];
 	dgram = strcmp(transport, "udp") == 0 ||
-		strcmp(transport, "unix-dgram") == 0;
+	        strcmp(transport, "unix-dgram") == 0;
 	snprintf(name, sizeof(name), "%s/%s/%s", transport, model, module);
-	return _cmocka_run_group_tests(name, tests,
-	    sizeof(tests) / sizeof(*tests), start, stop);
+	return _cmocka_run_group_tests(
+	    name, tests, sizeof(tests) / sizeof(*tests), start, stop);
 }

@@ -9,4 +9,6 @@ h(ms_request *req)
 }
 
 MS_API const struct ms_module modserv_module = {.abi_major = 2,
-    .abi_minor = 0, .size = sizeof(struct ms_module), .handle = h};
+    .abi_minor = 0,
+    .size = sizeof(struct ms_module),
+    .handle = h};

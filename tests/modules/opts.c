@@ -50,8 +50,8 @@ opts_handle(ms_request *req)
 	    ms_service_model(svc));
 	ms_printf(req, "%s, %s\n", (char *)ms_service_data(svc),
 	    (char *)ms_request_data(req));
-	ms_printf(req, "undeclared=%s\n",
-	    ms_opt_str(svc, "nosuch") ? "set" : "null");
+	ms_printf(
+	    req, "undeclared=%s\n", ms_opt_str(svc, "nosuch") ? "set" : "null");
 	return MS_CLOSE;
 }
 

@@ -8,5 +8,4 @@ h(ms_request *req)
 	return MS_CLOSE;
 }
 
-MODSERV_MODULE(.name = "stream_only", .flags = MS_F_STREAM_ONLY,
-    .handle = h);
+MODSERV_MODULE(.name = "stream_only", .flags = MS_F_STREAM_ONLY, .handle = h);

@@ -50,8 +50,8 @@ a_name_is_resolved(void **state)
 	(void)state;
 	a = parsed("localhost:25");
 	assert_non_null(a);
-	assert_true(strcmp(a, "127.0.0.1:25") == 0 ||
-		    strcmp(a, "[::1]:25") == 0);
+	assert_true(
+	    strcmp(a, "127.0.0.1:25") == 0 || strcmp(a, "[::1]:25") == 0);
 }
 
 static void
@@ -76,8 +76,8 @@ unix_paths_resolve_against_the_config_folder(void **state)
 	char longpath[200];
 
 	(void)state;
-	assert_int_equal(addr_parse_unix("run/s.sock", "/etc/modserv", &a, err,
-			     sizeof(err)),
+	assert_int_equal(
+	    addr_parse_unix("run/s.sock", "/etc/modserv", &a, err, sizeof(err)),
 	    0);
 	assert_string_equal(a.text, "/etc/modserv/run/s.sock");
 	assert_int_equal(
@@ -119,7 +119,8 @@ main(void)
 	    cmocka_unit_test(a_name_is_resolved),
 	    cmocka_unit_test(unparsable_addresses_say_what_is_wrong),
 	    cmocka_unit_test(unix_paths_resolve_against_the_config_folder),
-	    cmocka_unit_test(the_same_address_twice_is_noticed_but_port_zero_never),
+	    cmocka_unit_test(
+	        the_same_address_twice_is_noticed_but_port_zero_never),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,8 +22,8 @@ static struct config cfg;
 #define HEAD "module_path = [ \"" MODSERV_MODULES "\" ];\n"
 #define SERVICES(...) "services = ( {\n" __VA_ARGS__ "} );\n"
 #define SVC(...) HEAD SERVICES(__VA_ARGS__)
-#define GOOD                                                                 \
-	"name = \"s\";\ntransport = \"tcp\";\nlisten = \"127.0.0.1:0\";\n"   \
+#define GOOD                                                                   \
+	"name = \"s\";\ntransport = \"tcp\";\nlisten = \"127.0.0.1:0\";\n"     \
 	"module = \"echo\";\n"
 
 static int
@@ -72,10 +72,11 @@ static void
 every_key_is_read(void **state)
 {
 	(void)state;
-	assert_int_equal(load("log_level = \"debug\";\nshutdown_timeout = 2.5;\n"
-			      HEAD SERVICES(GOOD "model = \"select\";\nmax_clients = 7;\n"
-				       "backlog = 16;\noptions = { a = \"x\"; "
-				       "b = 5; c = true; d = [\"p\", \"q\"]; };\n")),
+	assert_int_equal(
+	    load("log_level = \"debug\";\nshutdown_timeout = 2.5;\n" HEAD
+	            SERVICES(GOOD "model = \"select\";\nmax_clients = 7;\n"
+	                          "backlog = 16;\noptions = { a = \"x\"; "
+	                          "b = 5; c = true; d = [\"p\", \"q\"]; };\n")),
 	    0);
 	assert_int_equal(cfg.log_level, 3);
 	assert_true(cfg.shutdown_timeout == 2.5);
@@ -95,8 +96,8 @@ static void
 a_syntax_error_names_its_line(void **state)
 {
 	(void)state;
-	fails_with(HEAD "\nservices = ( { name = \"s\" ; } ;\n", 3,
-	    "syntax error");
+	fails_with(
+	    HEAD "\nservices = ( { name = \"s\" ; } ;\n", 3, "syntax error");
 }
 
 static void
@@ -113,8 +114,9 @@ static void
 wrong_types_are_refused(void **state)
 {
 	(void)state;
-	fails_with(SVC("name = 5;\n" "transport = \"tcp\";\n"), 3,
-	    "services.[0].name: is an integer, expected a string");
+	fails_with(SVC("name = 5;\n"
+	               "transport = \"tcp\";\n"),
+	    3, "services.[0].name: is an integer, expected a string");
 	fails_with(SVC(GOOD "max_clients = \"many\";\n"), 7,
 	    "services.[0].max_clients: is a string, expected an integer");
 	fails_with(SVC(GOOD "max_clients = 0;\n"), 7,
@@ -143,10 +145,10 @@ an_unparsable_address_is_refused(void **state)
 {
 	(void)state;
 	fails_with(SVC("name = \"s\";\ntransport = \"udp\";\n"
-		       "listen = \"localhost\";\nmodule = \"echo\";\n"),
+	               "listen = \"localhost\";\nmodule = \"echo\";\n"),
 	    5, "services.[0].listen: \"localhost\" is not host:port");
 	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
-		       "listen = \"127.0.0.1:99999\";\nmodule = \"echo\";\n"),
+	               "listen = \"127.0.0.1:99999\";\nmodule = \"echo\";\n"),
 	    5, "services.[0].listen: \"127.0.0.1:99999\" is not host:port");
 }
 
@@ -155,7 +157,7 @@ required_keys_are_named_when_missing(void **state)
 {
 	(void)state;
 	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
-		       "module = \"echo\";\n"),
+	               "module = \"echo\";\n"),
 	    2, "services.[0].listen: is required and missing");
 	fails_with(HEAD, 0, "services: is required and missing");
 	fails_with(HEAD "services = ( );\n", 2, "services: names no service");
@@ -166,22 +168,35 @@ duplicate_names_and_addresses_are_refused(void **state)
 {
 	(void)state;
 	fails_with(HEAD "services = (\n"
-			"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; },\n"
-			"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7002\"; module = \"echo\"; } );\n",
-	    4, "services.[1]: name \"a\" is already used by services.[0] (line 3)");
+	                "{ name = \"a\"; transport = \"tcp\"; listen = "
+	                "\"127.0.0.1:7001\"; module = \"echo\"; },\n"
+	                "{ name = \"a\"; transport = \"tcp\"; listen = "
+	                "\"127.0.0.1:7002\"; module = \"echo\"; } );\n",
+	    4,
+	    "services.[1]: name \"a\" is already used by services.[0] (line "
+	    "3)");
 	fails_with(HEAD "services = (\n"
-			"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; },\n"
-			"{ name = \"b\"; transport = \"tcp\"; listen = \":7001\"; module = \"echo\"; } );\n",
-	    4, "services.[1]: listen tcp 127.0.0.1:7001 is already used by service \"a\"");
+	                "{ name = \"a\"; transport = \"tcp\"; listen = "
+	                "\"127.0.0.1:7001\"; module = \"echo\"; },\n"
+	                "{ name = \"b\"; transport = \"tcp\"; listen = "
+	                "\":7001\"; module = \"echo\"; } );\n",
+	    4,
+	    "services.[1]: listen tcp 127.0.0.1:7001 is already used by "
+	    "service \"a\"");
 	/* the same port over udp is another address */
-	assert_int_equal(load(HEAD "services = (\n"
-		"{ name = \"a\"; transport = \"tcp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; },\n"
-		"{ name = \"b\"; transport = \"udp\"; listen = \"127.0.0.1:7001\"; module = \"echo\"; } );\n"),
+	assert_int_equal(
+	    load(HEAD "services = (\n"
+	              "{ name = \"a\"; transport = \"tcp\"; listen = "
+	              "\"127.0.0.1:7001\"; module = \"echo\"; },\n"
+	              "{ name = \"b\"; transport = \"udp\"; listen = "
+	              "\"127.0.0.1:7001\"; module = \"echo\"; } );\n"),
 	    0);
 	/* one socket file serves one transport */
 	fails_with(HEAD "services = (\n"
-			"{ name = \"a\"; transport = \"unix\"; listen = \"s.sock\"; module = \"echo\"; },\n"
-			"{ name = \"b\"; transport = \"unix-dgram\"; listen = \"s.sock\"; module = \"echo\"; } );\n",
+	                "{ name = \"a\"; transport = \"unix\"; listen = "
+	                "\"s.sock\"; module = \"echo\"; },\n"
+	                "{ name = \"b\"; transport = \"unix-dgram\"; listen = "
+	                "\"s.sock\"; module = \"echo\"; } );\n",
 	    4, "services.[1]: listen unix-dgram");
 }
 
@@ -190,12 +205,12 @@ a_missing_module_names_where_it_was_looked_for(void **state)
 {
 	(void)state;
 	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
-		       "listen = \"127.0.0.1:0\";\nmodule = \"nosuch\";\n"),
+	               "listen = \"127.0.0.1:0\";\nmodule = \"nosuch\";\n"),
 	    6,
 	    "services.[0].module: module \"nosuch\" not found: no nosuch.so "
 	    "in " MODSERV_MODULES);
 	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
-		       "listen = \"127.0.0.1:0\";\nmodule = \"lib/x.so\";\n"),
+	               "listen = \"127.0.0.1:0\";\nmodule = \"lib/x.so\";\n"),
 	    6, "services.[0].module: ");
 	assert_non_null(strstr(err, "/lib/x.so: No such file or directory"));
 }
@@ -206,9 +221,10 @@ relative_paths_start_at_the_config_folder(void **state)
 	char want[256];
 
 	(void)state;
-	assert_int_equal(load("module_path = \"" MODSERV_MODULES "\";\n"
-			      "services = ( { name = \"u\"; transport = \"unix\";\n"
-			      "listen = \"run/u.sock\"; module = \"echo\"; } );\n"),
+	assert_int_equal(
+	    load("module_path = \"" MODSERV_MODULES "\";\n"
+	         "services = ( { name = \"u\"; transport = \"unix\";\n"
+	         "listen = \"run/u.sock\"; module = \"echo\"; } );\n"),
 	    0);
 	snprintf(want, sizeof(want), "%s/run/u.sock", dir);
 	assert_string_equal(cfg.services[0].addr.text, want);
@@ -218,11 +234,11 @@ static void
 an_unreadable_file_is_named(void **state)
 {
 	(void)state;
-	assert_int_equal(config_load("/nonexistent/modserv.conf", &cfg, err,
-			     sizeof(err)),
+	assert_int_equal(
+	    config_load("/nonexistent/modserv.conf", &cfg, err, sizeof(err)),
 	    -1);
 	assert_string_equal(err, "/nonexistent/modserv.conf: cannot read: No "
-				 "such file or directory");
+	                         "such file or directory");
 }
 
 static int

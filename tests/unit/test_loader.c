@@ -86,7 +86,7 @@ another_abi_is_refused_field_by_field(void **state)
 	assert_says(refusal("bad_abi_minor"),
 	    "bad_abi_minor.so: abi_minor is 99, newer than this modserv's 0");
 	assert_says(refusal("bad_size"), "bad_size.so: size is 8, but struct "
-					 "ms_module of ABI 1.0 is");
+	                                 "ms_module of ABI 1.0 is");
 }
 
 static void
@@ -127,9 +127,8 @@ check(const char *module, const char *transport, const char *options)
 	fclose(f);
 	if (config_load(file, &cfg, out, sizeof(out)) < 0)
 		fail_msg("config: %s", out);
-	assert_int_equal(loader_open(cfg.services[0].module_file, &lm, out,
-			     sizeof(out)),
-	    0);
+	assert_int_equal(
+	    loader_open(cfg.services[0].module_file, &lm, out, sizeof(out)), 0);
 	if (loader_check(&lm, &cfg, &cfg.services[0], out, sizeof(out)) == 0)
 		strcpy(out, "ok");
 	else /* the file's name varies: keep what follows it */
@@ -148,8 +147,8 @@ options_are_checked_against_the_modules_table(void **state)
 	(void)state;
 	assert_string_equal(check("opts", "tcp", "count = 3;"), "ok");
 	assert_string_equal(check("opts", "tcp",
-				"count = 3; greeting = \"yo\"; loud = true;\n"
-				"names = [ \"a\", \"b\" ];"),
+	                        "count = 3; greeting = \"yo\"; loud = true;\n"
+	                        "names = [ \"a\", \"b\" ];"),
 	    "ok");
 	assert_string_equal(check("opts", "tcp", "count = 3;\ncolour = 1;"),
 	    "9: services.[0].options.colour: module opts has no option "
@@ -168,8 +167,8 @@ a_stream_module_is_refused_on_a_datagram_transport(void **state)
 	(void)state;
 	assert_string_equal(check("stream_only", "tcp", ""), "ok");
 	assert_string_equal(check("stream_only", "unix", ""), "ok");
-	assert_says(check("stream_only", "udp", ""),
-	    "6: services.[0].module: ");
+	assert_says(
+	    check("stream_only", "udp", ""), "6: services.[0].module: ");
 	assert_says(check("stream_only", "unix-dgram", ""),
 	    "stream_only.so serves stream transports only, and this service "
 	    "is unix-dgram");
@@ -187,7 +186,8 @@ main(void)
 	    cmocka_unit_test(a_table_without_handle_is_refused),
 	    cmocka_unit_test(good_modules_load),
 	    cmocka_unit_test(options_are_checked_against_the_modules_table),
-	    cmocka_unit_test(a_stream_module_is_refused_on_a_datagram_transport),
+	    cmocka_unit_test(
+	        a_stream_module_is_refused_on_a_datagram_transport),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
