@@ -520,7 +520,8 @@ config_find_module(const struct config *cfg, const char *module, char **path,
 
 	*path = NULL;
 	if (strchr(module, '/')) {
-		if (*module == '/' || cfg->dir == NULL)
+		if (*module == '/' || cfg->dir == NULL ||
+		    strcmp(cfg->dir, ".") == 0)
 			snprintf(buf, sizeof(buf), "%s", module);
 		else
 			snprintf(buf, sizeof(buf), "%s/%s", cfg->dir, module);
