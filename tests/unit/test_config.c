@@ -234,6 +234,7 @@ static void
 an_unreadable_file_is_named(void **state)
 {
 	(void)state;
+	config_free(&cfg);
 	assert_int_equal(
 	    config_load("/nonexistent/modserv.conf", &cfg, err, sizeof(err)),
 	    -1);
