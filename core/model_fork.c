@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
@@ -30,12 +31,10 @@ struct child {
 };
 
 struct forker {
+	struct loop loop;
 	struct ms_service *svc;
-	int epfd;
-	int active;
-	int listening; /* the listener is in epfd */
+	int active; /* children serving */
 	struct child *children;
-	char *scratch; /* datagram transports */
 };
 
 /* The child: serve, never return.  The datagram's bytes are in scratch. */
@@ -46,11 +45,11 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 	struct ms_request r;
 
 	worker_reset_signals();
-	close(f->epfd);
+	close(f->loop.epfd);
 	close(f->svc->sigfd);
-	if (f->scratch) {
-		request_serve_datagram(
-		    f->svc, f->scratch, len, (struct sockaddr *)peer, plen);
+	if (f->loop.scratch) {
+		request_serve_datagram(f->svc, f->loop.scratch, len,
+		    (struct sockaddr *)peer, plen);
 	} else {
 		close(f->svc->listen_fd);
 		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen);
@@ -77,7 +76,7 @@ fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
 	addr_format((struct sockaddr *)peer, plen, c->peer, sizeof(c->peer));
 	ev.data.ptr = c;
 	if ((c->pidfd = pidfd_open(c->pid, 0)) < 0 ||
-	    epoll_ctl(f->epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
+	    epoll_ctl(f->loop.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
 		/* cannot watch it: wait for it now rather than leak it */
 		log_syserr(MS_LOG_WARN, service_name(f->svc), "pidfd");
 		waitpid(c->pid, NULL, 0);
@@ -114,7 +113,7 @@ fork_reap(struct forker *f, struct child *c)
 		    (int)c->pid, si.si_status);
 	/* other children hold copies of the pidfd: only an explicit delete
 	 * takes it out of the epoll set */
-	epoll_ctl(f->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	epoll_ctl(f->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	close(c->pidfd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -135,61 +134,42 @@ fork_take(struct forker *f)
 	ssize_t n;
 
 	while (f->active < svc->conf->max_clients && !svc->stopping) {
-		if (f->scratch)
+		if (f->loop.scratch)
 			n = request_recv_datagram(
-			    svc, f->scratch, &peer, &plen);
+			    svc, f->loop.scratch, &peer, &plen);
 		else
 			n = worker_accept(svc, &peer, &plen, 0);
 		if (n < 0)
 			return;
-		fork_spawn(f, f->scratch ? -1 : (int)n, &peer, plen,
-		    f->scratch ? (size_t)n : 0);
+		fork_spawn(f, f->loop.scratch ? -1 : (int)n, &peer, plen,
+		    f->loop.scratch ? (size_t)n : 0);
 	}
 }
 
-/* The listener is watched only while there is room and accepting is not
- * paused. */
-static void
-fork_listen(struct forker *f, int want)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = f};
-
-	if (want == f->listening)
-		return;
-	epoll_ctl(f->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-	    f->svc->listen_fd, &ev);
-	f->listening = want;
-}
-
+/* 0 when every request ended, 1 when the shutdown deadline came first. */
 static int
-fork_loop(struct forker *f, long long deadline)
+fork_loop(struct forker *f)
 {
 	struct epoll_event evs[64];
-	struct ms_service *svc = f->svc;
+	struct loop *l = &f->loop;
 
 	for (;;) {
-		int pause = worker_accept_paused(svc), timeout = -1, n;
+		int timeout, n;
 
-		if (svc->stopping && f->active == 0)
+		if (f->svc->stopping && f->active == 0)
 			return 0;
-		fork_listen(f, !svc->stopping && pause == 0 &&
-		                   f->active < svc->conf->max_clients);
-		if (pause > 0)
-			timeout = pause;
-		if (svc->stopping) {
-			if (deadline < 0)
-				deadline = service_drain_deadline(svc);
-			if ((timeout = (int)(deadline - service_now_ms())) <= 0)
-				return 1;
-		}
-		n = epoll_wait(f->epfd, evs, 64, timeout);
+		if ((timeout = loop_prepare(l, f->active)) == -2)
+			return 1;
+		n = epoll_wait(l->epfd, evs, 64, timeout);
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == f)
+			void *p = evs[i].data.ptr;
+
+			if (LOOP_IS_LISTENER(l, p))
 				fork_take(f);
-			else if (evs[i].data.ptr == svc)
-				service_read_signals(svc);
+			else if (LOOP_IS_SIGNAL(l, p))
+				service_read_signals(f->svc);
 			else
-				fork_reap(f, evs[i].data.ptr);
+				fork_reap(f, p);
 		}
 	}
 }
@@ -198,29 +178,17 @@ static int
 fork_run(struct ms_service *svc)
 {
 	struct forker f = {.svc = svc};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = svc};
-	int rc;
 
-	if (svc->conf->transport->socktype == SOCK_DGRAM &&
-	    (f.scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
-		log_error(service_name(svc), "no memory for a receive buffer");
+	if (loop_open(&f.loop, svc) < 0)
 		return -1;
-	}
-	if ((f.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    epoll_ctl(f.epfd, EPOLL_CTL_ADD, svc->sigfd, &ev) < 0) {
-		log_syserr(MS_LOG_ERROR, service_name(svc), "epoll");
-		free(f.scratch);
-		return -1;
-	}
-	rc = fork_loop(&f, -1);
-	if (rc == 1)
+	if (fork_loop(&f) == 1)
 		log_warn(service_name(svc),
 		    "shutdown_timeout: %d request processes killed", f.active);
 	while (f.children) {
 		kill(f.children->pid, SIGKILL);
 		fork_reap(&f, f.children);
 	}
-	free(f.scratch);
+	loop_close(&f.loop);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
@@ -23,19 +24,17 @@ struct conn {
 	uint32_t events; /* what epoll watches for it */
 };
 
-struct loop {
+struct selector {
+	struct loop loop;
 	struct ms_service *svc;
-	int epfd;
-	int active;
-	int listening;
+	int active; /* connections open */
 	struct conn *conns;
-	char *scratch; /* datagram transports */
 };
 
 static void
-select_close(struct loop *l, struct conn *c)
+select_close(struct selector *l, struct conn *c)
 {
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+	epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
 	request_finish(&c->req);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -49,7 +48,7 @@ select_close(struct loop *l, struct conn *c)
 
 /* Watches c for what it needs next; closes it when it needs nothing. */
 static void
-select_rearm(struct loop *l, struct conn *c)
+select_rearm(struct selector *l, struct conn *c)
 {
 	struct ms_request *r = &c->req;
 	uint32_t want = 0;
@@ -72,8 +71,8 @@ select_rearm(struct loop *l, struct conn *c)
 		return;
 	ev.events = want;
 	ev.data.ptr = c;
-	if (epoll_ctl(l->epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, r->fd,
-	        &ev) < 0) {
+	if (epoll_ctl(l->loop.epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	        r->fd, &ev) < 0) {
 		log_syserr(MS_LOG_WARN, service_name(l->svc), "%s: epoll_ctl",
 		    ms_peer(r));
 		select_close(l, c);
@@ -83,7 +82,7 @@ select_rearm(struct loop *l, struct conn *c)
 }
 
 static void
-select_conn_event(struct loop *l, struct conn *c, uint32_t events)
+select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
 
@@ -107,7 +106,7 @@ select_conn_event(struct loop *l, struct conn *c, uint32_t events)
 }
 
 static void
-select_accept(struct loop *l)
+select_accept(struct selector *l)
 {
 	struct ms_service *svc = l->svc;
 	struct sockaddr_storage peer;
@@ -137,7 +136,7 @@ select_accept(struct loop *l)
 }
 
 static void
-select_datagrams(struct loop *l)
+select_datagrams(struct selector *l)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen;
@@ -146,61 +145,39 @@ select_datagrams(struct loop *l)
 	/* a bounded batch, so signals are still looked at under a flood */
 	for (int i = 0; i < 64 && !l->svc->stopping; i++) {
 		if ((n = request_recv_datagram(
-		         l->svc, l->scratch, &peer, &plen)) < 0)
+		         l->svc, l->loop.scratch, &peer, &plen)) < 0)
 			return;
-		request_serve_datagram(l->svc, l->scratch, (size_t)n,
+		request_serve_datagram(l->svc, l->loop.scratch, (size_t)n,
 		    (struct sockaddr *)&peer, plen);
 	}
 }
 
 static void
-select_listen(struct loop *l, int want)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
-
-	if (want == l->listening)
-		return;
-	epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-	    l->svc->listen_fd, &ev);
-	l->listening = want;
-}
-
-static void
-select_loop(struct loop *l)
+select_loop(struct selector *l)
 {
 	struct epoll_event evs[SELECT_EVENTS];
 	struct ms_service *svc = l->svc;
-	long long deadline = -1;
 
 	for (;;) {
-		int pause = worker_accept_paused(svc), timeout = -1, n;
+		int timeout, n;
 
 		if (svc->stopping && l->active == 0)
 			return;
-		select_listen(l, !svc->stopping && pause == 0 &&
-		                     l->active < svc->conf->max_clients);
-		if (pause > 0)
-			timeout = pause;
-		if (svc->stopping) {
-			if (deadline < 0)
-				deadline = service_drain_deadline(svc);
-			if ((timeout = (int)(deadline - service_now_ms())) <=
-			    0) {
-				log_warn(service_name(svc),
-				    "shutdown_timeout: %d requests cut off",
-				    l->active);
-				return;
-			}
+		if ((timeout = loop_prepare(&l->loop, l->active)) == -2) {
+			log_warn(service_name(svc),
+			    "shutdown_timeout: %d requests cut off", l->active);
+			return;
 		}
-		n = epoll_wait(l->epfd, evs, SELECT_EVENTS, timeout);
+		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
-			if (p == svc)
+			if (LOOP_IS_SIGNAL(&l->loop, p))
 				service_read_signals(svc);
-			else if (p == l && l->scratch)
+			else if (LOOP_IS_LISTENER(&l->loop, p) &&
+			         l->loop.scratch)
 				select_datagrams(l);
-			else if (p == l)
+			else if (LOOP_IS_LISTENER(&l->loop, p))
 				select_accept(l);
 			else
 				select_conn_event(l, p, evs[i].events);
@@ -211,25 +188,14 @@ select_loop(struct loop *l)
 static int
 select_run(struct ms_service *svc)
 {
-	struct loop l = {.svc = svc};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = svc};
+	struct selector l = {.svc = svc};
 
-	if (svc->conf->transport->socktype == SOCK_DGRAM &&
-	    (l.scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
-		log_error(service_name(svc), "no memory for a receive buffer");
+	if (loop_open(&l.loop, svc) < 0)
 		return -1;
-	}
-	if ((l.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    epoll_ctl(l.epfd, EPOLL_CTL_ADD, svc->sigfd, &ev) < 0) {
-		log_syserr(MS_LOG_ERROR, service_name(svc), "epoll");
-		free(l.scratch);
-		return -1;
-	}
 	select_loop(&l);
 	while (l.conns)
 		select_close(&l, l.conns);
-	close(l.epfd);
-	free(l.scratch);
+	loop_close(&l.loop);
 	return 0;
 }
 

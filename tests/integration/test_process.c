@@ -566,7 +566,7 @@ fork_leaves_no_zombies(void **state)
 	for (int i = 0; i < 200; i++)
 		assert_int_equal(ask("z\n", reply, sizeof(reply)), 2);
 	/* the last request processes may still be on their way out */
-	for (int i = 0; i < 200 && proc_children(w, NULL, 0) > 0; i++)
+	for (int i = 0; i < 500 && proc_children(w, NULL, 0) > 0; i++)
 		usleep(10000);
 	assert_int_equal(proc_children(w, NULL, 0), 0);
 	assert_int_equal(proc_zombies(w), 0);
@@ -610,8 +610,10 @@ ten_thousand_short_connections_leave_threads_and_memory_flat(void **state)
 	usleep(100000);
 	rss_late = proc_rss_kb(w);
 	assert_int_equal(proc_threads(w), 1);
+#ifndef __SANITIZE_ADDRESS__ /* ASan keeps freed memory in quarantine */
 	if (rss_late > rss_early + 1024)
 		fail_msg("RSS grew from %ld to %ld KiB", rss_early, rss_late);
+#endif
 	assert_int_equal(server_stop(&srv), 0);
 }
 

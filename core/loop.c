@@ -1,0 +1,72 @@
+/* loop.c - the epoll set, listener switching and drain deadline shared by
+ * the fork and select models. */
+#include "loop.h"
+
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "request.h"
+#include "transport.h"
+#include "worker.h"
+
+int
+loop_open(struct loop *l, struct ms_service *svc)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = svc};
+
+	*l = (struct loop){.svc = svc, .epfd = -1, .deadline = -1};
+	if (svc->conf->transport->socktype == SOCK_DGRAM &&
+	    (l->scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
+		log_error(service_name(svc), "no memory for a receive buffer");
+		return -1;
+	}
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, svc->sigfd, &ev) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(svc), "epoll");
+		loop_close(l);
+		return -1;
+	}
+	return 0;
+}
+
+void
+loop_close(struct loop *l)
+{
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->epfd = -1;
+	free(l->scratch);
+	l->scratch = NULL;
+}
+
+static void
+loop_listen(struct loop *l, int want)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+
+	if (want == l->listening)
+		return;
+	/* an explicit delete: forked children hold copies of the listener */
+	epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+	    l->svc->listen_fd, &ev);
+	l->listening = want;
+}
+
+int
+loop_prepare(struct loop *l, int active)
+{
+	struct ms_service *svc = l->svc;
+	int pause = worker_accept_paused(svc);
+	long long left;
+
+	loop_listen(
+	    l, !svc->stopping && pause == 0 && active < svc->conf->max_clients);
+	if (!svc->stopping)
+		return pause > 0 ? pause : -1;
+	if (l->deadline < 0)
+		l->deadline = service_drain_deadline(svc);
+	left = l->deadline - service_now_ms();
+	return left > 0 ? (int)left : -2;
+}
