@@ -344,6 +344,14 @@ service_set_backlog(
 	    p, path, s, 1, 1 << 16, &((struct service_conf *)dst)->backlog);
 }
 
+static int
+service_set_blocking_threads(
+    struct parse *p, const char *path, config_setting_t *s, void *dst)
+{
+	return config_get_int(p, path, s, 1, 256,
+	    &((struct service_conf *)dst)->blocking_threads);
+}
+
 /* In this order: listen needs the transport. */
 static const struct key service_keys[] = {
     {"name", 1, service_set_name},
@@ -354,6 +362,7 @@ static const struct key service_keys[] = {
     {"options", 0, service_set_options},
     {"max_clients", 0, service_set_max_clients},
     {"backlog", 0, service_set_backlog},
+    {"blocking_threads", 0, service_set_blocking_threads},
     {NULL, 0, NULL},
 };
 
@@ -408,6 +417,7 @@ config_set_services(
 		sc->model = &model_thread;
 		sc->max_clients = CONFIG_MAX_CLIENTS;
 		sc->backlog = SOMAXCONN;
+		sc->blocking_threads = CONFIG_BLOCKING_THREADS;
 		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
 		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
 		    config_walk(p, sub, e, service_keys, sc) < 0 ||

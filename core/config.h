@@ -33,8 +33,9 @@ struct service_conf {
 	struct option_value *options;
 	size_t noptions;
 	int options_line;
-	int max_clients; /* concurrent requests */
-	int backlog;     /* listen(2) backlog */
+	int max_clients;      /* concurrent requests */
+	int backlog;          /* listen(2) backlog */
+	int blocking_threads; /* select: threads for a blocking module */
 };
 
 struct config {
@@ -50,6 +51,7 @@ struct config {
 
 #define CONFIG_MAX_CLIENTS 1024
 #define CONFIG_SHUTDOWN_TIMEOUT 10.0
+#define CONFIG_BLOCKING_THREADS 4
 
 /* Reads and checks file.  0, or -1 with "file:line: key: reason" in err. */
 int config_load(const char *file, struct config *cfg, char *err, size_t errlen);

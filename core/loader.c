@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include "config.h"
-#include "model.h"
 #include "transport.h"
 
 /* The size of a 1.0 table: a module built against an older minor of ABI 1
@@ -178,14 +177,6 @@ loader_check(const struct loaded_module *lm, const struct config *cfg,
 		    "only, and this service is %s",
 		    cfg->file, sc->module_line, sc->index, lm->path,
 		    stream ? "datagram" : "stream", sc->transport->name);
-		return -1;
-	}
-	if (f & MS_F_BLOCKING && sc->model == &model_select) {
-		snprintf(err, errlen,
-		    "%s:%d: services.[%zu].module: %s may block in handle "
-		    "(MS_F_BLOCKING), which would stall the select loop: use "
-		    "model thread or fork",
-		    cfg->file, sc->module_line, sc->index, lm->path);
 		return -1;
 	}
 	return loader_check_options(lm, cfg, sc, err, errlen);

@@ -1,15 +1,20 @@
 /* model_select.c - one event loop (epoll) for every request of the service:
  * non-blocking sockets, per-request buffers, and backpressure: a peer whose
- * replies are not draining is not read from until they do. */
+ * replies are not draining is not read from until they do.  A module that
+ * says it blocks (MS_F_BLOCKING) has its handle run on a small thread pool;
+ * its connection leaves the epoll set until handle returns. */
 #include "model.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "loop.h"
+#include "pool.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
@@ -21,15 +26,35 @@
 struct conn {
 	struct ms_request req;
 	struct conn *prev, *next;
-	uint32_t events; /* what epoll watches for it */
+	uint32_t events;     /* what epoll watches for it */
+	int busy;            /* handle runs on the pool */
+	struct pool_job job; /* that run */
+};
+
+/* A datagram for a blocking module, served on the pool. */
+struct dgram_job {
+	struct pool_job job;
+	struct ms_service *svc;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	size_t len;
+	char bytes[];
 };
 
 struct selector {
 	struct loop loop;
 	struct ms_service *svc;
-	int active; /* connections open */
+	int active; /* connections open, and datagrams on the pool */
+	int busy;   /* of them, on the pool */
 	struct conn *conns;
+	struct pool *pool; /* for blocking modules, else NULL */
 };
+
+/* Marks the pool's eventfd in the epoll set. */
+#define POOL_TAG(l) ((void *)&(l)->pool)
+
+#define container_of(p, type, member)                                          \
+	((type *)((char *)(p)-offsetof(type, member)))
 
 static void
 select_close(struct selector *l, struct conn *c)
@@ -82,6 +107,25 @@ select_rearm(struct selector *l, struct conn *c)
 }
 
 static void
+select_conn_job(struct pool_job *job)
+{
+	request_handle(&container_of(job, struct conn, job)->req);
+}
+
+/* Hands c's handle to the pool; c leaves the epoll set meanwhile (a hang-up
+ * would otherwise be reported again and again). */
+static void
+select_offload(struct selector *l, struct conn *c)
+{
+	epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+	c->events = 0;
+	c->busy = 1;
+	l->busy++;
+	c->job.run = select_conn_job;
+	pool_submit(l->pool, &c->job);
+}
+
+static void
 select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
@@ -94,6 +138,9 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 				select_close(l, c);
 				return;
 			}
+		} else if (l->pool) {
+			select_offload(l, c);
+			return;
 		} else {
 			request_handle(r);
 		}
@@ -136,6 +183,59 @@ select_accept(struct selector *l)
 }
 
 static void
+select_dgram_job(struct pool_job *job)
+{
+	struct dgram_job *d = container_of(job, struct dgram_job, job);
+
+	request_serve_datagram(
+	    d->svc, d->bytes, d->len, (struct sockaddr *)&d->peer, d->peerlen);
+}
+
+/* A datagram for a blocking module: copied, then served on the pool. */
+static void
+select_dgram_offload(struct selector *l, size_t n,
+    const struct sockaddr_storage *peer, socklen_t plen)
+{
+	struct dgram_job *d = malloc(sizeof(*d) + n);
+
+	if (d == NULL) {
+		log_warn(service_name(l->svc), "datagram dropped: no memory");
+		return;
+	}
+	d->svc = l->svc;
+	d->peer = *peer;
+	d->peerlen = plen;
+	d->len = n;
+	memcpy(d->bytes, l->loop.scratch, n);
+	d->job.run = select_dgram_job;
+	l->active++;
+	l->busy++;
+	pool_submit(l->pool, &d->job);
+}
+
+/* Takes back what the pool finished: connections are flushed and watched
+ * again, datagram jobs freed. */
+static void
+select_pool_done(struct selector *l)
+{
+	struct pool_job *job = pool_take_done(l->pool), *next;
+
+	for (; job; job = next) {
+		next = job->next;
+		l->busy--;
+		if (job->run == select_dgram_job) {
+			free(container_of(job, struct dgram_job, job));
+			l->active--;
+			continue;
+		}
+		struct conn *c = container_of(job, struct conn, job);
+
+		c->busy = 0;
+		select_conn_event(l, c, 0);
+	}
+}
+
+static void
 select_datagrams(struct selector *l)
 {
 	struct sockaddr_storage peer;
@@ -143,16 +243,22 @@ select_datagrams(struct selector *l)
 	ssize_t n;
 
 	/* a bounded batch, so signals are still looked at under a flood */
-	for (int i = 0; i < 64 && !l->svc->stopping; i++) {
+	for (int i = 0; i < 64 && !l->svc->stopping &&
+	                l->active < l->svc->conf->max_clients;
+	     i++) {
 		if ((n = request_recv_datagram(
 		         l->svc, l->loop.scratch, &peer, &plen)) < 0)
 			return;
-		request_serve_datagram(l->svc, l->loop.scratch, (size_t)n,
-		    (struct sockaddr *)&peer, plen);
+		if (l->pool)
+			select_dgram_offload(l, (size_t)n, &peer, plen);
+		else
+			request_serve_datagram(l->svc, l->loop.scratch,
+			    (size_t)n, (struct sockaddr *)&peer, plen);
 	}
 }
 
-static void
+/* 0 when every request ended, 1 when the shutdown deadline came first. */
+static int
 select_loop(struct selector *l)
 {
 	struct epoll_event evs[SELECT_EVENTS];
@@ -162,11 +268,11 @@ select_loop(struct selector *l)
 		int timeout, n;
 
 		if (svc->stopping && l->active == 0)
-			return;
+			return 0;
 		if ((timeout = loop_prepare(&l->loop, l->active)) == -2) {
 			log_warn(service_name(svc),
 			    "shutdown_timeout: %d requests cut off", l->active);
-			return;
+			return 1;
 		}
 		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
 		for (int i = 0; i < n; i++) {
@@ -174,6 +280,8 @@ select_loop(struct selector *l)
 
 			if (LOOP_IS_SIGNAL(&l->loop, p))
 				service_read_signals(svc);
+			else if (p == POOL_TAG(l))
+				select_pool_done(l);
 			else if (LOOP_IS_LISTENER(&l->loop, p) &&
 			         l->loop.scratch)
 				select_datagrams(l);
@@ -186,15 +294,42 @@ select_loop(struct selector *l)
 }
 
 static int
+select_pool_open(struct selector *l)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = POOL_TAG(l)};
+
+	if (!(l->svc->module.mod->flags & MS_F_BLOCKING))
+		return 0;
+	if ((l->pool = pool_start(l->svc->conf->blocking_threads)) == NULL ||
+	    epoll_ctl(l->loop.epfd, EPOLL_CTL_ADD, pool_fd(l->pool), &ev) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(l->svc),
+		    "starting %d threads for a blocking module",
+		    l->svc->conf->blocking_threads);
+		return -1;
+	}
+	log_debug(service_name(l->svc),
+	    "handle runs on %d threads: the module blocks",
+	    l->svc->conf->blocking_threads);
+	return 0;
+}
+
+static int
 select_run(struct ms_service *svc)
 {
 	struct selector l = {.svc = svc};
 
 	if (loop_open(&l.loop, svc) < 0)
 		return -1;
-	select_loop(&l);
+	if (select_pool_open(&l) < 0) {
+		loop_close(&l.loop);
+		return -1;
+	}
+	if (select_loop(&l) == 1 && l.busy > 0)
+		return 1; /* pool threads still hold requests: just exit */
 	while (l.conns)
 		select_close(&l, l.conns);
+	if (l.pool)
+		pool_stop(l.pool);
 	loop_close(&l.loop);
 	return 0;
 }

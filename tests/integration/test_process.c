@@ -634,6 +634,41 @@ options_and_context_reach_the_module(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* Under select, a module that blocks runs on the pool: a slow request does
+ * not hold up another client of the same service. */
+static void
+a_blocking_module_under_select_does_not_stall_the_loop(void **state)
+{
+	(void)state;
+	for (int dgram = 0; dgram < 2; dgram++) {
+		const char *t = dgram ? "udp" : "tcp";
+		char r[16];
+		int slow, fast;
+		long long t0;
+
+		start_one(t, "127.0.0.1:0", "select", "slow",
+		    "blocking_threads = 2;");
+		slow = client_connect(t, srv.addr[0]);
+		fast = client_connect(t, srv.addr[0]);
+		assert_int_equal(send(slow, "slow", 4, 0), 4);
+		usleep(50000); /* the slow one is sleeping on the pool now */
+		t0 = now_ms();
+		assert_int_equal(send(fast, "fast", 4, 0), 4);
+		assert_int_equal(recv(fast, r, sizeof(r), 0), 4);
+		assert_memory_equal(r, "fast", 4);
+		if (now_ms() - t0 > 100)
+			fail_msg(
+			    "the fast client waited %lld ms", now_ms() - t0);
+		assert_int_equal(recv(slow, r, sizeof(r), 0), 4);
+		assert_true(now_ms() - t0 >= 800);
+		close(slow);
+		close(fast);
+		assert_int_equal(server_stop(&srv), 0);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
 int
 main(void)
 {
@@ -662,6 +697,7 @@ main(void)
 	    T(a_module_that_forks_a_helper_reaps_it_itself),
 	    T(ten_thousand_short_connections_leave_threads_and_memory_flat),
 	    T(options_and_context_reach_the_module),
+	    T(a_blocking_module_under_select_does_not_stall_the_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

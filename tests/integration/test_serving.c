@@ -201,7 +201,7 @@ start(void **state)
 	(void)state;
 	if (server_prepare(&srv) < 0 ||
 	    server_write_conf(&srv,
-	        "module_path = [ \"@MODULES@\" ];\n"
+	        "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
 	        "shutdown_timeout = 5;\n"
 	        "services = ( { name = \"s\"; transport = \"%s\";\n"
 	        "  listen = \"%s\"; model = \"%s\"; module = \"%s\"; } );\n",
