@@ -261,10 +261,10 @@ master_run(const struct config *cfg, struct ms_service *svcs, size_t n)
 	}
 	if (master_bind(svcs, n) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		slots[i].svc = &svcs[i];
+	for (size_t i = 0; i < n; i++)
 		master_spawn(slots, n, i, sigfd);
-	}
 	master_supervise(slots, n, sigfd);
 	master_stop(cfg, slots, n, sigfd);
 	log_info(NULL, "stopped");

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -28,6 +30,7 @@ struct conn {
 	struct conn *prev, *next;
 	uint32_t events;     /* what epoll watches for it */
 	int busy;            /* handle runs on the pool */
+	int pidfd;           /* ms_exec's program runs: watched instead */
 	struct pool_job job; /* that run */
 };
 
@@ -46,6 +49,7 @@ struct selector {
 	struct ms_service *svc;
 	int active; /* connections open, and datagrams on the pool */
 	int busy;   /* of them, on the pool */
+	int pidfd;  /* ms_exec's program runs: watched instead */
 	struct conn *conns;
 	struct pool *pool; /* for blocking modules, else NULL */
 };
@@ -59,7 +63,16 @@ struct selector {
 static void
 select_close(struct selector *l, struct conn *c)
 {
-	epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+	if (c->pidfd >= 0) {
+		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+		close(c->pidfd);
+		if (c->req.child) { /* cut off at shutdown: it goes too */
+			kill(c->req.child, SIGTERM);
+			request_reap_child(&c->req, 1);
+		}
+	} else {
+		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+	}
 	request_finish(&c->req);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -125,10 +138,34 @@ select_offload(struct selector *l, struct conn *c)
 	pool_submit(l->pool, &c->job);
 }
 
+/* The connection went to a program (ms_exec): watch the program instead,
+ * counted as active until it ends. */
+static void
+select_watch_child(struct selector *l, struct conn *c)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+
+	if ((c->pidfd = pidfd_open(c->req.child, 0)) < 0 ||
+	    epoll_ctl(l->loop.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
+		log_syserr(MS_LOG_WARN, service_name(l->svc), "pidfd");
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		c->pidfd = -1;
+		request_reap_child(&c->req, 1); /* cannot watch: wait now */
+		select_close(l, c);
+	}
+}
+
 static void
 select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
+
+	if (c->pidfd >= 0) { /* the program ended */
+		if (request_reap_child(r, 0))
+			select_close(l, c);
+		return;
+	}
 
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN) {
 		if (request_read(r) < 0) {
@@ -170,6 +207,7 @@ select_accept(struct selector *l)
 			return;
 		}
 		request_init(&c->req, svc, fd, (struct sockaddr *)&peer, plen);
+		c->pidfd = -1;
 		if (request_setup(&c->req) < 0) {
 			free(c);
 			continue;
@@ -178,7 +216,10 @@ select_accept(struct selector *l)
 			c->next->prev = c;
 		l->conns = c;
 		l->active++;
-		select_conn_event(l, c, 0);
+		if (c->req.child)
+			select_watch_child(l, c);
+		else
+			select_conn_event(l, c, 0);
 	}
 }
 

@@ -146,6 +146,23 @@ MS_API int ms_vprintf(ms_request *req, const char *fmt, va_list ap)
  * queued before, zero-copy on stream sockets. */
 MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
 
+/* ---- Handing the connection to a program (the inetd bridge) ---- */
+
+/* Runs argv (searched on PATH, no shell) in a new process whose standard
+ * input and output are the connection itself, as inetd does; its standard
+ * error is modserv's log.  Its environment is modserv's plus the UCSPI
+ * variables - PROTO=TCP with TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP,
+ * TCPLOCALPORT, or PROTO=UNIX with UNIXREMOTEPID, UNIXREMOTEEUID,
+ * UNIXREMOTEEGID - and MODSERV_SERVICE, then env ("NAME=value" strings,
+ * NULL-terminated; may be NULL).  Output queued before is sent first.
+ * Call it from setup, before any input was read (else EBUSY); stream
+ * transports only (else EINVAL).  From then on the request belongs to the
+ * program: handle is not called, the host counts the request against
+ * max_clients until the program exits, logs how it ended, then calls
+ * finish.  Returns 0, or -1 with errno. */
+MS_API int ms_exec(
+    ms_request *req, const char *const *argv, const char *const *env);
+
 /* ---- Context ---- */
 
 /* The peer: "127.0.0.1:5000", "[::1]:5000", a unix socket path, or "unix"

@@ -112,6 +112,11 @@ request_serve_stream(struct ms_request *r)
 {
 	if (request_setup(r) < 0)
 		return;
+	if (r->child) { /* handed to a program: wait for it */
+		request_reap_child(r, 1);
+		request_finish(r);
+		return;
+	}
 	for (;;) {
 		if (output_pending(&r->out) && request_flush(r) < 0)
 			break;

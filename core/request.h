@@ -21,7 +21,8 @@ struct ms_request {
 	unsigned replied : 1; /* output was written (datagram) */
 	struct buffer in;
 	struct output out;
-	void *data; /* the module's */
+	void *data;  /* the module's */
+	pid_t child; /* ms_exec's program, until reaped; else 0 */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char peer_text[ADDR_TEXT_MAX]; /* "" until asked */
@@ -46,6 +47,10 @@ void request_handle(struct ms_request *r);
 int request_flush(struct ms_request *r);
 /* Calls finish if setup succeeded, frees buffers, closes the connection. */
 void request_finish(struct ms_request *r);
+
+/* Reaps the program ms_exec started for r (waiting for it if block) and
+ * logs how it ended.  1 when reaped, 0 when it still runs (not block). */
+int request_reap_child(struct ms_request *r, int block);
 
 /* Drives a stream request on a blocking fd from setup to finish. */
 void request_serve_stream(struct ms_request *r);

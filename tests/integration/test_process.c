@@ -368,6 +368,41 @@ a_file_in_the_way_is_not_removed(void **state)
 	assert_true(S_ISREG(st.st_mode));
 }
 
+static void
+several_services_run_side_by_side(void **state)
+{
+	char reply[64];
+
+	(void)state;
+	assert_int_equal(server_write_conf(&srv,
+			     "module_path = \"@MODULES@\";\nservices = (\n"
+			     "{ name = \"a\"; transport = \"tcp\"; listen = "
+			     "\"127.0.0.1:0\"; model = \"select\"; module = "
+			     "\"upper\"; },\n"
+			     "{ name = \"b\"; transport = \"unix\"; listen = "
+			     "\"@DIR@/b.sock\"; model = \"fork\"; module = "
+			     "\"echo\"; },\n"
+			     "{ name = \"c\"; transport = \"udp\"; listen = "
+			     "\"127.0.0.1:0\"; model = \"thread\"; module = "
+			     "\"upper\"; } );\n"),
+	    0);
+	assert_int_equal(server_start(&srv, 3, NULL), 0);
+	assert_int_equal(proc_children(srv.pid, NULL, 0), 3);
+	assert_int_equal(ask("upper\n", reply, sizeof(reply)), 6);
+	assert_string_equal(reply, "UPPER\n");
+	for (int i = 1; i < 3; i++) {
+		int fd = client_connect(srv.transport[i], srv.addr[i]);
+
+		assert_true(fd >= 0);
+		assert_int_equal(client_exchange(fd, "xy", 2, reply), 0);
+		assert_memory_equal(reply, i == 1 ? "xy" : "XY", 2);
+		close(fd);
+	}
+	usleep(100000);
+	assert_null(strstr(server_log(&srv, 0), "killed"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* ---- signals and supervision ---- */
 
 static void
@@ -685,6 +720,7 @@ main(void)
 	    T(a_stale_unix_socket_file_is_replaced),
 	    T(a_live_unix_socket_is_never_stolen),
 	    T(a_file_in_the_way_is_not_removed),
+	    T(several_services_run_side_by_side),
 	    T(sigterm_right_after_start_exits_promptly),
 	    T(sigterm_lets_requests_in_flight_finish),
 	    T(shutdown_timeout_bounds_the_drain),

@@ -1,0 +1,278 @@
+/* cmd - seed 000's framed command server (the 粘包 fix), made safe: each
+ * message is a command line; the reply is a 4-byte native-endian header
+ * length, the JSON header {"dataBodyLength": N}, then N bytes of body: the
+ * command's stdout, or its stderr when stdout is empty.  Only commands named
+ * in the option allow run, split into words without a shell, with a time
+ * limit and an output cap; anything else gets an "error: ..." body. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <modserv.h>
+
+extern char **environ;
+
+static const struct ms_option cmd_options[] = {
+    {"allow", MS_OPT_LIST, NULL, 0,
+        "commands that may run, by name (or exact path); empty: none"},
+    {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run"},
+    {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+#define CMD_MAX_WORDS 64
+
+/* What a command printed, and why it stopped. */
+struct cmd_result {
+	char *out, *err;
+	size_t outlen, errlen;
+	char failure[128]; /* empty, or why there is no output to send */
+};
+
+static int
+cmd_init(ms_service *svc, char *err, size_t errlen)
+{
+	if (ms_opt_int(svc, "timeout") <= 0 ||
+	    ms_opt_int(svc, "max_output") <= 0) {
+		snprintf(
+		    err, errlen, "timeout and max_output must be positive");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_reply(ms_request *req, const char *body, size_t n)
+{
+	char header[64];
+	int32_t hlen = (int32_t)snprintf(
+	    header, sizeof(header), "{\"dataBodyLength\": %zu}", n);
+
+	ms_write(req, &hlen, sizeof(hlen)); /* struct.pack("i"): native */
+	ms_write(req, header, (size_t)hlen);
+	ms_write(req, body, n);
+}
+
+static void cmd_reply_error(ms_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* An "error: ..." body, framed like any reply. */
+static void
+cmd_reply_error(ms_request *req, const char *fmt, ...)
+{
+	char body[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	cmd_reply(
+	    req, body, (size_t)n < sizeof(body) ? (size_t)n : sizeof(body) - 1);
+}
+
+/* Splits line into words at blanks: no quoting, no expansion, no shell. */
+static size_t
+cmd_split(char *line, char **argv)
+{
+	size_t n = 0;
+
+	for (char *w = strtok(line, " \t\r\n"); w && n < CMD_MAX_WORDS;
+	     w = strtok(NULL, " \t\r\n"))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return n;
+}
+
+static int
+cmd_allowed(ms_service *svc, const char *name)
+{
+	size_t n;
+	const char *const *allow = ms_opt_list(svc, "allow", &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(allow[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static long long
+cmd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads what fd has into *buf; 0 at EOF, 1 if more may come, -1 past cap. */
+static int
+cmd_drain(int fd, char **buf, size_t *len, size_t cap)
+{
+	char chunk[16384];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+	char *p;
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR ? 1 : 0;
+	if (*len + (size_t)n > cap)
+		return -1;
+	if ((p = realloc(*buf, *len + (size_t)n)) == NULL)
+		return -1;
+	memcpy(p + *len, chunk, (size_t)n);
+	*buf = p;
+	*len += (size_t)n;
+	return 1;
+}
+
+/* Collects the command's stdout and stderr until both end, the deadline
+ * passes or the cap is reached (then it is killed). */
+static void
+cmd_collect(pid_t pid, int out, int err, long long timeout_ms, size_t cap,
+    struct cmd_result *res)
+{
+	long long deadline = cmd_now_ms() + timeout_ms;
+	struct pollfd pfd[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		long long left = deadline - cmd_now_ms();
+
+		if (left <= 0) {
+			snprintf(res->failure, sizeof(res->failure),
+			    "ran longer than %lld s: killed",
+			    timeout_ms / 1000);
+			break;
+		}
+		if (poll(pfd, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			int rc;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			rc = i == 0 ? cmd_drain(out, &res->out, &res->outlen,
+			                  cap - res->errlen)
+			            : cmd_drain(err, &res->err, &res->errlen,
+			                  cap - res->outlen);
+			if (rc < 0) {
+				snprintf(res->failure, sizeof(res->failure),
+				    "printed more than %zu bytes: killed", cap);
+				goto stop;
+			}
+			if (rc == 0)
+				pfd[i].fd = -1;
+		}
+	}
+stop:
+	if (res->failure[0])
+		kill(-pid, SIGKILL); /* its whole process group */
+}
+
+/* Runs argv; its output or failure in res.  Always reaps the child. */
+static void
+cmd_run(ms_service *svc, char **argv, struct cmd_result *res)
+{
+	int out[2], err[2], status;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	static const int reset[] = {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM,
+	    SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
+	sigset_t none, dfl;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		snprintf(res->failure, sizeof(res->failure), "pipe: %m");
+		return;
+	}
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		snprintf(res->failure, sizeof(res->failure), "pipe: %m");
+		close(out[0]);
+		close(out[1]);
+		return;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	for (size_t i = 0; i < sizeof(reset) / sizeof(*reset); i++)
+		sigaddset(&dfl, reset[i]);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+	                                    POSIX_SPAWN_SETSIGDEF |
+	                                    POSIX_SPAWN_SETPGROUP);
+	errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(out[1]);
+	close(err[1]);
+	if (errno == 0) {
+		cmd_collect(pid, out[0], err[0],
+		    ms_opt_int(svc, "timeout") * 1000,
+		    (size_t)ms_opt_int(svc, "max_output"), res);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		snprintf(
+		    res->failure, sizeof(res->failure), "%s", strerror(errno));
+	}
+	close(out[0]);
+	close(err[0]);
+}
+
+static int
+cmd_handle(ms_request *req)
+{
+	ms_service *svc = ms_request_service(req);
+	char line[4096], *argv[CMD_MAX_WORDS + 1];
+	struct cmd_result res = {0};
+	size_t n;
+	const char *in = ms_peek(req, &n);
+
+	if (n == 0)
+		return ms_eof(req) ? MS_CLOSE : MS_MORE;
+	if (n >= sizeof(line) || memchr(in, '\0', n)) {
+		ms_consume(req, n);
+		cmd_reply_error(req, "error: not a command line\n");
+		return MS_MORE;
+	}
+	memcpy(line, in, n); /* a message is what one read brought */
+	line[n] = '\0';
+	ms_consume(req, n);
+	if (cmd_split(line, argv) == 0) {
+		cmd_reply_error(req, "error: no command\n");
+	} else if (!cmd_allowed(svc, argv[0])) {
+		cmd_reply_error(req, "error: %s: not allowed\n", argv[0]);
+	} else {
+		cmd_run(svc, argv, &res);
+		if (res.failure[0])
+			cmd_reply_error(
+			    req, "error: %s: %s\n", argv[0], res.failure);
+		else if (res.outlen > 0)
+			cmd_reply(req, res.out, res.outlen);
+		else
+			cmd_reply(req, res.err, res.errlen);
+		free(res.out);
+		free(res.err);
+	}
+	return MS_MORE;
+}
+
+MODSERV_MODULE(.name = "cmd",
+    .summary = "runs allowed commands, replies with framed output",
+    .flags = MS_F_STREAM_ONLY | MS_F_BLOCKING, .options = cmd_options,
+    .init = cmd_init, .handle = cmd_handle);

@@ -1,0 +1,91 @@
+/* greet - seed 004's concurrent server: a greeting on connect, then every
+ * message back with a suffix, until the message "q".  A message is what
+ * one read brings (as the seed's recv(1024)), or one line with
+ * framing = "line". */
+#include <stdio.h>
+#include <string.h>
+
+#include <modserv.h>
+
+static const struct ms_option greet_options[] = {
+    {"greeting", MS_OPT_STR, "你好欢迎你", 0, "sent when a client connects"},
+    {"suffix", MS_OPT_STR, "好", 0, "added to every message sent back"},
+    {"quit", MS_OPT_STR, "q", 0, "the message that ends the session"},
+    {"framing", MS_OPT_STR, "read", 0,
+        "read: a message is what one read brings; line: one line"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+/* Per worker: the options, read once. */
+struct greet {
+	const char *greeting, *suffix, *quit;
+	int lines;
+};
+
+static struct greet greet_conf;
+
+static int
+greet_init(ms_service *svc, char *err, size_t errlen)
+{
+	const char *framing = ms_opt_str(svc, "framing");
+
+	if (strcmp(framing, "read") != 0 && strcmp(framing, "line") != 0) {
+		snprintf(err, errlen,
+		    "option framing: \"%s\" is not read or line", framing);
+		return -1;
+	}
+	greet_conf.greeting = ms_opt_str(svc, "greeting");
+	greet_conf.suffix = ms_opt_str(svc, "suffix");
+	greet_conf.quit = ms_opt_str(svc, "quit");
+	greet_conf.lines = strcmp(framing, "line") == 0;
+	return 0;
+}
+
+static int
+greet_setup(ms_request *req)
+{
+	return ms_write(req, greet_conf.greeting, strlen(greet_conf.greeting));
+}
+
+/* Answers one message; MS_CLOSE when it is the quit message. */
+static int
+greet_answer(ms_request *req, const char *msg, size_t n, const char *eol)
+{
+	if (n == strlen(greet_conf.quit) &&
+	    memcmp(msg, greet_conf.quit, n) == 0)
+		return MS_CLOSE;
+	ms_write(req, msg, n);
+	ms_printf(req, "%s%s", greet_conf.suffix, eol);
+	return MS_MORE;
+}
+
+static int
+greet_handle(ms_request *req)
+{
+	const char *p;
+	size_t n;
+
+	if (!greet_conf.lines) {
+		p = ms_peek(req, &n);
+		if (n == 0) /* the peer closed */
+			return MS_CLOSE;
+		int rc = greet_answer(req, p, n, "");
+
+		ms_consume(req, n);
+		return rc;
+	}
+	while ((p = ms_readline(req, &n)) != NULL) {
+		size_t len = n;
+
+		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+			len--;
+		if (greet_answer(req, p, len, "\n") == MS_CLOSE)
+			return MS_CLOSE;
+	}
+	return MS_MORE;
+}
+
+MODSERV_MODULE(.name = "greet",
+    .summary = "a greeting, then each message back with a suffix until q",
+    .flags = MS_F_STREAM_ONLY, .options = greet_options, .init = greet_init,
+    .setup = greet_setup, .handle = greet_handle);
