@@ -110,6 +110,8 @@ loader_option_type_name(int type)
 		return "boolean";
 	case MS_OPT_LIST:
 		return "list of strings";
+	case MS_OPT_PATH:
+		return "path";
 	}
 	return "unknown type";
 }
@@ -132,7 +134,8 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			    v->name, sc->module);
 			return -1;
 		}
-		if (spec->type != v->type) {
+		if (spec->type != v->type &&
+		    !(spec->type == MS_OPT_PATH && v->type == MS_OPT_STR)) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options.%s: is a %s, module "
 			    "%s takes a %s",
@@ -180,6 +183,26 @@ loader_check(const struct loaded_module *lm, const struct config *cfg,
 		return -1;
 	}
 	return loader_check_options(lm, cfg, sc, err, errlen);
+}
+
+int
+loader_resolve_paths(const struct loaded_module *lm, const struct config *cfg,
+    struct service_conf *sc)
+{
+	for (size_t i = 0; i < sc->noptions; i++) {
+		struct option_value *v = &sc->options[i];
+		const struct ms_option *spec = loader_option(lm->mod, v->name);
+		char *abs;
+
+		if (spec == NULL || spec->type != MS_OPT_PATH ||
+		    v->str[0] == '/' || strcmp(cfg->dir, ".") == 0)
+			continue;
+		if (asprintf(&abs, "%s/%s", cfg->dir, v->str) < 0)
+			return -1;
+		free(v->str);
+		v->str = abs;
+	}
+	return 0;
 }
 
 void

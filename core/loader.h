@@ -24,6 +24,9 @@ int loader_open(
  * the module's table.  0, or -1 with "file:line: key: reason" in err. */
 int loader_check(const struct loaded_module *lm, const struct config *cfg,
     const struct service_conf *sc, char *err, size_t errlen);
+/* Makes sc's MS_OPT_PATH options absolute against the config's folder. */
+int loader_resolve_paths(const struct loaded_module *lm,
+    const struct config *cfg, struct service_conf *sc);
 void loader_describe(FILE *out, const struct loaded_module *lm);
 void loader_close(struct loaded_module *lm);
 

@@ -55,6 +55,11 @@ open_services(const struct config *cfg, struct ms_service *svcs)
 			fprintf(stderr, "modserv: %s\n", err);
 			return -1;
 		}
+		if (loader_resolve_paths(
+		        &svcs[i].module, cfg, (struct service_conf *)sc) < 0) {
+			fprintf(stderr, "modserv: out of memory\n");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -64,6 +64,9 @@ enum ms_opt_type {
 	MS_OPT_INT,     /* an integer: name = 42; (64-bit) */
 	MS_OPT_BOOL,    /* a boolean: name = true; */
 	MS_OPT_LIST,    /* a list of strings: name = [ "a", "b" ]; */
+	MS_OPT_PATH,    /* a string naming a file or folder; a relative one is
+	                   made absolute against the config file's folder.
+	                   Read it with ms_opt_str. */
 };
 
 /* One option a module takes.  The table ends with an entry whose name is
@@ -183,7 +186,8 @@ MS_API void *ms_service_data(const ms_service *svc);
 MS_API void ms_service_set_data(ms_service *svc, void *data);
 
 /* Options, as configured or else their declared default.  Asking for a
- * name the module did not declare, or as another type, returns NULL / 0. */
+ * name the module did not declare, or as another type, returns NULL / 0.
+ * ms_opt_str also reads MS_OPT_PATH options. */
 MS_API const char *ms_opt_str(const ms_service *svc, const char *name);
 MS_API long long ms_opt_int(const ms_service *svc, const char *name);
 MS_API int ms_opt_bool(const ms_service *svc, const char *name);

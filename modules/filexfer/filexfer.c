@@ -20,7 +20,7 @@
 #include <modserv.h>
 
 static const struct ms_option filexfer_options[] = {
-    {"root", MS_OPT_STR, NULL, 1, "the folder whose files are served"},
+    {"root", MS_OPT_PATH, NULL, 1, "the folder whose files are served"},
     {NULL, 0, NULL, 0, NULL},
 };
 

@@ -61,7 +61,8 @@ framed_send(ms_request *req, const char *type, const char *encoding,
 	    h, "content-encoding", json_object_new_string(encoding));
 	json_object_object_add(
 	    h, "content-length", json_object_new_int64((int64_t)n));
-	text = json_object_to_json_string_ext(h, JSON_C_TO_STRING_SPACED);
+	text = json_object_to_json_string_ext(
+	    h, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = htons((uint16_t)strlen(text));
 	ms_write(req, &len, 2);
 	ms_write(req, text, strlen(text));

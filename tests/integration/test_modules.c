@@ -1,0 +1,701 @@
+/* test_modules.c - the seed modules as their clients see them, under one
+ * model:  test_modules MODEL  (ctest runs it for thread, fork and select).
+ * Clients behave like the seed clients, and also send replies' requests in
+ * pieces, glue two messages into one write, and leave early. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *model;
+static struct server srv;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts module over transport with the given service keys. */
+static void
+serve(const char *transport, const char *module, const char *keys)
+{
+	const char *listen = strncmp(transport, "unix", 4) == 0 ?
+	    "@DIR@/s.sock" :
+	    "127.0.0.1:0";
+
+	assert_int_equal(server_write_conf(&srv,
+			     "module_path = \"@MODULES@\";\n"
+			     "shutdown_timeout = 3;\n"
+			     "services = ( { name = \"s\"; transport = \"%s\";\n"
+			     "  listen = \"%s\"; model = \"%s\"; module = "
+			     "\"%s\";\n  %s } );\n",
+			     transport, listen, model, module, keys ? keys : ""),
+	    0);
+	if (server_start(&srv, 1, NULL) < 0)
+		fail_msg("modserv did not start");
+}
+
+static int
+dial(void)
+{
+	int fd = client_connect(srv.transport[0], srv.addr[0]);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Reads until want bytes came, or the peer closed; what came, in buf. */
+static size_t
+read_some(int fd, char *buf, size_t want)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < want && (n = recv(fd, buf + got, want - got, 0)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	return got;
+}
+
+/* Expects exactly text next, then (if closed) the peer's close. */
+static void
+expect(int fd, const char *text, int closed)
+{
+	char buf[4096];
+	size_t n = strlen(text);
+
+	assert_true(n < sizeof(buf));
+	assert_int_equal(read_some(fd, buf, n), n);
+	assert_string_equal(buf, text);
+	if (closed)
+		assert_int_equal(recv(fd, buf, 1, 0), 0);
+}
+
+static void
+stop_cleanly(void)
+{
+	assert_int_equal(server_stop(&srv), 0);
+	assert_null(strstr(srv.log, "killed by signal"));
+}
+
+/* ---- daytime ---- */
+
+static void
+daytime_stamps_the_line_and_closes(void **state)
+{
+	char buf[256], stamp[64];
+	struct tm tm = {0};
+	time_t t0 = time(NULL);
+	int fd;
+
+	(void)state;
+	serve("tcp", "daytime", NULL);
+	fd = dial();
+	/* the seed client sends "%s\r\n"; here it comes in two pieces */
+	assert_int_equal(client_send_all(fd, "hello ", 6), 0);
+	usleep(20000);
+	assert_int_equal(client_send_all(fd, "daytime\r\n", 9), 0);
+	assert_true(read_some(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	assert_int_equal(buf[0], '[');
+	assert_int_equal(sscanf(buf, "[%63[^]]", stamp), 1);
+	assert_non_null(strptime(stamp, "%a %b %e %H:%M:%S %Y", &tm));
+	tm.tm_isdst = -1;
+	assert_true(labs((long)(mktime(&tm) - t0)) <= 2);
+	assert_string_equal(buf + strlen(stamp) + 2, " hello daytime\r\n");
+	/* a client that leaves without a word harms no one */
+	close(dial());
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "again\n", 6), 0);
+	assert_true(read_some(fd, buf, sizeof(buf) - 1) > 0);
+	assert_non_null(strstr(buf, "] again\n"));
+	close(fd);
+	stop_cleanly();
+}
+
+/* ---- greet ---- */
+
+static void
+greet_greets_answers_and_quits_on_q(void **state)
+{
+	int fd;
+
+	(void)state;
+	serve("tcp", "greet", NULL);
+	fd = dial();
+	expect(fd, "你好欢迎你", 0);
+	assert_int_equal(client_send_all(fd, "hello", 5), 0);
+	expect(fd, "hello好", 0);
+	assert_int_equal(client_send_all(fd, "世界", 6), 0);
+	expect(fd, "世界好", 0);
+	assert_int_equal(client_send_all(fd, "q", 1), 0);
+	expect(fd, "", 1);
+	close(fd);
+	stop_cleanly();
+}
+
+static void
+greet_by_line_splits_glued_messages(void **state)
+{
+	int fd;
+
+	(void)state;
+	serve("unix", "greet",
+	    "options = { framing = \"line\"; greeting = \"hi\\n\"; "
+	    "suffix = \"!\"; };");
+	fd = dial();
+	expect(fd, "hi\n", 0);
+	/* two messages glued into one write, the quit line after them */
+	assert_int_equal(client_send_all(fd, "one\r\ntwo\nq\nlost\n", 17), 0);
+	expect(fd, "one!\ntwo!\n", 1);
+	close(fd);
+	stop_cleanly();
+}
+
+static void
+greet_by_read_answers_what_one_read_brings(void **state)
+{
+	char buf[64];
+	int fd;
+
+	(void)state;
+	serve("tcp", "greet", "options = { greeting = \"\"; suffix = \"+\"; };");
+	fd = dial();
+	/* glued: one read, one message, as the seed's recv(1024) */
+	assert_int_equal(client_send_all(fd, "abcd", 4), 0);
+	assert_int_equal(read_some(fd, buf, 5), 5);
+	assert_string_equal(buf, "abcd+");
+	close(fd); /* early: no q */
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "q", 1), 0);
+	expect(fd, "", 1);
+	close(fd);
+	stop_cleanly();
+}
+
+/* ---- ident ---- */
+
+static void
+ident_names_the_thread_or_process(void **state)
+{
+	char a[128], b[128], prefix[16];
+	int fd, ida, idb;
+
+	(void)state;
+	serve("tcp", "ident", NULL);
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "Hello World 1", 13), 0);
+	read_some(fd, a, sizeof(a) - 1);
+	close(fd);
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "Hello World 2", 13), 0);
+	read_some(fd, b, sizeof(b) - 1);
+	close(fd);
+	assert_int_equal(sscanf(a, "%15[A-Za-z]-%d:", prefix, &ida), 2);
+	assert_non_null(strstr(a, ": Hello World 1"));
+	assert_int_equal(sscanf(b, "%*[A-Za-z]-%d:", &idb), 1);
+	if (strcmp(model, "thread") == 0) {
+		assert_string_equal(prefix, "Thread");
+	} else if (strcmp(model, "fork") == 0) {
+		assert_string_equal(prefix, "Process");
+		assert_true(ida != idb); /* a process per request */
+	} else {
+		assert_string_equal(prefix, "Loop");
+		assert_int_equal(ida, idb); /* one loop serves all */
+	}
+	stop_cleanly();
+}
+
+static void
+ident_answers_datagrams_too(void **state)
+{
+	char buf[128];
+	int fd;
+
+	(void)state;
+	serve("udp", "ident", NULL);
+	fd = dial();
+	assert_int_equal(send(fd, "ping", 4, 0), 4);
+	assert_true(recv(fd, buf, sizeof(buf) - 1, 0) > 0);
+	assert_non_null(strstr(buf, ": ping"));
+	close(fd);
+	stop_cleanly();
+}
+
+/* ---- filexfer ---- */
+
+static void
+make_file(const char *name, size_t size)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/root/%s", srv.dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	for (size_t i = 0; i < size; i++)
+		fputc((int)('a' + i % 26), f);
+	fclose(f);
+}
+
+static void
+filexfer_setup_root(void)
+{
+	char path[512], target[512];
+
+	snprintf(path, sizeof(path), "%s/root", srv.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/root/dir", srv.dir);
+	mkdir(path, 0755);
+	make_file("small.txt", 26);
+	make_file("big.bin", 3 << 20);
+	make_file("empty", 0);
+	snprintf(path, sizeof(path), "%s/outside.txt", srv.dir);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	snprintf(path, sizeof(path), "%s/root/escape", srv.dir);
+	snprintf(target, sizeof(target), "%s/outside.txt", srv.dir);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/root/inside", srv.dir);
+	assert_int_equal(symlink("small.txt", path), 0);
+}
+
+/* Asks for name like the seed client: size (or 0001...), ack, bytes. */
+static long
+fetch(int fd, const char *name, char *reply, size_t max)
+{
+	char head[512];
+	ssize_t n;
+	long size;
+
+	assert_int_equal(client_send_all(fd, name, strlen(name)), 0);
+	n = recv(fd, head, sizeof(head) - 1, 0);
+	assert_true(n > 0);
+	head[n] = '\0';
+	if (strncmp(head, "0001", 4) == 0) {
+		snprintf(reply, max, "%s", head);
+		return -1;
+	}
+	size = atol(head);
+	assert_int_equal(client_send_all(fd, "File size received", 18), 0);
+	assert_true((size_t)size < max);
+	assert_int_equal(read_some(fd, reply, (size_t)size), (size_t)size);
+	return size;
+}
+
+static void
+filexfer_sends_files_beneath_its_root(void **state)
+{
+	char *buf = malloc(4 << 20), path[512];
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_prepare(&srv), 0);
+	filexfer_setup_root();
+	serve("tcp", "filexfer", "options = { root = \"root\"; };");
+	fd = dial();
+	assert_int_equal(fetch(fd, "small.txt", buf, 4 << 20), 26);
+	assert_string_equal(buf, "abcdefghijklmnopqrstuvwxyz");
+	assert_int_equal(fetch(fd, "big.bin", buf, 4 << 20), 3 << 20);
+	for (size_t i = 0; i < 3 << 20; i += 4097)
+		assert_int_equal(buf[i], 'a' + (int)(i % 26));
+	assert_int_equal(fetch(fd, "inside", buf, 4 << 20), 26);
+	snprintf(path, sizeof(path), "%s/root/dir/../small.txt", srv.dir);
+	assert_int_equal(fetch(fd, path, buf, 4 << 20), 26);
+	/* the empty file: size 0, then nothing; the next request works */
+	assert_int_equal(client_send_all(fd, "empty", 5), 0);
+	assert_int_equal(read_some(fd, buf, 1), 1);
+	assert_string_equal(buf, "0");
+	assert_int_equal(client_send_all(fd, "ok", 2), 0);
+	usleep(50000);
+	assert_int_equal(fetch(fd, "small.txt", buf, 4 << 20), 26);
+	close(fd);
+	/* a client that leaves between size and acknowledgement */
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "big.bin", 7), 0);
+	assert_true(recv(fd, buf, 16, 0) > 0);
+	close(fd);
+	fd = dial();
+	assert_int_equal(fetch(fd, "small.txt", buf, 4 << 20), 26);
+	close(fd);
+	stop_cleanly();
+	free(buf);
+}
+
+static void
+filexfer_refuses_every_way_out(void **state)
+{
+	const char *const bad[][2] = {
+	    {"../outside.txt", "outside the served folder"},
+	    {"dir/../../outside.txt", "outside the served folder"},
+	    {"/etc/passwd", "outside the served folder"},
+	    {"escape", "outside the served folder"},
+	    {"nosuch", "no such file"},
+	    {"dir", "not a regular file"},
+	    {"/proc/self/root/etc/passwd", "outside the served folder"},
+	};
+	char buf[512], want[512];
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_prepare(&srv), 0);
+	filexfer_setup_root();
+	serve("unix", "filexfer", "options = { root = \"root\"; };");
+	fd = dial();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(fetch(fd, bad[i][0], buf, sizeof(buf)), -1);
+		snprintf(want, sizeof(want), "0001%s: %s\n", bad[i][0],
+		    bad[i][1]);
+		assert_string_equal(buf, want);
+	}
+	close(fd);
+	stop_cleanly();
+}
+
+/* ---- cmd ---- */
+
+/* Sends a command line, reads one framed reply: its body. */
+static size_t
+command(int fd, const char *line, char *body, size_t max)
+{
+	char header[256];
+	int32_t hlen;
+	size_t blen;
+
+	assert_int_equal(client_send_all(fd, line, strlen(line)), 0);
+	assert_int_equal(client_recv_all(fd, &hlen, 4), 0);
+	assert_true(hlen > 0 && hlen < (int32_t)sizeof(header));
+	assert_int_equal(client_recv_all(fd, header, (size_t)hlen), 0);
+	header[hlen] = '\0';
+	assert_int_equal(sscanf(header, "{\"dataBodyLength\": %zu}", &blen), 1);
+	assert_true(blen < max);
+	assert_int_equal(client_recv_all(fd, body, blen), 0);
+	body[blen] = '\0';
+	return blen;
+}
+
+static void
+cmd_runs_only_what_is_allowed_without_a_shell(void **state)
+{
+	char body[4096];
+	int fd;
+
+	(void)state;
+	serve("tcp", "cmd",
+	    "options = { allow = [ \"echo\", \"ls\", \"sleep\", \"yes\" ]; "
+	    "timeout = 1; max_output = 10000; };");
+	fd = dial();
+	command(fd, "echo hello world", body, sizeof(body));
+	assert_string_equal(body, "hello world\n");
+	command(fd, "id", body, sizeof(body));
+	assert_string_equal(body, "error: id: not allowed\n");
+	/* shell syntax is just text: nothing but echo runs */
+	command(fd, "echo a;id $(id) `id` | id > /tmp/x", body, sizeof(body));
+	assert_string_equal(body, "a;id $(id) `id` | id > /tmp/x\n");
+	command(fd, "rm -rf /", body, sizeof(body));
+	assert_string_equal(body, "error: rm: not allowed\n");
+	/* stderr when stdout is empty */
+	command(fd, "ls /nonexistent-modserv", body, sizeof(body));
+	assert_non_null(strstr(body, "No such file or directory"));
+	command(fd, "   ", body, sizeof(body));
+	assert_string_equal(body, "error: no command\n");
+	close(fd);
+	stop_cleanly();
+}
+
+static void
+cmd_kills_what_runs_too_long_or_says_too_much(void **state)
+{
+	char body[4096];
+	long long t0;
+	pid_t worker;
+	int fd;
+
+	(void)state;
+	serve("tcp", "cmd",
+	    "options = { allow = [ \"sleep\", \"yes\" ]; timeout = 1; "
+	    "max_output = 10000; };");
+	fd = dial();
+	t0 = now_ms();
+	command(fd, "sleep 30", body, sizeof(body));
+	assert_string_equal(body, "error: sleep: ran longer than 1 s: killed\n");
+	assert_true(now_ms() - t0 < 2500);
+	command(fd, "yes", body, sizeof(body));
+	assert_string_equal(body,
+	    "error: yes: printed more than 10000 bytes: killed\n");
+	close(fd);
+	/* nothing left running or unreaped */
+	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
+	usleep(100000);
+	assert_int_equal(proc_children(worker, NULL, 0), 0);
+	stop_cleanly();
+}
+
+static void
+cmd_that_is_slow_does_not_hold_up_other_clients(void **state)
+{
+	char body[256];
+	long long t0;
+	int slow, fast;
+
+	(void)state;
+	serve("tcp", "cmd", "options = { allow = [ \"sleep\", \"echo\" ]; };");
+	slow = dial();
+	fast = dial();
+	assert_int_equal(client_send_all(slow, "sleep 1", 7), 0);
+	usleep(50000);
+	t0 = now_ms();
+	command(fast, "echo quick", body, sizeof(body));
+	assert_string_equal(body, "quick\n");
+	if (now_ms() - t0 > 200)
+		fail_msg("a concurrent client waited %lld ms", now_ms() - t0);
+	command(slow, "echo after", body, sizeof(body)); /* sleep's reply */
+	close(slow);
+	close(fast);
+	stop_cleanly();
+}
+
+/* ---- framed ---- */
+
+/* One message of the seed's protocol. */
+static size_t
+framed_message(char *out, const char *type, const char *content, size_t n)
+{
+	char header[512];
+	int hlen = snprintf(header, sizeof(header),
+	    "{\"byteorder\": \"little\", \"content-type\": \"%s\", "
+	    "\"content-encoding\": \"utf-8\", \"content-length\": %zu}",
+	    type, n);
+	uint16_t be = htons((uint16_t)hlen);
+
+	memcpy(out, &be, 2);
+	memcpy(out + 2, header, (size_t)hlen);
+	memcpy(out + 2 + hlen, content, n);
+	return 2 + (size_t)hlen + n;
+}
+
+/* Reads one message back: its content-type and content. */
+static size_t
+framed_read(int fd, char *type, char *content, size_t max)
+{
+	char header[1024], *p;
+	uint16_t be;
+	size_t hlen, n;
+
+	assert_int_equal(client_recv_all(fd, &be, 2), 0);
+	hlen = ntohs(be);
+	assert_true(hlen < sizeof(header));
+	assert_int_equal(client_recv_all(fd, header, hlen), 0);
+	header[hlen] = '\0';
+	assert_non_null(p = strstr(header, "\"content-type\": \""));
+	sscanf(p + 17, "%63[^\"]", type);
+	assert_non_null(p = strstr(header, "\"content-length\": "));
+	n = (size_t)atol(p + 18);
+	assert_true(n < max);
+	assert_int_equal(client_recv_all(fd, content, n), 0);
+	content[n] = '\0';
+	return n;
+}
+
+static void
+framed_answers_text_upper_and_binary_as_is(void **state)
+{
+	char msg[2048], type[64], content[1024];
+	size_t n, m;
+	int fd;
+
+	(void)state;
+	serve("tcp", "framed", NULL);
+	fd = dial();
+	n = framed_message(msg, "text/json", "{\"action\": \"search\"}", 20);
+	assert_int_equal(client_send_all(fd, msg, n), 0);
+	framed_read(fd, type, content, sizeof(content));
+	assert_string_equal(type, "text/json");
+	assert_string_equal(content, "{\"ACTION\": \"SEARCH\"}");
+	/* two messages glued into one write */
+	n = framed_message(msg, "binary/custom", "abc\001", 4);
+	m = framed_message(msg + n, "text/plain", "you 好", 7);
+	assert_int_equal(client_send_all(fd, msg, n + m), 0);
+	assert_int_equal(framed_read(fd, type, content, sizeof(content)), 4);
+	assert_string_equal(type, "binary/custom");
+	assert_memory_equal(content, "abc\001", 4);
+	framed_read(fd, type, content, sizeof(content));
+	assert_string_equal(content, "YOU 好");
+	/* one byte at a time */
+	n = framed_message(msg, "text/plain", "slow", 4);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(client_send_all(fd, msg + i, 1), 0);
+	framed_read(fd, type, content, sizeof(content));
+	assert_string_equal(content, "SLOW");
+	close(fd);
+	stop_cleanly();
+}
+
+static void
+framed_refuses_bad_headers_and_closes(void **state)
+{
+	const char *const bad[][2] = {
+	    {"not json", "error: the header is not JSON"},
+	    {"[1, 2]", "error: the header is not a JSON object"},
+	    {"{\"content-length\": 1}",
+		"error: the header lacks byteorder, content-type, "
+		"content-encoding or content-length"},
+	    {"{\"byteorder\": \"little\", \"content-type\": \"t\", "
+	     "\"content-encoding\": \"x\", \"content-length\": \"9\"}",
+		"error: content-length is not a length"},
+	    {"{\"byteorder\": \"little\", \"content-type\": \"t\", "
+	     "\"content-encoding\": \"x\", \"content-length\": 99999999}",
+		"error: content-length is too large"},
+	};
+	char msg[512], type[64], content[256];
+	uint16_t be;
+	int fd;
+
+	(void)state;
+	serve("tcp", "framed", NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		fd = dial();
+		be = htons((uint16_t)strlen(bad[i][0]));
+		memcpy(msg, &be, 2);
+		memcpy(msg + 2, bad[i][0], strlen(bad[i][0]));
+		assert_int_equal(
+		    client_send_all(fd, msg, 2 + strlen(bad[i][0])), 0);
+		framed_read(fd, type, content, sizeof(content));
+		assert_string_equal(type, "text/plain");
+		assert_string_equal(content, bad[i][1]);
+		assert_int_equal(recv(fd, content, 1, 0), 0); /* closed */
+		close(fd);
+	}
+	fd = dial(); /* a header longer than max_header */
+	be = htons(60000);
+	assert_int_equal(client_send_all(fd, &be, 2), 0);
+	framed_read(fd, type, content, sizeof(content));
+	assert_string_equal(content, "error: header length out of range");
+	close(fd);
+	stop_cleanly();
+}
+
+/* ---- exec ---- */
+
+static void
+exec_hands_the_connection_to_a_program(void **state)
+{
+	char want[256];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	(void)state;
+	serve("tcp", "exec",
+	    "options = { argv = [ \"sh\", \"-c\", \"echo $PROTO "
+	    "$TCPREMOTEIP:$TCPREMOTEPORT $TCPLOCALPORT $GREETING; "
+	    "exec tr a-z A-Z\" ]; env = [ \"GREETING=hi\" ]; };");
+	fd = dial();
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	snprintf(want, sizeof(want), "TCP 127.0.0.1:%d %s hi\n",
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port),
+	    strrchr(srv.addr[0], ':') + 1);
+	expect(fd, want, 0);
+	assert_int_equal(client_send_all(fd, "piped through\n", 14), 0);
+	shutdown(fd, SHUT_WR);
+	expect(fd, "PIPED THROUGH\n", 1);
+	close(fd);
+	assert_true(server_wait_log(&srv, "exited with status 0", 3000));
+	stop_cleanly();
+}
+
+static void
+exec_over_unix_says_who_connected_and_counts_against_max_clients(
+    void **state)
+{
+	char buf[256], want[128];
+	struct pollfd pfd;
+	int a, b;
+
+	(void)state;
+	serve("unix", "exec",
+	    "max_clients = 1;\noptions = { argv = [ \"sh\", \"-c\", \"echo "
+	    "$PROTO $UNIXREMOTEPID; cat; exit 3\" ]; };");
+	a = dial();
+	snprintf(want, sizeof(want), "UNIX %d\n", (int)getpid());
+	expect(a, want, 0);
+	b = dial(); /* waits: the program of a still runs */
+	pfd = (struct pollfd){.fd = b, .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+	shutdown(a, SHUT_WR); /* cat ends, the program exits 3 */
+	assert_int_equal(read_some(a, buf, sizeof(buf) - 1), 0);
+	close(a);
+	expect(b, want, 0);
+	close(b);
+	assert_true(server_wait_log(&srv, "exited with status 3", 3000));
+	stop_cleanly();
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return server_prepare(&srv);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (srv.pid > 0)
+		fprintf(stderr, "%s\n", server_log(&srv, 0));
+	server_cleanup(&srv);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	/* filexfer tests prepare the folder themselves */
+#define F(f) cmocka_unit_test_setup_teardown(f, NULL, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(daytime_stamps_the_line_and_closes),
+	    T(greet_greets_answers_and_quits_on_q),
+	    T(greet_by_line_splits_glued_messages),
+	    T(greet_by_read_answers_what_one_read_brings),
+	    T(ident_names_the_thread_or_process),
+	    T(ident_answers_datagrams_too),
+	    F(filexfer_sends_files_beneath_its_root),
+	    F(filexfer_refuses_every_way_out),
+	    T(cmd_runs_only_what_is_allowed_without_a_shell),
+	    T(cmd_kills_what_runs_too_long_or_says_too_much),
+	    T(cmd_that_is_slow_does_not_hold_up_other_clients),
+	    T(framed_answers_text_upper_and_binary_as_is),
+	    T(framed_refuses_bad_headers_and_closes),
+	    T(exec_hands_the_connection_to_a_program),
+	    T(exec_over_unix_says_who_connected_and_counts_against_max_clients),
+	};
+	char name[64];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
+		return 2;
+	}
+	model = argv[1];
+	snprintf(name, sizeof(name), "modules/%s", model);
+	return _cmocka_run_group_tests(name, tests,
+	    sizeof(tests) / sizeof(*tests), NULL, NULL);
+}
