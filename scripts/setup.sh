@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(build-essential cmake pkg-config libconfig-dev libcmocka-dev
+packages=(build-essential cmake pkg-config libconfig-dev libcmocka-dev libjson-c-dev
 	python3 binutils procps)
 missing=()
 for p in "${packages[@]}"; do

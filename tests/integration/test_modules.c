@@ -38,17 +38,17 @@ now_ms(void)
 static void
 serve(const char *transport, const char *module, const char *keys)
 {
-	const char *listen = strncmp(transport, "unix", 4) == 0 ?
-	    "@DIR@/s.sock" :
-	    "127.0.0.1:0";
+	const char *listen =
+	    strncmp(transport, "unix", 4) == 0 ? "@DIR@/s.sock" : "127.0.0.1:0";
 
-	assert_int_equal(server_write_conf(&srv,
-			     "module_path = \"@MODULES@\";\n"
-			     "shutdown_timeout = 3;\n"
-			     "services = ( { name = \"s\"; transport = \"%s\";\n"
-			     "  listen = \"%s\"; model = \"%s\"; module = "
-			     "\"%s\";\n  %s } );\n",
-			     transport, listen, model, module, keys ? keys : ""),
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = \"@MODULES@\";\n"
+	        "shutdown_timeout = 3;\n"
+	        "services = ( { name = \"s\"; transport = \"%s\";\n"
+	        "  listen = \"%s\"; model = \"%s\"; module = "
+	        "\"%s\";\n  %s } );\n",
+	        transport, listen, model, module, keys ? keys : ""),
 	    0);
 	if (server_start(&srv, 1, NULL) < 0)
 		fail_msg("modserv did not start");
@@ -178,7 +178,8 @@ greet_by_read_answers_what_one_read_brings(void **state)
 	int fd;
 
 	(void)state;
-	serve("tcp", "greet", "options = { greeting = \"\"; suffix = \"+\"; };");
+	serve(
+	    "tcp", "greet", "options = { greeting = \"\"; suffix = \"+\"; };");
 	fd = dial();
 	/* glued: one read, one message, as the seed's recv(1024) */
 	assert_int_equal(client_send_all(fd, "abcd", 4), 0);
@@ -361,8 +362,8 @@ filexfer_refuses_every_way_out(void **state)
 	fd = dial();
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		assert_int_equal(fetch(fd, bad[i][0], buf, sizeof(buf)), -1);
-		snprintf(want, sizeof(want), "0001%s: %s\n", bad[i][0],
-		    bad[i][1]);
+		snprintf(
+		    want, sizeof(want), "0001%s: %s\n", bad[i][0], bad[i][1]);
 		assert_string_equal(buf, want);
 	}
 	close(fd);
@@ -435,11 +436,12 @@ cmd_kills_what_runs_too_long_or_says_too_much(void **state)
 	fd = dial();
 	t0 = now_ms();
 	command(fd, "sleep 30", body, sizeof(body));
-	assert_string_equal(body, "error: sleep: ran longer than 1 s: killed\n");
+	assert_string_equal(
+	    body, "error: sleep: ran longer than 1 s: killed\n");
 	assert_true(now_ms() - t0 < 2500);
 	command(fd, "yes", body, sizeof(body));
-	assert_string_equal(body,
-	    "error: yes: printed more than 10000 bytes: killed\n");
+	assert_string_equal(
+	    body, "error: yes: printed more than 10000 bytes: killed\n");
 	close(fd);
 	/* nothing left running or unreaped */
 	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
@@ -555,14 +557,14 @@ framed_refuses_bad_headers_and_closes(void **state)
 	    {"not json", "error: the header is not JSON"},
 	    {"[1, 2]", "error: the header is not a JSON object"},
 	    {"{\"content-length\": 1}",
-		"error: the header lacks byteorder, content-type, "
-		"content-encoding or content-length"},
+	        "error: the header lacks byteorder, content-type, "
+	        "content-encoding or content-length"},
 	    {"{\"byteorder\": \"little\", \"content-type\": \"t\", "
 	     "\"content-encoding\": \"x\", \"content-length\": \"9\"}",
-		"error: content-length is not a length"},
+	        "error: content-length is not a length"},
 	    {"{\"byteorder\": \"little\", \"content-type\": \"t\", "
 	     "\"content-encoding\": \"x\", \"content-length\": 99999999}",
-		"error: content-length is too large"},
+	        "error: content-length is too large"},
 	};
 	char msg[512], type[64], content[256];
 	uint16_t be;
@@ -622,8 +624,7 @@ exec_hands_the_connection_to_a_program(void **state)
 }
 
 static void
-exec_over_unix_says_who_connected_and_counts_against_max_clients(
-    void **state)
+exec_over_unix_says_who_connected_and_counts_against_max_clients(void **state)
 {
 	char buf[256], want[128];
 	struct pollfd pfd;
@@ -696,6 +697,6 @@ main(int argc, char **argv)
 	}
 	model = argv[1];
 	snprintf(name, sizeof(name), "modules/%s", model);
-	return _cmocka_run_group_tests(name, tests,
-	    sizeof(tests) / sizeof(*tests), NULL, NULL);
+	return _cmocka_run_group_tests(
+	    name, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
 }

@@ -375,16 +375,16 @@ several_services_run_side_by_side(void **state)
 
 	(void)state;
 	assert_int_equal(server_write_conf(&srv,
-			     "module_path = \"@MODULES@\";\nservices = (\n"
-			     "{ name = \"a\"; transport = \"tcp\"; listen = "
-			     "\"127.0.0.1:0\"; model = \"select\"; module = "
-			     "\"upper\"; },\n"
-			     "{ name = \"b\"; transport = \"unix\"; listen = "
-			     "\"@DIR@/b.sock\"; model = \"fork\"; module = "
-			     "\"echo\"; },\n"
-			     "{ name = \"c\"; transport = \"udp\"; listen = "
-			     "\"127.0.0.1:0\"; model = \"thread\"; module = "
-			     "\"upper\"; } );\n"),
+	                     "module_path = \"@MODULES@\";\nservices = (\n"
+	                     "{ name = \"a\"; transport = \"tcp\"; listen = "
+	                     "\"127.0.0.1:0\"; model = \"select\"; module = "
+	                     "\"upper\"; },\n"
+	                     "{ name = \"b\"; transport = \"unix\"; listen = "
+	                     "\"@DIR@/b.sock\"; model = \"fork\"; module = "
+	                     "\"echo\"; },\n"
+	                     "{ name = \"c\"; transport = \"udp\"; listen = "
+	                     "\"127.0.0.1:0\"; model = \"thread\"; module = "
+	                     "\"upper\"; } );\n"),
 	    0);
 	assert_int_equal(server_start(&srv, 3, NULL), 0);
 	assert_int_equal(proc_children(srv.pid, NULL, 0), 3);
