@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "log.h"
 #include "model.h"
 #include "modserv.h"
@@ -24,17 +25,20 @@ struct parse {
 	size_t errlen;
 };
 
-/* A key of a group: its name, and the function that checks and stores it. */
+/* A key of a group: its name, the function that checks and stores it, and
+ * for the generic setters where (offset into the struct) and what range. */
 struct key {
 	const char *name;
 	int required;
-	int (*set)(
-	    struct parse *p, const char *path, config_setting_t *s, void *dst);
+	int (*set)(struct parse *p, const char *path, config_setting_t *s,
+	    void *dst, const struct key *k);
+	size_t offset;
+	double min, max;
 };
 
-static int config_fail(struct parse *p, const config_setting_t *s,
-    const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+#define KEY_AT(dst, k, type) ((type *)((char *)(dst) + (k)->offset))
+/* what a setter that needs no table data calls its key */
+#define KEY_UNUSED k __attribute__((unused))
 
 static int
 config_fail(struct parse *p, const config_setting_t *s, const char *path,
@@ -161,8 +165,99 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 				    p, s, sub, "is required and missing");
 			continue;
 		}
-		if (k->set(p, sub, e, dst) < 0)
+		if (k->set(p, sub, e, dst, k) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* ---- generic setters: what the key table's offset and range say ---- */
+
+static int
+key_int(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	return config_get_int(
+	    p, path, s, (int)k->min, (int)k->max, KEY_AT(dst, k, int));
+}
+
+/* Seconds, as an integer or with a point. */
+static int
+key_seconds(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	int t = config_setting_type(s);
+	double v;
+
+	if (t != CONFIG_TYPE_FLOAT && config_want(p, path, s, CONFIG_TYPE_INT))
+		return -1;
+	v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
+	                           : (double)config_setting_get_int64(s);
+	if (!(v >= k->min && v <= k->max))
+		return config_fail(p, s, path, "%g is not in %g..%g seconds", v,
+		    k->min, k->max);
+	*KEY_AT(dst, k, double) = v;
+	return 0;
+}
+
+static int
+key_string(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	if (config_get_string(p, path, s, KEY_AT(dst, k, char *)) < 0)
+		return -1;
+	if (**KEY_AT(dst, k, char *) == '\0')
+		return config_fail(p, s, path, "is empty");
+	return 0;
+}
+
+/* A file mode in octal, as a string: "0660". */
+static int
+key_mode(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	const char *v;
+	char *end;
+	long mode;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	mode = strtol(v, &end, 8);
+	if (*v == '\0' || *end || mode < 0 || mode > 07777)
+		return config_fail(p, s, path,
+		    "\"%s\" is not an octal file mode like \"0660\"", v);
+	*KEY_AT(dst, k, int) = (int)mode;
+	return 0;
+}
+
+/* A list of addresses and CIDR prefixes. */
+static int
+key_cidrs(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	struct cidr_list *l = KEY_AT(dst, k, struct cidr_list);
+	size_t n;
+	char why[200];
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return config_fail(p, s, path,
+		    "is %s, expected a list of addresses",
+		    config_type_name(config_setting_type(s)));
+	n = (size_t)config_setting_length(s);
+	if (n && (l->v = calloc(n, sizeof(*l->v))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (l->n = 0; l->n < n; l->n++) {
+		config_setting_t *e = config_setting_get_elem(s, (int)l->n);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_fail(p, e, path,
+			    "element %zu is %s, expected a string", l->n,
+			    config_type_name(config_setting_type(e)));
+		if (access_parse(config_setting_get_string(e), &l->v[l->n], why,
+		        sizeof(why)) < 0)
+			return config_fail(p, e, path, "%s", why);
 	}
 	return 0;
 }
@@ -170,8 +265,8 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 /* ---- service keys ---- */
 
 static int
-service_set_name(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+service_set_name(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
 
@@ -186,8 +281,8 @@ service_set_name(
 }
 
 static int
-service_set_transport(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+service_set_transport(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
 	const char *v;
@@ -202,8 +297,8 @@ service_set_transport(
 }
 
 static int
-service_set_listen(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+service_set_listen(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
 	char why[256];
@@ -217,8 +312,8 @@ service_set_listen(
 }
 
 static int
-service_set_model(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+service_set_model(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
 	const char *v;
@@ -233,8 +328,8 @@ service_set_model(
 }
 
 static int
-service_set_module(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+service_set_module(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
 	char why[1024];
@@ -303,8 +398,8 @@ option_set(struct parse *p, const char *path, config_setting_t *s,
 }
 
 static int
-service_set_options(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+service_set_options(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
 	size_t i, n;
@@ -328,42 +423,35 @@ service_set_options(
 	return 0;
 }
 
-static int
-service_set_max_clients(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
-{
-	return config_get_int(
-	    p, path, s, 1, 1 << 20, &((struct service_conf *)dst)->max_clients);
-}
-
-static int
-service_set_backlog(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
-{
-	return config_get_int(
-	    p, path, s, 1, 1 << 16, &((struct service_conf *)dst)->backlog);
-}
-
-static int
-service_set_blocking_threads(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
-{
-	return config_get_int(p, path, s, 1, 256,
-	    &((struct service_conf *)dst)->blocking_threads);
-}
+#define SC(field) offsetof(struct service_conf, field)
+#define DAY 86400.0
 
 /* In this order: listen needs the transport. */
 static const struct key service_keys[] = {
-    {"name", 1, service_set_name},
-    {"transport", 1, service_set_transport},
-    {"listen", 1, service_set_listen},
-    {"model", 0, service_set_model},
-    {"module", 1, service_set_module},
-    {"options", 0, service_set_options},
-    {"max_clients", 0, service_set_max_clients},
-    {"backlog", 0, service_set_backlog},
-    {"blocking_threads", 0, service_set_blocking_threads},
-    {NULL, 0, NULL},
+    {"name", 1, service_set_name, 0, 0, 0},
+    {"transport", 1, service_set_transport, 0, 0, 0},
+    {"listen", 1, service_set_listen, 0, 0, 0},
+    {"model", 0, service_set_model, 0, 0, 0},
+    {"module", 1, service_set_module, 0, 0, 0},
+    {"options", 0, service_set_options, 0, 0, 0},
+    {"max_clients", 0, key_int, SC(max_clients), 1, 1 << 20},
+    {"backlog", 0, key_int, SC(backlog), 1, 1 << 16},
+    {"blocking_threads", 0, key_int, SC(blocking_threads), 1, 256},
+    {"thread_stack", 0, key_int, SC(thread_stack), 64 << 10, 64 << 20},
+    {"per_source", 0, key_int, SC(per_source), 0, 1 << 20},
+    {"rate", 0, key_int, SC(rate), 0, 1 << 24},
+    {"rate_pause", 0, key_seconds, SC(rate_pause), 0.01, DAY},
+    {"max_request", 0, key_int, SC(max_request), 1, 1 << 30},
+    {"idle_timeout", 0, key_seconds, SC(idle_timeout), 0, DAY},
+    {"handle_timeout", 0, key_seconds, SC(handle_timeout), 0, DAY},
+    {"allow", 0, key_cidrs, SC(allow), 0, 0},
+    {"deny", 0, key_cidrs, SC(deny), 0, 0},
+    {"user", 0, key_string, SC(user), 0, 0},
+    {"group", 0, key_string, SC(group), 0, 0},
+    {"socket_mode", 0, key_mode, SC(socket_mode), 0, 0},
+    {"socket_owner", 0, key_string, SC(socket_owner), 0, 0},
+    {"socket_group", 0, key_string, SC(socket_group), 0, 0},
+    {NULL, 0, NULL, 0, 0, 0},
 };
 
 /* Names and addresses must be unique across services. */
@@ -392,8 +480,8 @@ service_check_unique(struct parse *p, config_setting_t *s, const char *path,
 }
 
 static int
-config_set_services(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+config_set_services(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct config *cfg = dst;
 	size_t i, n;
@@ -418,7 +506,16 @@ config_set_services(
 		sc->max_clients = CONFIG_MAX_CLIENTS;
 		sc->backlog = SOMAXCONN;
 		sc->blocking_threads = CONFIG_BLOCKING_THREADS;
+		sc->thread_stack = CONFIG_THREAD_STACK;
+		sc->rate_pause = CONFIG_RATE_PAUSE;
+		sc->max_request = CONFIG_MAX_REQUEST;
+		sc->idle_timeout = CONFIG_IDLE_TIMEOUT;
+		sc->handle_timeout = CONFIG_HANDLE_TIMEOUT;
+		sc->socket_mode = -1;
 		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
+		if ((cfg->user && (sc->user = strdup(cfg->user)) == NULL) ||
+		    (cfg->group && (sc->group = strdup(cfg->group)) == NULL))
+			return config_fail(p, e, sub, "out of memory");
 		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
 		    config_walk(p, sub, e, service_keys, sc) < 0 ||
 		    service_check_unique(p, e, sub, sc) < 0)
@@ -430,8 +527,8 @@ config_set_services(
 /* ---- top-level keys ---- */
 
 static int
-config_set_log_level(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+config_set_log_level(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct config *cfg = dst;
 	const char *v;
@@ -446,8 +543,8 @@ config_set_log_level(
 }
 
 static int
-config_set_module_path(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
+config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
 {
 	struct config *cfg = dst;
 	size_t n;
@@ -481,32 +578,18 @@ config_set_module_path(
 	return 0;
 }
 
-static int
-config_set_shutdown_timeout(
-    struct parse *p, const char *path, config_setting_t *s, void *dst)
-{
-	struct config *cfg = dst;
-	int t = config_setting_type(s);
-	double v;
+#define CF(field) offsetof(struct config, field)
 
-	if (t != CONFIG_TYPE_FLOAT && config_want(p, path, s, CONFIG_TYPE_INT))
-		return -1;
-	v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
-	                           : (double)config_setting_get_int64(s);
-	if (!(v >= 0 && v <= 3600))
-		return config_fail(
-		    p, s, path, "%g is not in 0..3600 seconds", v);
-	cfg->shutdown_timeout = v;
-	return 0;
-}
-
-/* module_path before services: services look their modules up in it. */
+/* module_path before services: services look their modules up in it; user
+ * and group before services: they are the services' defaults. */
 static const struct key config_keys[] = {
-    {"log_level", 0, config_set_log_level},
-    {"module_path", 0, config_set_module_path},
-    {"shutdown_timeout", 0, config_set_shutdown_timeout},
-    {"services", 1, config_set_services},
-    {NULL, 0, NULL},
+    {"log_level", 0, config_set_log_level, 0, 0, 0},
+    {"module_path", 0, config_set_module_path, 0, 0, 0},
+    {"shutdown_timeout", 0, key_seconds, CF(shutdown_timeout), 0, 3600},
+    {"user", 0, key_string, CF(user), 0, 0},
+    {"group", 0, key_string, CF(group), 0, 0},
+    {"services", 1, config_set_services, 0, 0, 0},
+    {NULL, 0, NULL, 0, 0, 0},
 };
 
 static char *
@@ -619,12 +702,20 @@ config_free(struct config *cfg)
 			strv_free(sc->options[j].list);
 		}
 		free(sc->options);
+		free(sc->allow.v);
+		free(sc->deny.v);
+		free(sc->user);
+		free(sc->group);
+		free(sc->socket_owner);
+		free(sc->socket_group);
 		free(sc->name);
 		free(sc->module);
 		free(sc->module_file);
 	}
 	free(cfg->services);
 	strv_free(cfg->module_path);
+	free(cfg->user);
+	free(cfg->group);
 	free(cfg->file);
 	free(cfg->dir);
 	memset(cfg, 0, sizeof(*cfg));

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "access.h"
 #include "addr.h"
 
 struct transport;
@@ -18,6 +19,11 @@ struct option_value {
 	char **list;   /* MS_OPT_LIST, NULL-terminated */
 	size_t nlist;
 	int line;
+};
+
+struct cidr_list {
+	struct cidr *v;
+	size_t n;
 };
 
 struct service_conf {
@@ -36,6 +42,17 @@ struct service_conf {
 	int max_clients;      /* concurrent requests */
 	int backlog;          /* listen(2) backlog */
 	int blocking_threads; /* select: threads for a blocking module */
+	int thread_stack;     /* thread: bytes of stack per request */
+	int per_source;       /* concurrent requests from one address; 0: any */
+	int rate;             /* new connections a second; 0: any */
+	double rate_pause;    /* seconds accepting stops past the rate */
+	int max_request;      /* bytes of input buffered per request */
+	double idle_timeout;  /* seconds a peer may send nothing; 0: forever */
+	double handle_timeout; /* select: seconds handle may take; 0: forever */
+	struct cidr_list allow, deny; /* checked before setup */
+	char *user, *group;           /* the worker's; NULL: modserv's own */
+	int socket_mode; /* unix: the socket file's mode; -1: umask's */
+	char *socket_owner, *socket_group; /* unix: the socket file's */
 };
 
 struct config {
@@ -43,6 +60,7 @@ struct config {
 	char *dir;  /* its folder: relative paths start here */
 	int log_level;
 	double shutdown_timeout; /* seconds */
+	char *user, *group;      /* the services' defaults */
 	char **module_path;      /* absolute or config-relative */
 	size_t nmodule_path;
 	struct service_conf *services;
@@ -52,6 +70,11 @@ struct config {
 #define CONFIG_MAX_CLIENTS 1024
 #define CONFIG_SHUTDOWN_TIMEOUT 10.0
 #define CONFIG_BLOCKING_THREADS 4
+#define CONFIG_THREAD_STACK (256 << 10)
+#define CONFIG_RATE_PAUSE 10.0
+#define CONFIG_MAX_REQUEST (4 << 20)
+#define CONFIG_IDLE_TIMEOUT 300.0
+#define CONFIG_HANDLE_TIMEOUT 30.0
 
 /* Reads and checks file.  0, or -1 with "file:line: key: reason" in err. */
 int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
