@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,6 +456,27 @@ static const struct key service_keys[] = {
     {NULL, 0, NULL, 0, 0, 0},
 };
 
+/* Keys that only make sense for some transports. */
+static int
+service_check_transport(struct parse *p, config_setting_t *s, const char *path,
+    const struct service_conf *sc)
+{
+	int unix_socket = sc->addr.ss.ss_family == AF_UNIX;
+
+	if (unix_socket && (sc->allow.n || sc->deny.n))
+		return config_fail(p, s, path,
+		    "allow and deny take IP addresses, and this service "
+		    "listens on a unix socket (use socket_mode, socket_owner, "
+		    "socket_group)");
+	if (!unix_socket &&
+	    (sc->socket_mode >= 0 || sc->socket_owner || sc->socket_group))
+		return config_fail(p, s, path,
+		    "socket_mode, socket_owner and socket_group are for unix "
+		    "sockets, and this service is %s",
+		    sc->transport->name);
+	return 0;
+}
+
 /* Names and addresses must be unique across services. */
 static int
 service_check_unique(struct parse *p, config_setting_t *s, const char *path,
@@ -512,12 +535,15 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		sc->idle_timeout = CONFIG_IDLE_TIMEOUT;
 		sc->handle_timeout = CONFIG_HANDLE_TIMEOUT;
 		sc->socket_mode = -1;
+		sc->socket_uid = (uid_t)-1;
+		sc->socket_gid = (gid_t)-1;
 		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
 		if ((cfg->user && (sc->user = strdup(cfg->user)) == NULL) ||
 		    (cfg->group && (sc->group = strdup(cfg->group)) == NULL))
 			return config_fail(p, e, sub, "out of memory");
 		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
 		    config_walk(p, sub, e, service_keys, sc) < 0 ||
+		    service_check_transport(p, e, sub, sc) < 0 ||
 		    service_check_unique(p, e, sub, sc) < 0)
 			return -1;
 	}
@@ -602,6 +628,82 @@ config_dirname(const char *file)
 	if (slash == file)
 		return strdup("/");
 	return strndup(file, (size_t)(slash - file));
+}
+
+/* The uid of user and (unless group is set) its gid; -1 with err. */
+static int
+config_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL) {
+		snprintf(err, errlen, "user \"%s\" does not exist", user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	if (gid)
+		*gid = pw->pw_gid;
+	return 0;
+}
+
+static int
+config_group(const char *group, gid_t *gid, char *err, size_t errlen)
+{
+	struct group *gr = getgrnam(group);
+
+	if (gr == NULL) {
+		snprintf(err, errlen, "group \"%s\" does not exist", group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+static int
+config_check_service_users(struct service_conf *sc, char *why, size_t len)
+{
+	int root = geteuid() == 0;
+
+	if (sc->user == NULL && root) {
+		snprintf(why, len,
+		    "modserv runs as root: say which user this service runs "
+		    "as, e.g. user = \"nobody\" (or user = \"root\" to keep "
+		    "root)");
+		return -1;
+	}
+	if (sc->user && config_user(sc->user, &sc->uid, &sc->gid, why, len) < 0)
+		return -1;
+	if (sc->group && config_group(sc->group, &sc->gid, why, len) < 0)
+		return -1;
+	if (sc->user && !root &&
+	    (sc->uid != geteuid() || (sc->group && sc->gid != getegid())))
+		log_warn(sc->name, "user and group are ignored: modserv does "
+				   "not run as root");
+	sc->switch_user = root;
+	if (sc->socket_owner &&
+	    config_user(sc->socket_owner, &sc->socket_uid, NULL, why, len) < 0)
+		return -1;
+	if (sc->socket_group &&
+	    config_group(sc->socket_group, &sc->socket_gid, why, len) < 0)
+		return -1;
+	return 0;
+}
+
+int
+config_check_users(struct config *cfg, char *err, size_t errlen)
+{
+	char why[256];
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct service_conf *sc = &cfg->services[i];
+
+		if (config_check_service_users(sc, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%d: services.[%zu]: %s",
+			    cfg->file, sc->line, i, why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int

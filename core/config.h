@@ -3,6 +3,7 @@
 #define CONFIG_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "access.h"
 #include "addr.h"
@@ -51,8 +52,13 @@ struct service_conf {
 	double handle_timeout; /* select: seconds handle may take; 0: forever */
 	struct cidr_list allow, deny; /* checked before setup */
 	char *user, *group;           /* the worker's; NULL: modserv's own */
+	int switch_user; /* set by config_check_users: become uid/gid */
+	uid_t uid;
+	gid_t gid;
 	int socket_mode; /* unix: the socket file's mode; -1: umask's */
 	char *socket_owner, *socket_group; /* unix: the socket file's */
+	uid_t socket_uid; /* resolved by config_check_users; -1: keep */
+	gid_t socket_gid;
 };
 
 struct config {
@@ -79,6 +85,10 @@ struct config {
 /* Reads and checks file.  0, or -1 with "file:line: key: reason" in err. */
 int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
+/* Resolves users and groups: a service's user and group, its socket
+ * file's owner and group.  When modserv runs as root, every service must
+ * name its user (user = "root" to keep root).  0, or -1 with err. */
+int config_check_users(struct config *cfg, char *err, size_t errlen);
 /* Finds module (a name or a path with '/') as config_load does: the path
  * in *path (malloc'd), or -1 with the places searched in err. */
 int config_find_module(const struct config *cfg, const char *module,

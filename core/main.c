@@ -191,6 +191,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(level >= 0 ? level : cfg.log_level);
+	if (config_check_users(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modserv: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
 	if ((svcs = calloc(cfg.nservices, sizeof(*svcs))) == NULL ||
 	    open_services(&cfg, svcs) < 0) {
 		rc = 1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,23 @@ struct slot {
 	int failures;      /* quick deaths in a row */
 };
 
+/* A unix socket file's mode and owners, as the service says. */
+static int
+master_socket_file(const struct service_conf *sc)
+{
+	if (sc->socket_mode >= 0 &&
+	    chmod(sc->addr.text, (mode_t)sc->socket_mode) < 0) {
+		log_syserr(MS_LOG_ERROR, sc->name, "chmod %s", sc->addr.text);
+		return -1;
+	}
+	if ((sc->socket_uid != (uid_t)-1 || sc->socket_gid != (gid_t)-1) &&
+	    chown(sc->addr.text, sc->socket_uid, sc->socket_gid) < 0) {
+		log_syserr(MS_LOG_ERROR, sc->name, "chown %s", sc->addr.text);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 master_bind(struct ms_service *svcs, size_t n)
 {
@@ -43,6 +61,8 @@ master_bind(struct ms_service *svcs, size_t n)
 			log_error(sc->name, "%s", err);
 			return -1;
 		}
+		if (master_socket_file(sc) < 0)
+			return -1;
 		log_info(sc->name, "listening on %s %s", sc->transport->name,
 		    sc->addr.text);
 	}

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "log.h"
 #include "loop.h"
 #include "request.h"
@@ -28,6 +29,8 @@ struct child {
 	int pidfd;
 	pid_t pid;
 	char peer[ADDR_TEXT_MAX];
+	struct sockaddr_storage addr; /* for per_source */
+	int stream;                   /* a connection, not a datagram */
 };
 
 struct forker {
@@ -69,17 +72,23 @@ fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
 		log_syserr(MS_LOG_WARN, service_name(f->svc),
 		    "request refused: cannot fork");
 		free(c);
+		if (fd >= 0)
+			admit_release(f->svc, (struct sockaddr *)peer);
 		goto out;
 	}
 	if (c->pid == 0)
 		fork_child(f, fd, peer, plen, len);
 	addr_format((struct sockaddr *)peer, plen, c->peer, sizeof(c->peer));
+	c->addr = *peer;
+	c->stream = fd >= 0;
 	ev.data.ptr = c;
 	if ((c->pidfd = pidfd_open(c->pid, 0)) < 0 ||
 	    epoll_ctl(f->loop.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
 		/* cannot watch it: wait for it now rather than leak it */
 		log_syserr(MS_LOG_WARN, service_name(f->svc), "pidfd");
 		waitpid(c->pid, NULL, 0);
+		if (fd >= 0)
+			admit_release(f->svc, (struct sockaddr *)peer);
 		if (c->pidfd >= 0)
 			close(c->pidfd);
 		free(c);
@@ -111,6 +120,8 @@ fork_reap(struct forker *f, struct child *c)
 		log_warn(service_name(f->svc),
 		    "%s: request process %d exited with status %d", c->peer,
 		    (int)c->pid, si.si_status);
+	if (c->stream)
+		admit_release(f->svc, (struct sockaddr *)&c->addr);
 	/* other children hold copies of the pidfd: only an explicit delete
 	 * takes it out of the epoll set */
 	epoll_ctl(f->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);

@@ -14,6 +14,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
@@ -74,6 +75,7 @@ select_close(struct selector *l, struct conn *c)
 		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
 	}
 	request_finish(&c->req);
+	admit_release(l->svc, (struct sockaddr *)&c->req.peer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "log.h"
 #include "request.h"
 #include "transport.h"
@@ -56,8 +57,10 @@ thread_main(void *arg)
 	if (job->req.datagram)
 		request_serve_datagram(pool->svc, job->bytes, job->len,
 		    (struct sockaddr *)&job->req.peer, job->req.peerlen);
-	else
+	else {
 		request_serve_stream(&job->req);
+		admit_release(pool->svc, (struct sockaddr *)&job->req.peer);
+	}
 	free(job);
 	thread_release(pool);
 	return NULL;
@@ -74,14 +77,18 @@ thread_start(struct pool *pool, struct job *job)
 	atomic_fetch_add(&pool->active, 1);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, (size_t)pool->svc->conf->thread_stack);
 	rc = pthread_create(&tid, &attr, thread_main, job);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		errno = rc;
 		log_syserr(MS_LOG_WARN, service_name(pool->svc),
 		    "%s: request refused: no thread", ms_peer(&job->req));
-		if (!job->req.datagram)
+		if (!job->req.datagram) {
 			close(job->req.fd);
+			admit_release(
+			    pool->svc, (struct sockaddr *)&job->req.peer);
+		}
 		free(job);
 		atomic_fetch_sub(&pool->active, 1);
 	}

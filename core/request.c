@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "log.h"
 
 #define REQUEST_READ_SIZE (16 * 1024)
@@ -57,13 +58,23 @@ request_setup(struct ms_request *r)
 ssize_t
 request_read(struct ms_request *r)
 {
-	char *p = buffer_reserve(&r->in, REQUEST_READ_SIZE);
+	size_t room = (size_t)r->svc->conf->max_request - buffer_len(&r->in);
+	char *p;
 	ssize_t n;
 
-	if (p == NULL)
+	if (buffer_len(&r->in) >= (size_t)r->svc->conf->max_request) {
+		log_warn(service_name(r->svc),
+		    "%s: more than max_request (%d bytes) buffered: closed",
+		    ms_peer(r), r->svc->conf->max_request);
+		errno = EMSGSIZE;
 		return -1;
+	}
+	if ((p = buffer_reserve(&r->in, REQUEST_READ_SIZE)) == NULL)
+		return -1;
+	if (room > r->in.cap - r->in.end)
+		room = r->in.cap - r->in.end;
 	do
-		n = recv(r->fd, p, r->in.cap - r->in.end, 0);
+		n = recv(r->fd, p, room, 0);
 	while (n < 0 && errno == EINTR);
 	if (n > 0)
 		buffer_commit(&r->in, (size_t)n);
@@ -151,6 +162,9 @@ request_recv_datagram(struct ms_service *svc, void *buf,
 		n = recvfrom(svc->listen_fd, buf, REQUEST_DGRAM_MAX, MSG_TRUNC,
 		    (struct sockaddr *)peer, peerlen);
 		if (n < 0 && errno == EINTR)
+			continue;
+		if (n >= 0 && n <= REQUEST_DGRAM_MAX &&
+		    !admit_allowed(svc, (struct sockaddr *)peer))
 			continue;
 		if (n <= REQUEST_DGRAM_MAX)
 			return n;

@@ -3,6 +3,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "log.h"
 #include "model.h"
 #include "service.h"
@@ -37,6 +39,13 @@ worker_accept_paused(const struct ms_service *svc)
 	return (int)left;
 }
 
+void
+worker_accept_pause(struct ms_service *svc, int ms)
+{
+	(void)svc;
+	accept_paused_until = service_now_ms() + ms;
+}
+
 int
 worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
     socklen_t *peerlen, int flags)
@@ -47,8 +56,13 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 		*peerlen = sizeof(*peer);
 		fd = accept4(svc->listen_fd, (struct sockaddr *)peer, peerlen,
 		    SOCK_CLOEXEC | flags);
-		if (fd >= 0)
-			return fd;
+		if (fd >= 0) {
+			admit_count_connection(svc);
+			if (admit_request(svc, (struct sockaddr *)peer))
+				return fd;
+			close(fd);
+			continue;
+		}
 		switch (errno) {
 		case EINTR:
 		case ECONNABORTED:
@@ -60,8 +74,7 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 		case ENOMEM:
 			log_syserr(MS_LOG_WARN, service_name(svc),
 			    "accept (pausing %d ms)", WORKER_ACCEPT_PAUSE_MS);
-			accept_paused_until =
-			    service_now_ms() + WORKER_ACCEPT_PAUSE_MS;
+			worker_accept_pause(svc, WORKER_ACCEPT_PAUSE_MS);
 			return -1;
 		case EAGAIN:
 			return -1;
@@ -112,6 +125,28 @@ worker_signals(struct ms_service *svc, pid_t master)
 	return 0;
 }
 
+/* Becomes the service's user and group, for good. */
+static int
+worker_drop_privileges(struct ms_service *svc)
+{
+	const struct service_conf *sc = svc->conf;
+
+	if (!sc->switch_user)
+		return 0;
+	if (setgroups(1, &sc->gid) < 0 || setgid(sc->gid) < 0 ||
+	    setuid(sc->uid) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(svc),
+		    "becoming user %s (uid %d, gid %d)", sc->user, (int)sc->uid,
+		    (int)sc->gid);
+		return -1;
+	}
+	if (sc->uid != 0 && setuid(0) == 0) { /* must not be able to return */
+		log_error(service_name(svc), "could regain root: stopping");
+		return -1;
+	}
+	return 0;
+}
+
 void
 worker_main(struct ms_service *svc, pid_t master)
 {
@@ -119,7 +154,8 @@ worker_main(struct ms_service *svc, pid_t master)
 	char err[512] = "";
 	int rc;
 
-	if (worker_signals(svc, master) < 0)
+	if (worker_signals(svc, master) < 0 ||
+	    worker_drop_privileges(svc) < 0 || admit_init(svc) < 0)
 		_exit(1);
 	if (m->init && m->init(svc, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "module %s: init failed: %s",

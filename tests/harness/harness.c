@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,14 @@ server_write_conf(struct server *s, const char *fmt, ...)
 	replace_all(text, sizeof(text), "@DIR@", s->dir);
 	replace_all(text, sizeof(text), "@MODULES@", MODSERV_MODULES);
 	replace_all(text, sizeof(text), "@TESTMODULES@", TEST_MODULES);
+	/* services run as whoever runs the tests, unless a test says */
+	if (strstr(text, "user") == NULL) {
+		struct passwd *pw = getpwuid(geteuid());
+		size_t n = strlen(text);
+
+		snprintf(text + n, sizeof(text) - n, "user = \"%s\";\n",
+		    pw ? pw->pw_name : "root");
+	}
 	if ((f = fopen(s->conf, "w")) == NULL)
 		return -1;
 	fputs(text, f);

@@ -5,6 +5,7 @@ modules under every model.
     test_seed_clients.py MODSERV_BIN MODULE_DIR
 """
 import ast
+import getpass
 import os
 import re
 import subprocess
@@ -33,7 +34,8 @@ def start(folder, model):
                       SERVICES.format())
     conf = os.path.join(folder, "seeds.conf")
     with open(conf, "w") as f:
-        f.write(f'module_path = "{MODULES}";\nservices = ({services});\n')
+        f.write(f'module_path = "{MODULES}";\nservices = ({services});\n'
+                f'user = "{getpass.getuser()}";\n')
     log = open(os.path.join(folder, "modserv.log"), "w+")
     p = subprocess.Popen([MODSERV, "-c", conf], stderr=log)
     ports, deadline = {}, time.time() + 5

@@ -4,6 +4,7 @@ under every model gets the same answers, byte for byte.
 
     test_seed_upper.py MODSERV_BIN MODULE_DIR
 """
+import getpass
 import os
 import re
 import socket
@@ -74,7 +75,8 @@ def with_modserv(transport, model, client):
             f.write(f'module_path = [ "{MODULES}" ];\n'
                     'services = ( { name = "upper"; '
                     f'transport = "{transport}"; listen = "localhost:0"; '
-                    f'model = "{model}"; module = "upper"; }} );\n')
+                    f'model = "{model}"; module = "upper"; }} );\n'
+                    f'user = "{getpass.getuser()}";\n')
         p = subprocess.Popen([MODSERV, "-c", conf], stderr=subprocess.PIPE,
                              text=True)
         try:
