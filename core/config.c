@@ -678,7 +678,7 @@ config_check_service_users(struct service_conf *sc, char *why, size_t len)
 	if (sc->user && !root &&
 	    (sc->uid != geteuid() || (sc->group && sc->gid != getegid())))
 		log_warn(sc->name, "user and group are ignored: modserv does "
-				   "not run as root");
+		                   "not run as root");
 	sc->switch_user = root;
 	if (sc->socket_owner &&
 	    config_user(sc->socket_owner, &sc->socket_uid, NULL, why, len) < 0)

@@ -28,11 +28,12 @@
 
 struct conn {
 	struct ms_request req;
-	struct conn *prev, *next;
-	uint32_t events;     /* what epoll watches for it */
-	int busy;            /* handle runs on the pool */
-	int pidfd;           /* ms_exec's program runs: watched instead */
-	struct pool_job job; /* that run */
+	struct conn *prev, *next; /* the selector's list, least recent first */
+	long long last;           /* ms of its last event */
+	uint32_t events;          /* what epoll watches for it */
+	int busy;                 /* handle runs on the pool */
+	int pidfd;                /* ms_exec's program runs: watched instead */
+	struct pool_job job;      /* that run */
 };
 
 /* A datagram for a blocking module, served on the pool. */
@@ -51,8 +52,10 @@ struct selector {
 	int active; /* connections open, and datagrams on the pool */
 	int busy;   /* of them, on the pool */
 	int pidfd;  /* ms_exec's program runs: watched instead */
-	struct conn *conns;
-	struct pool *pool; /* for blocking modules, else NULL */
+	struct conn *conns, *newest; /* by last activity, oldest first */
+	struct pool *pool;           /* for blocking modules, else NULL */
+	long long now;               /* ms, read once per wakeup */
+	long long idle_ms;           /* idle_timeout; 0: none */
 };
 
 /* Marks the pool's eventfd in the epoll set. */
@@ -60,6 +63,37 @@ struct selector {
 
 #define container_of(p, type, member)                                          \
 	((type *)((char *)(p)-offsetof(type, member)))
+
+static void
+select_unlink(struct selector *l, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->newest = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Puts c last in the list: the most recently active. */
+static void
+select_touch(struct selector *l, struct conn *c)
+{
+	c->last = l->now;
+	if (l->newest == c)
+		return;
+	if (c->prev || l->conns == c)
+		select_unlink(l, c);
+	c->prev = l->newest;
+	if (l->newest)
+		l->newest->next = c;
+	else
+		l->conns = c;
+	l->newest = c;
+}
 
 static void
 select_close(struct selector *l, struct conn *c)
@@ -76,12 +110,7 @@ select_close(struct selector *l, struct conn *c)
 	}
 	request_finish(&c->req);
 	admit_release(l->svc, (struct sockaddr *)&c->req.peer);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		l->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	select_unlink(l, c);
 	free(c);
 	l->active--;
 }
@@ -163,6 +192,7 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
 
+	select_touch(l, c);
 	if (c->pidfd >= 0) { /* the program ended */
 		if (request_reap_child(r, 0))
 			select_close(l, c);
@@ -214,9 +244,7 @@ select_accept(struct selector *l)
 			free(c);
 			continue;
 		}
-		if ((c->next = l->conns) != NULL)
-			c->next->prev = c;
-		l->conns = c;
+		select_touch(l, c);
 		l->active++;
 		if (c->req.child)
 			select_watch_child(l, c);
@@ -300,6 +328,35 @@ select_datagrams(struct selector *l)
 	}
 }
 
+/* Closes connections idle for idle_timeout (those waiting on the pool or
+ * on an exec'd program are not idle); returns timeout, shortened to when
+ * the next one would be. */
+static int
+select_idle_sweep(struct selector *l, int timeout)
+{
+	long long left;
+
+	if (l->idle_ms == 0)
+		return timeout;
+	for (int n = l->active; n > 0 && l->conns; n--) {
+		struct conn *c = l->conns;
+
+		if ((left = c->last + l->idle_ms - l->now) > 0) {
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left;
+			break;
+		}
+		if (c->busy || c->pidfd >= 0) {
+			select_touch(l, c);
+			continue;
+		}
+		log_info(service_name(l->svc), "%s: idle for %g s: closed",
+		    ms_peer(&c->req), l->svc->conf->idle_timeout);
+		select_close(l, c);
+	}
+	return timeout;
+}
+
 /* 0 when every request ended, 1 when the shutdown deadline came first. */
 static int
 select_loop(struct selector *l)
@@ -317,7 +374,9 @@ select_loop(struct selector *l)
 			    "shutdown_timeout: %d requests cut off", l->active);
 			return 1;
 		}
+		timeout = select_idle_sweep(l, timeout);
 		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
+		l->now = service_now_ms();
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -359,7 +418,9 @@ select_pool_open(struct selector *l)
 static int
 select_run(struct ms_service *svc)
 {
-	struct selector l = {.svc = svc};
+	struct selector l = {.svc = svc,
+	    .idle_ms = (long long)(svc->conf->idle_timeout * 1000),
+	    .now = service_now_ms()};
 
 	if (loop_open(&l.loop, svc) < 0)
 		return -1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "admit.h"
@@ -118,9 +119,23 @@ request_finish(struct ms_request *r)
 	request_release(r);
 }
 
+/* A blocking socket gives up after idle_timeout without progress. */
+static void
+request_set_idle_timeout(struct ms_request *r)
+{
+	double t = r->svc->conf->idle_timeout;
+	struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
+
+	if (t > 0) {
+		setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+}
+
 void
 request_serve_stream(struct ms_request *r)
 {
+	request_set_idle_timeout(r);
 	if (request_setup(r) < 0)
 		return;
 	if (r->child) { /* handed to a program: wait for it */
@@ -129,13 +144,20 @@ request_serve_stream(struct ms_request *r)
 		return;
 	}
 	for (;;) {
-		if (output_pending(&r->out) && request_flush(r) < 0)
+		/* blocking: 0 means the send timed out (idle_timeout) */
+		if (output_pending(&r->out) && request_flush(r) != 1)
 			break;
 		if (r->done)
 			break;
 		if (request_read(r) < 0) {
-			log_debug(service_name(r->svc), "%s: receiving: %s",
-			    ms_peer(r), strerror(errno));
+			if (errno == EAGAIN)
+				log_info(service_name(r->svc),
+				    "%s: idle for %g s: closed", ms_peer(r),
+				    r->svc->conf->idle_timeout);
+			else
+				log_debug(service_name(r->svc),
+				    "%s: receiving: %s", ms_peer(r),
+				    strerror(errno));
 			break;
 		}
 		request_handle(r);

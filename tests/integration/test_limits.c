@@ -1,0 +1,331 @@
+/* test_limits.c - per-service limits and access, as clients and operators
+ * see them, under one model:  test_limits MODEL. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *model;
+static struct server srv;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+serve(const char *transport, const char *listen, const char *module,
+    const char *keys)
+{
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = \"@MODULES@\";\n"
+	        "shutdown_timeout = 2;\n"
+	        "services = ( { name = \"s\"; transport = \"%s\";\n"
+	        "  listen = \"%s\"; model = \"%s\"; module = "
+	        "\"%s\";\n  %s } );\n",
+	        transport, listen, model, module, keys),
+	    0);
+	if (server_start(&srv, 1, NULL) < 0)
+		fail_msg("modserv did not start");
+}
+
+/* A TCP connection to the service from local address from. */
+static int
+dial_from(const char *from, int type)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET},
+	                   dst = {.sin_family = AF_INET};
+	struct timeval tv = {5, 0};
+	int fd = socket(AF_INET, type, 0);
+
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)atoi(strrchr(srv.addr[0], ':') + 1));
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+/* Sends "ping" and says whether "PING" came back (0: closed instead). */
+static int
+served(int fd)
+{
+	char buf[8];
+
+	if (send(fd, "ping", 4, MSG_NOSIGNAL) != 4)
+		return 0;
+	return client_recv_all(fd, buf, 4) == 0 && memcmp(buf, "PING", 4) == 0;
+}
+
+static void
+allow_and_deny_decide_before_setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	serve("tcp", "*:0", "upper",
+	    "allow = [ \"127.0.0.0/8\" ]; deny = [ \"127.0.0.66\" ];");
+	fd = dial_from("127.0.0.1", SOCK_STREAM);
+	assert_true(served(fd));
+	close(fd);
+	fd = dial_from("127.0.0.66", SOCK_STREAM); /* denied: closed */
+	assert_false(served(fd));
+	close(fd);
+	assert_true(server_wait_log(&srv, "127.0.0.66", 2000));
+	assert_non_null(strstr(srv.log, "refused by allow/deny"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+allow_lists_what_may_come_in_over_udp_too(void **state)
+{
+	int fd;
+	char buf[8];
+
+	(void)state;
+	serve("udp", "127.0.0.1:0", "upper", "allow = [ \"127.0.0.2/32\" ];");
+	fd = dial_from("127.0.0.1", SOCK_DGRAM); /* not allowed: no reply */
+	assert_int_equal(send(fd, "ping", 4, 0), 4);
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+	close(fd);
+	fd = dial_from("127.0.0.2", SOCK_DGRAM);
+	assert_int_equal(send(fd, "ping", 4, 0), 4);
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 4);
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+per_source_caps_one_address_not_the_others(void **state)
+{
+	int a, b, c, d;
+
+	(void)state;
+	serve("tcp", "*:0", "upper", "per_source = 2;");
+	a = dial_from("127.0.0.1", SOCK_STREAM);
+	b = dial_from("127.0.0.1", SOCK_STREAM);
+	assert_true(served(a));
+	assert_true(served(b));
+	c = dial_from("127.0.0.1", SOCK_STREAM); /* a third: refused */
+	assert_false(served(c));
+	close(c);
+	d = dial_from("127.0.0.3", SOCK_STREAM); /* another address: fine */
+	assert_true(served(d));
+	assert_true(server_wait_log(&srv, "(per_source)", 2000));
+	close(a);
+	usleep(100000);
+	c = dial_from("127.0.0.1", SOCK_STREAM); /* a slot is free again */
+	assert_true(served(c));
+	close(b);
+	close(c);
+	close(d);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+rate_pauses_accepting_past_the_limit(void **state)
+{
+	int fd[8];
+	long long t0 = 0, last = 0;
+
+	(void)state;
+	serve("tcp", "127.0.0.1:0", "upper", "rate = 4; rate_pause = 1;");
+	for (int i = 0; i < 8; i++) {
+		fd[i] = client_connect("tcp", srv.addr[0]);
+		if (i == 0)
+			t0 = now_ms();
+		assert_true(served(fd[i]));
+		last = now_ms() - t0;
+	}
+	/* the fifth connection paused accepting for a second */
+	assert_true(last >= 800);
+	assert_true(
+	    server_wait_log(&srv, "more than 4 connections a second", 1000));
+	for (int i = 0; i < 8; i++)
+		close(fd[i]);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+max_request_ends_a_request_that_buffers_too_much(void **state)
+{
+	char big[5000], buf[64];
+	int fd;
+
+	(void)state;
+	memset(big, 'x', sizeof(big)); /* daytime waits for a newline */
+	serve("tcp", "127.0.0.1:0", "daytime", "max_request = 1000;");
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_int_equal(client_send_all(fd, big, sizeof(big)), 0);
+	assert_true(recv(fd, buf, sizeof(buf), 0) <= 0); /* closed */
+	close(fd);
+	assert_true(
+	    server_wait_log(&srv, "more than max_request (1000 bytes)", 2000));
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_int_equal(client_send_all(fd, "fine\n", 5), 0);
+	assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+idle_timeout_closes_a_peer_that_sends_nothing(void **state)
+{
+	char buf[8];
+	long long t0;
+	int fd, busy;
+
+	(void)state;
+	serve("tcp", "127.0.0.1:0", "upper", "idle_timeout = 0.5;");
+	busy = client_connect("tcp", srv.addr[0]);
+	fd = client_connect("tcp", srv.addr[0]);
+	t0 = now_ms();
+	/* the busy client keeps talking; the other says nothing */
+	for (int i = 0; i < 8; i++) {
+		assert_true(served(busy));
+		usleep(150000);
+	}
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 0);
+	assert_true(now_ms() - t0 >= 400);
+	assert_true(now_ms() - t0 < 3000);
+	assert_true(served(busy));
+	close(fd);
+	close(busy);
+	assert_true(server_wait_log(&srv, "idle for 0.5 s: closed", 1000));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+a_service_runs_as_the_user_it_names(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char path[64], line[256];
+	pid_t worker;
+	FILE *f;
+	int uid = -1, fd;
+
+	(void)state;
+	if (geteuid() != 0 || pw == NULL)
+		skip();
+	serve("tcp", "127.0.0.1:0", "upper", "user = \"nobody\";");
+	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)worker);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %*d %d", &uid) == 1)
+			break;
+	fclose(f);
+	assert_int_equal(uid, (int)pw->pw_uid);
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_true(served(fd));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+root_must_say_which_user_a_service_runs_as(void **state)
+{
+	char out[1024];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(server_write_conf(&srv,
+	                     "module_path = \"@MODULES@\";\nservices = ( { "
+	                     "name = \"s\"; transport = \"tcp\"; listen = "
+	                     "\"127.0.0.1:0\"; module = \"echo\"; } );\n"
+	                     "# no user here\n"),
+	    0);
+	/* the harness adds a user only where the text has none: say none */
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	assert_non_null(strstr(out, "modserv runs as root: say which user"));
+}
+
+static void
+a_unix_socket_file_gets_the_mode_and_owner_asked(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct stat st;
+	char reply[8];
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0 || pw == NULL)
+		skip();
+	serve("unix", "@DIR@/s.sock", "upper",
+	    "socket_mode = \"0660\"; socket_owner = \"nobody\";");
+	assert_int_equal(stat(srv.addr[0], &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_uid, pw->pw_uid);
+	fd = client_connect("unix", srv.addr[0]);
+	assert_int_equal(client_exchange(fd, "ok", 2, reply), 0);
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return server_prepare(&srv);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (srv.pid > 0)
+		fprintf(stderr, "%s\n", server_log(&srv, 0));
+	server_cleanup(&srv);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(allow_and_deny_decide_before_setup),
+	    T(allow_lists_what_may_come_in_over_udp_too),
+	    T(per_source_caps_one_address_not_the_others),
+	    T(rate_pauses_accepting_past_the_limit),
+	    T(max_request_ends_a_request_that_buffers_too_much),
+	    T(idle_timeout_closes_a_peer_that_sends_nothing),
+	    T(a_service_runs_as_the_user_it_names),
+	    T(root_must_say_which_user_a_service_runs_as),
+	    T(a_unix_socket_file_gets_the_mode_and_owner_asked),
+	};
+	char name[64];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
+		return 2;
+	}
+	model = argv[1];
+	snprintf(name, sizeof(name), "limits/%s", model);
+	return _cmocka_run_group_tests(
+	    name, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
+}
