@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -233,19 +234,76 @@ master_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* The select model's handle runs on its one loop: one that does not
+ * return within handle_timeout stalls every client, so the master watches
+ * it through shared memory.  NULL when no service needs it. */
+static struct service_watch *
+master_watch(struct ms_service *svcs, size_t n)
+{
+	struct service_watch *w = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct service_conf *sc = svcs[i].conf;
+
+		if (sc->model != &model_select || sc->handle_timeout <= 0 ||
+		    svcs[i].module.mod->flags & MS_F_BLOCKING)
+			continue;
+		if (w == NULL &&
+		    (w = mmap(NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
+		         MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+			log_syserr(MS_LOG_WARN, NULL,
+			    "mmap: handle_timeout is not watched");
+			return NULL;
+		}
+		svcs[i].watch = &w[i];
+	}
+	return w;
+}
+
+/* Kills a worker whose module is stuck in handle: it is restarted. */
+static void
+master_check_stuck(struct slot *slots, size_t n)
+{
+	long long now = service_now_ms();
+
+	for (size_t i = 0; i < n; i++) {
+		struct ms_service *svc = slots[i].svc;
+		long long since;
+		char peer[ADDR_TEXT_MAX];
+
+		if (svc->watch == NULL || slots[i].pid == 0 ||
+		    (since = atomic_load(&svc->watch->handle_since)) == 0 ||
+		    now - since < (long long)(svc->conf->handle_timeout * 1000))
+			continue;
+		addr_format((struct sockaddr *)&svc->watch->peer,
+		    svc->watch->peerlen, peer, sizeof(peer));
+		log_error(service_name(svc),
+		    "module %s stuck in handle for %lld ms serving %s "
+		    "(handle_timeout %g s): restarting worker %d",
+		    svc->conf->module, now - since, peer,
+		    svc->conf->handle_timeout, (int)slots[i].pid);
+		atomic_store(&svc->watch->handle_since, 0);
+		kill(slots[i].pid, SIGKILL);
+	}
+}
+
 /* Returns when SIGTERM or SIGINT arrives. */
 static void
-master_supervise(struct slot *slots, size_t n, int sigfd)
+master_supervise(struct slot *slots, size_t n, int sigfd, int watching)
 {
 	struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
 	struct signalfd_siginfo si;
 
 	for (;;) {
+		int timeout = master_next_restart(slots, n);
 		long long now;
 
-		if (poll(&pfd, 1, master_next_restart(slots, n)) < 0 &&
-		    errno != EINTR)
+		if (watching && (timeout < 0 || timeout > 250))
+			timeout = 250;
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 			return;
+		if (watching)
+			master_check_stuck(slots, n);
 		while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 			switch (si.ssi_signo) {
 			case SIGCHLD:
@@ -273,6 +331,7 @@ int
 master_run(const struct config *cfg, struct ms_service *svcs, size_t n)
 {
 	struct slot *slots = calloc(n, sizeof(*slots));
+	struct service_watch *watch = NULL;
 	int sigfd = master_signals(), rc = 1;
 
 	if (slots == NULL || sigfd < 0) {
@@ -281,11 +340,12 @@ master_run(const struct config *cfg, struct ms_service *svcs, size_t n)
 	}
 	if (master_bind(svcs, n) < 0)
 		goto out;
+	watch = master_watch(svcs, n);
 	for (size_t i = 0; i < n; i++)
 		slots[i].svc = &svcs[i];
 	for (size_t i = 0; i < n; i++)
 		master_spawn(slots, n, i, sigfd);
-	master_supervise(slots, n, sigfd);
+	master_supervise(slots, n, sigfd, watch != NULL);
 	master_stop(cfg, slots, n, sigfd);
 	log_info(NULL, "stopped");
 	rc = 0;
@@ -293,6 +353,8 @@ out:
 	master_unbind(svcs, n);
 	if (sigfd >= 0)
 		close(sigfd);
+	if (watch)
+		munmap(watch, n * sizeof(*watch));
 	free(slots);
 	return rc;
 }

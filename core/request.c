@@ -87,7 +87,17 @@ request_read(struct ms_request *r)
 void
 request_handle(struct ms_request *r)
 {
-	int rc = r->svc->module.mod->handle(r);
+	struct service_watch *w = r->svc->watch;
+	int rc;
+
+	if (w) { /* the master watches how long handle takes */
+		memcpy(&w->peer, &r->peer, r->peerlen);
+		w->peerlen = r->peerlen;
+		atomic_store(&w->handle_since, service_now_ms());
+	}
+	rc = r->svc->module.mod->handle(r);
+	if (w)
+		atomic_store(&w->handle_since, 0);
 
 	if (rc < 0)
 		log_warn(service_name(r->svc),

@@ -4,9 +4,19 @@
 #define SERVICE_H
 
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "loader.h"
+
+/* Shared by a worker and the master (MAP_SHARED): which request the
+ * worker's event loop is handling, so the master can tell a stuck module. */
+struct service_watch {
+	_Atomic long long handle_since; /* ms it entered handle; 0: not in it */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+};
 
 struct ms_service {
 	const struct service_conf *conf;
@@ -16,6 +26,7 @@ struct ms_service {
 	int sigfd;                      /* the worker's SIGTERM/SIGINT */
 	volatile sig_atomic_t stopping; /* stop accepting, drain */
 	void *data;                     /* the module's */
+	struct service_watch *watch;    /* NULL unless handle_timeout applies */
 };
 
 /* The name logs use for the service. */

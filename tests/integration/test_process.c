@@ -556,6 +556,43 @@ a_crash_in_init_does_not_take_the_master_down(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+static void
+a_module_stuck_in_handle_under_select_is_restarted(void **state)
+{
+	char reply[8], want[64];
+	int stuck, fd;
+	long long t0;
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "select", "hang",
+	    "handle_timeout = 0.5;");
+	stuck = client_connect("tcp", srv.addr[0]);
+	getsockname(stuck, (struct sockaddr *)&me, &len);
+	t0 = now_ms();
+	assert_int_equal(send(stuck, "hang", 4, 0), 4);
+	snprintf(want, sizeof(want), "serving 127.0.0.1:%d",
+	    ntohs(me.sin_port));
+	assert_true(server_wait_log(&srv, want, 3000));
+	assert_non_null(strstr(srv.log, "module hang stuck in handle"));
+	assert_true(now_ms() - t0 >= 450);
+	/* the restarted worker serves the next client */
+	do {
+		fd = client_connect("tcp", srv.addr[0]);
+		if (client_exchange(fd, "ok", 2, reply) == 0)
+			break;
+		close(fd);
+		fd = -1;
+		usleep(50000);
+	} while (now_ms() - t0 < 3000);
+	assert_true(fd >= 0);
+	assert_memory_equal(reply, "ok", 2);
+	close(fd);
+	close(stuck);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* ---- limits and children ---- */
 
 static void
@@ -728,6 +765,7 @@ main(void)
 	    T(a_crash_in_handle_costs_one_worker_not_the_service),
 	    T(a_failing_init_is_logged_and_retried_with_backoff),
 	    T(a_crash_in_init_does_not_take_the_master_down),
+	    T(a_module_stuck_in_handle_under_select_is_restarted),
 	    T(past_max_clients_new_clients_wait_in_the_backlog),
 	    T(fork_leaves_no_zombies),
 	    T(a_module_that_forks_a_helper_reaps_it_itself),
