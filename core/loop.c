@@ -46,7 +46,7 @@ loop_listen(struct loop *l, int want)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
 
-	if (want == l->listening)
+	if (want == l->listening || l->svc->listen_fd < 0)
 		return;
 	/* an explicit delete: forked children hold copies of the listener */
 	epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
@@ -65,6 +65,7 @@ loop_prepare(struct loop *l, int active)
 	    l, !svc->stopping && pause == 0 && active < svc->conf->max_clients);
 	if (!svc->stopping)
 		return pause > 0 ? pause : -1;
+	worker_stop_listening(svc);
 	if (l->deadline < 0)
 		l->deadline = service_drain_deadline(svc);
 	left = l->deadline - service_now_ms();

@@ -346,6 +346,9 @@ master_run(const struct config *cfg, struct ms_service *svcs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		master_spawn(slots, n, i, sigfd);
 	master_supervise(slots, n, sigfd, watch != NULL);
+	/* new clients are turned away (unix socket files go) while the
+	 * workers drain what they accepted */
+	master_unbind(svcs, n);
 	master_stop(cfg, slots, n, sigfd);
 	log_info(NULL, "stopped");
 	rc = 0;

@@ -20,9 +20,8 @@
 #include "transport.h"
 #include "worker.h"
 
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
+/* How often children without a pidfd are looked at. */
+#define FORK_POLL_MS 100
 
 struct child {
 	struct child *prev, *next; /* the forker's list */
@@ -36,7 +35,8 @@ struct child {
 struct forker {
 	struct loop loop;
 	struct ms_service *svc;
-	int active; /* children serving */
+	int active;    /* children serving */
+	int unwatched; /* of them, without a pidfd */
 	struct child *children;
 };
 
@@ -84,15 +84,11 @@ fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
 	ev.data.ptr = c;
 	if ((c->pidfd = pidfd_open(c->pid, 0)) < 0 ||
 	    epoll_ctl(f->loop.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
-		/* cannot watch it: wait for it now rather than leak it */
-		log_syserr(MS_LOG_WARN, service_name(f->svc), "pidfd");
-		waitpid(c->pid, NULL, 0);
-		if (fd >= 0)
-			admit_release(f->svc, (struct sockaddr *)peer);
+		/* out of descriptors: look for its end now and then instead */
 		if (c->pidfd >= 0)
 			close(c->pidfd);
-		free(c);
-		goto out;
+		c->pidfd = -1;
+		f->unwatched++;
 	}
 	c->prev = NULL;
 	if ((c->next = f->children) != NULL)
@@ -104,28 +100,39 @@ out:
 		close(fd);
 }
 
-static void
-fork_reap(struct forker *f, struct child *c)
+/* Reaps c if it ended (or, with block, once it does): 1 when reaped. */
+static int
+fork_reap(struct forker *f, struct child *c, int block)
 {
-	siginfo_t si = {0};
+	int status;
+	pid_t pid;
 
-	if (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0)
-		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitid %d",
+	do /* by its pid: never a process a module started */
+		pid = waitpid(c->pid, &status, block ? 0 : WNOHANG);
+	while (pid < 0 && errno == EINTR);
+	if (pid == 0)
+		return 0;
+	if (pid < 0)
+		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitpid %d",
 		    (int)c->pid);
-	else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
+	else if (WIFSIGNALED(status))
 		log_warn(service_name(f->svc),
 		    "%s: request process %d killed by signal %d (%s)", c->peer,
-		    (int)c->pid, si.si_status, strsignal(si.si_status));
-	else if (si.si_status != 0)
+		    (int)c->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != 0)
 		log_warn(service_name(f->svc),
 		    "%s: request process %d exited with status %d", c->peer,
-		    (int)c->pid, si.si_status);
+		    (int)c->pid, WEXITSTATUS(status));
 	if (c->stream)
 		admit_release(f->svc, (struct sockaddr *)&c->addr);
-	/* other children hold copies of the pidfd: only an explicit delete
-	 * takes it out of the epoll set */
-	epoll_ctl(f->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
-	close(c->pidfd);
+	if (c->pidfd >= 0) {
+		/* other children hold copies of the pidfd: only an explicit
+		 * delete takes it out of the epoll set */
+		epoll_ctl(f->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+		close(c->pidfd);
+	} else {
+		f->unwatched--;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -134,6 +141,20 @@ fork_reap(struct forker *f, struct child *c)
 		c->next->prev = c->prev;
 	free(c);
 	f->active--;
+	return 1;
+}
+
+/* Children without a pidfd: reaped by looking, every FORK_POLL_MS. */
+static void
+fork_reap_unwatched(struct forker *f)
+{
+	struct child *c = f->children, *next;
+
+	for (; c && f->unwatched > 0; c = next) {
+		next = c->next;
+		if (c->pidfd < 0)
+			fork_reap(f, c, 0);
+	}
 }
 
 static void
@@ -171,7 +192,10 @@ fork_loop(struct forker *f)
 			return 0;
 		if ((timeout = loop_prepare(l, f->active)) == -2)
 			return 1;
+		if (f->unwatched && (timeout < 0 || timeout > FORK_POLL_MS))
+			timeout = FORK_POLL_MS;
 		n = epoll_wait(l->epfd, evs, 64, timeout);
+		fork_reap_unwatched(f);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -180,7 +204,7 @@ fork_loop(struct forker *f)
 			else if (LOOP_IS_SIGNAL(l, p))
 				service_read_signals(f->svc);
 			else
-				fork_reap(f, p);
+				fork_reap(f, p, 0);
 		}
 	}
 }
@@ -197,7 +221,7 @@ fork_run(struct ms_service *svc)
 		    "shutdown_timeout: %d request processes killed", f.active);
 	while (f.children) {
 		kill(f.children->pid, SIGKILL);
-		fork_reap(&f, f.children);
+		fork_reap(&f, f.children, 1);
 	}
 	loop_close(&f.loop);
 	return 0;

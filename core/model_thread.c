@@ -191,6 +191,7 @@ thread_run(struct ms_service *svc)
 			thread_take(&pool);
 	}
 	free(pool.scratch);
+	worker_stop_listening(svc);
 	return thread_drain(&pool);
 }
 

@@ -86,6 +86,16 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 }
 
 void
+worker_stop_listening(struct ms_service *svc)
+{
+	/* a datagram socket is also how replies leave: it stays to the end */
+	if (svc->listen_fd < 0 || svc->conf->transport->socktype != SOCK_STREAM)
+		return;
+	close(svc->listen_fd);
+	svc->listen_fd = -1;
+}
+
+void
 worker_reset_signals(void)
 {
 	sigset_t none;

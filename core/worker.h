@@ -24,6 +24,9 @@ int worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 void worker_accept_pause(struct ms_service *svc, int ms);
 /* Milliseconds until accepting may resume; 0 when it is not paused. */
 int worker_accept_paused(const struct ms_service *svc);
+/* Once stopping: closes a stream listener, so that new clients are turned
+ * away at once rather than left in a backlog no one accepts from. */
+void worker_stop_listening(struct ms_service *svc);
 /* Restores what a child process running module code expects: default signal
  * dispositions and an empty signal mask. */
 void worker_reset_signals(void);
