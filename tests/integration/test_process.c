@@ -566,14 +566,14 @@ a_module_stuck_in_handle_under_select_is_restarted(void **state)
 	socklen_t len = sizeof(me);
 
 	(void)state;
-	start_one("tcp", "127.0.0.1:0", "select", "hang",
-	    "handle_timeout = 0.5;");
+	start_one(
+	    "tcp", "127.0.0.1:0", "select", "hang", "handle_timeout = 0.5;");
 	stuck = client_connect("tcp", srv.addr[0]);
 	getsockname(stuck, (struct sockaddr *)&me, &len);
 	t0 = now_ms();
 	assert_int_equal(send(stuck, "hang", 4, 0), 4);
-	snprintf(want, sizeof(want), "serving 127.0.0.1:%d",
-	    ntohs(me.sin_port));
+	snprintf(
+	    want, sizeof(want), "serving 127.0.0.1:%d", ntohs(me.sin_port));
 	assert_true(server_wait_log(&srv, want, 3000));
 	assert_non_null(strstr(srv.log, "module hang stuck in handle"));
 	assert_true(now_ms() - t0 >= 450);

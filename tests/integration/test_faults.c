@@ -1,0 +1,350 @@
+/* test_faults.c - what the machine and clients can do to a service, and
+ * that it keeps serving everyone else:  test_faults MODEL. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *model;
+static struct server srv;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+conf(const char *transport, const char *listen, const char *module,
+    const char *keys)
+{
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = \"@MODULES@\";\n"
+	        "shutdown_timeout = 5;\n"
+	        "services = ( { name = \"s\"; transport = \"%s\";\n"
+	        "  listen = \"%s\"; model = \"%s\"; module = "
+	        "\"%s\";\n  %s } );\n",
+	        transport, listen, model, module, keys ? keys : ""),
+	    0);
+}
+
+static void
+serve(const char *transport, const char *listen, const char *module,
+    const char *keys)
+{
+	conf(transport, listen, module, keys);
+	if (server_start(&srv, 1, NULL) < 0)
+		fail_msg("modserv did not start");
+}
+
+static int
+served(int fd, const char *msg)
+{
+	char buf[64], want[64];
+	size_t n = strlen(msg);
+
+	expect_upper(msg, n, want);
+	return client_exchange(fd, msg, n, buf) == 0 &&
+	       memcmp(buf, want, n) == 0;
+}
+
+static int
+served_once(void)
+{
+	int fd = client_connect(srv.transport[0], srv.addr[0]), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = served(fd, "once");
+	close(fd);
+	return ok;
+}
+
+/* CPU time (ms) pid used so far. */
+static long
+cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	        &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+static void
+out_of_descriptors_pauses_accepting_without_spinning(void **state)
+{
+	struct rlimit old;
+	int fds[64], n = 0;
+	pid_t worker;
+	long cpu0;
+
+	(void)state;
+	getrlimit(RLIMIT_NOFILE, &old);
+	/* modserv inherits the low limit; the test keeps its own */
+	setrlimit(RLIMIT_NOFILE, &(struct rlimit){48, old.rlim_max});
+	serve("tcp", "127.0.0.1:0", "upper", NULL);
+	setrlimit(RLIMIT_NOFILE, &old);
+	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
+	/* hold connections until the worker runs out of descriptors */
+	for (n = 0; n < 64; n++) {
+		fds[n] = client_connect("tcp", srv.addr[0]);
+		assert_true(fds[n] >= 0);
+		if (send(fds[n], "x", 1, 0) != 1)
+			break;
+	}
+	if (strcmp(model, "fork") == 0) {
+		/* the worker keeps no connection: its children do, and it
+		 * runs out of pidfds instead; every client is still served
+		 * and every child reaped */
+		char b[2];
+
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(client_recv_all(fds[i], b, 1), 0);
+			assert_int_equal(b[0], 'X');
+		}
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		for (int i = 0; i < 300 && proc_children(worker, NULL, 0); i++)
+			usleep(10000);
+		assert_int_equal(proc_children(worker, NULL, 0), 0);
+		assert_true(served_once());
+		assert_int_equal(server_stop(&srv), 0);
+		return;
+	}
+	assert_true(server_wait_log(&srv, "accept (pausing", 3000));
+	cpu0 = cpu_ms(worker);
+	usleep(1000000);
+	/* paused, not spinning: a second costs the worker little CPU */
+	if (cpu_ms(worker) - cpu0 > 150)
+		fail_msg("the worker used %ld ms of CPU in 1 s",
+		    cpu_ms(worker) - cpu0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	/* it serves again once descriptors are free */
+	long long t0 = now_ms();
+	while (!served_once() && now_ms() - t0 < 3000)
+		usleep(50000);
+	assert_true(served_once());
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+no_thread_or_process_refuses_the_request_cleanly(void **state)
+{
+	char flag[300], buf[8];
+	int fd;
+
+	(void)state;
+	if (strcmp(model, "select") == 0)
+		skip(); /* it starts no thread or process per request */
+	snprintf(flag, sizeof(flag), "%s/fail-spawn", srv.dir);
+	setenv("MODSERV_TEST_FAIL_SPAWN", flag, 1);
+	setenv("LD_PRELOAD", FAILSPAWN_SO, 1);
+	serve("tcp", "127.0.0.1:0", "upper", NULL);
+	unsetenv("LD_PRELOAD");
+	assert_true(served_once());
+	close(open(flag, O_CREAT | O_WRONLY, 0600));
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_true(fd >= 0);
+	assert_true(send(fd, "x", 1, MSG_NOSIGNAL) == 1 || errno == EPIPE);
+	assert_true(recv(fd, buf, sizeof(buf), 0) <= 0); /* closed */
+	close(fd);
+	assert_true(server_wait_log(&srv, "request refused: ", 2000));
+	unlink(flag);
+	assert_true(served_once());
+	assert_int_equal(server_stop(&srv), 0);
+	assert_null(strstr(srv.log, "killed by signal"));
+}
+
+/* A client loop that checks every reply; counts what it got right. */
+struct loader {
+	const char *addr;
+	int sent, good, stop_after;
+};
+
+static void *
+load_client(void *arg)
+{
+	struct loader *c = arg;
+	int fd = client_connect("tcp", c->addr);
+	char msg[32];
+
+	if (fd < 0)
+		return NULL;
+	for (c->sent = 0; c->sent < c->stop_after; c->sent++) {
+		int n = snprintf(msg, sizeof(msg), "request %d", c->sent);
+
+		msg[n] = '\0';
+		if (!served(fd, msg))
+			break;
+		c->good++;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void
+sigterm_under_load_finishes_what_was_accepted(void **state)
+{
+	struct loader c[16];
+	pthread_t t[16];
+	int status, refused = 0;
+	long long t0;
+
+	(void)state;
+	serve("tcp", "127.0.0.1:0", "upper", NULL);
+	for (int i = 0; i < 16; i++) {
+		c[i] = (struct loader){srv.addr[0], 0, 0, 400};
+		pthread_create(&t[i], NULL, load_client, &c[i]);
+	}
+	usleep(100000);
+	kill(srv.pid, SIGTERM);
+	assert_true(server_wait_log(&srv, "stop accepting", 2000));
+	/* a new client is turned away at once, not left hanging */
+	t0 = now_ms();
+	int fd = client_connect("tcp", srv.addr[0]);
+	if (fd < 0)
+		refused = 1;
+	else
+		close(fd);
+	assert_true(refused);
+	assert_true(now_ms() - t0 < 500);
+	for (int i = 0; i < 16; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(c[i].good, 400); /* every reply, right */
+	}
+	assert_int_equal(waitpid(srv.pid, &status, 0), srv.pid);
+	srv.pid = -1;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+empty_and_largest_datagrams_and_unnamed_senders(void **state)
+{
+	char big[65507], back[65508];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, anon;
+
+	(void)state;
+	serve("udp", "127.0.0.1:0", "upper", NULL);
+	fd = client_connect("udp", srv.addr[0]);
+	assert_int_equal(send(fd, "", 0, 0), 0);
+	assert_int_equal(recv(fd, back, sizeof(back), 0), 0); /* empty back */
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	assert_int_equal(recv(fd, back, sizeof(back), 0), (ssize_t)sizeof(big));
+	assert_int_equal(back[0], 'A');
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+	server_cleanup(&srv);
+	server_prepare(&srv);
+	/* a unix-dgram client with no address: nothing to reply to */
+	serve("unix-dgram", "@DIR@/d.sock", "upper", NULL);
+	anon = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_true(strlen(srv.addr[0]) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, srv.addr[0], strlen(srv.addr[0]) + 1);
+	assert_int_equal(
+	    sendto(anon, "hi", 2, 0, (struct sockaddr *)&sun, sizeof(sun)), 2);
+	close(anon);
+	fd = client_connect("unix-dgram", srv.addr[0]);
+	assert_true(served(fd, "still here"));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+a_slow_dripping_client_does_not_hold_up_others(void **state)
+{
+	int drip, fd;
+	long long t0;
+
+	(void)state;
+	serve("tcp", "127.0.0.1:0", "daytime", NULL);
+	drip = client_connect("tcp", srv.addr[0]);
+	for (int i = 0; i < 5; i++) {
+		char buf[128];
+
+		assert_int_equal(send(drip, "x", 1, 0), 1);
+		t0 = now_ms();
+		fd = client_connect("tcp", srv.addr[0]);
+		assert_int_equal(client_send_all(fd, "quick\n", 6), 0);
+		assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+		assert_true(now_ms() - t0 < 500);
+		close(fd);
+		usleep(200000);
+	}
+	close(drip);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return server_prepare(&srv);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (srv.pid > 0)
+		fprintf(stderr, "%s\n", server_log(&srv, 0));
+	server_cleanup(&srv);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(out_of_descriptors_pauses_accepting_without_spinning),
+	    T(no_thread_or_process_refuses_the_request_cleanly),
+	    T(sigterm_under_load_finishes_what_was_accepted),
+	    T(empty_and_largest_datagrams_and_unnamed_senders),
+	    T(a_slow_dripping_client_does_not_hold_up_others),
+	};
+	char name[64];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
+		return 2;
+	}
+	model = argv[1];
+	snprintf(name, sizeof(name), "faults/%s", model);
+	return _cmocka_run_group_tests(
+	    name, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
+}
