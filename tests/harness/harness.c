@@ -194,8 +194,14 @@ server_start(struct server *s, int nlisten, ...)
 		return -1;
 	for (;;) {
 		server_scan_listen(s);
-		if (s->nlisten >= nlisten)
+		if (s->nlisten >= nlisten) {
+			/* "listening" is logged before the workers are forked:
+			 * wait for them too, one a service */
+			while (proc_children(s->pid, NULL, 0) < nlisten &&
+			       now_ms() < end)
+				usleep(2000);
 			return 0;
+		}
 		if (now_ms() >= end)
 			break;
 		if (server_read_log(s, 50) == 0 &&

@@ -230,6 +230,8 @@ a_service_runs_as_the_user_it_names(void **state)
 	if (geteuid() != 0 || pw == NULL)
 		skip();
 	serve("tcp", "127.0.0.1:0", "upper", "user = \"nobody\";");
+	for (int i = 0; i < 300 && proc_children(srv.pid, &worker, 1) != 1; i++)
+		usleep(10000); /* "listening" is logged before the fork */
 	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)worker);
 	assert_non_null(f = fopen(path, "r"));
