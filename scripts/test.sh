@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs the whole test suite with ctest: once as
-# built, once under ASan+UBSan, and the thread and select tests under TSan.
-# A sanitizer report from any process (master, worker, request, test) fails
-# the run.  SANITIZERS=0 skips the sanitizer builds.
+# built, once under ASan+UBSan, and the thread and select tests under TSan;
+# then each libFuzzer target for FUZZ_SECONDS (60).  A sanitizer report from
+# any process (master, worker, request, test) fails the run.  SANITIZERS=0
+# runs only the plain suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -43,3 +44,5 @@ echo "== ASan + UBSan: the whole suite"
 sanitized build-asan address,undefined '.'
 echo "== TSan: the thread and select tests"
 sanitized build-tsan thread '(thread|select|unit/)'
+echo "== libFuzzer: every parser that sees outside bytes"
+bash scripts/fuzz.sh
