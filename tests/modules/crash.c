@@ -1,6 +1,8 @@
 /* crash - crashes on purpose: in init when option where = "init", else in
- * handle when a request starts with "crash"; otherwise echoes. */
+ * handle when a request starts with "crash" (SIGSEGV) or "abort"
+ * (SIGABRT); otherwise echoes. */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <modserv.h>
@@ -28,6 +30,8 @@ crash_handle(ms_request *req)
 
 	if (n >= 5 && memcmp(p, "crash", 5) == 0)
 		raise(SIGSEGV);
+	if (n >= 5 && memcmp(p, "abort", 5) == 0)
+		abort();
 	ms_write(req, p, n);
 	ms_consume(req, n);
 	return MS_MORE;
