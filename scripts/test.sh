@@ -19,7 +19,7 @@ sanitized() {
 	local dir=$1 sanitize=$2 tests=$3 reports
 	reports=$(mktemp -d /tmp/modserv-sanitizer.XXXXXX)
 	chmod 1777 "$reports" # workers that became another user write here too
-	BUILD_DIR=$dir CMAKE_ARGS="-DMODSERV_SANITIZE=$sanitize" \
+	BUILD_DIR=$dir CMAKE_ARGS="-DMODSERV_SANITIZE=$sanitize -DMODSERV_SOAK_SECONDS=30" \
 		bash scripts/setup.sh
 	local common="log_path=$reports/report:exitcode=66"
 	# crashes on purpose must die by their signal, not a report;
