@@ -21,13 +21,47 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-static long long
+struct server srv;
+
+long long
 now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+srv_setup(void **state)
+{
+	(void)state;
+	return server_prepare(&srv);
+}
+
+int
+srv_teardown(void **state)
+{
+	(void)state;
+	if (srv.pid > 0) /* a test failed with it running: show why */
+		fprintf(stderr, "%s\n", server_log(&srv, 0));
+	server_cleanup(&srv);
+	return 0;
+}
+
+int
+run_for_model(int argc, char **argv, const char *group,
+    const struct CMUnitTest *tests, size_t n, const char **model)
+{
+	char name[64];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
+		return 2;
+	}
+	*model = argv[1];
+	snprintf(name, sizeof(name), "%s/%s", group, *model);
+	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
 }
 
 int

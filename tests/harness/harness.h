@@ -4,8 +4,13 @@
 #ifndef HARNESS_H
 #define HARNESS_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include <cmocka.h>
 
 #define HARNESS_MAX_LISTEN 8
 
@@ -21,6 +26,18 @@ struct server {
 	char transport[HARNESS_MAX_LISTEN][16];
 	char addr[HARNESS_MAX_LISTEN][128];
 };
+
+/* The server most tests use, with cmocka fixtures: srv_setup prepares it,
+ * srv_teardown prints its log if it still runs, stops it, cleans up. */
+extern struct server srv;
+int srv_setup(void **state);
+int srv_teardown(void **state);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long now_ms(void);
+/* main() of a test program run once per model:  PROGRAM MODEL.  Sets
+ * *model and runs tests as the group GROUP/MODEL. */
+int run_for_model(int argc, char **argv, const char *group,
+    const struct CMUnitTest *tests, size_t n, const char **model);
 
 /* A temporary folder for s (s->dir); 0 or -1. */
 int server_prepare(struct server *s);

@@ -24,16 +24,6 @@
 #include "harness.h"
 
 static const char *model;
-static struct server srv;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 conf(const char *transport, const char *listen, const char *module,
@@ -319,27 +309,10 @@ a_slow_dripping_client_does_not_hold_up_others(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return server_prepare(&srv);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	if (srv.pid > 0)
-		fprintf(stderr, "%s\n", server_log(&srv, 0));
-	server_cleanup(&srv);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(out_of_descriptors_pauses_accepting_without_spinning),
 	    T(no_thread_or_process_refuses_the_request_cleanly),
@@ -347,14 +320,6 @@ main(int argc, char **argv)
 	    T(empty_and_largest_datagrams_and_unnamed_senders),
 	    T(a_slow_dripping_client_does_not_hold_up_others),
 	};
-	char name[64];
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
-		return 2;
-	}
-	model = argv[1];
-	snprintf(name, sizeof(name), "faults/%s", model);
-	return _cmocka_run_group_tests(
-	    name, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
+	return run_for_model(argc, argv, "faults", tests,
+	    sizeof(tests) / sizeof(*tests), &model);
 }

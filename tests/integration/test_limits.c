@@ -21,16 +21,6 @@
 #include "harness.h"
 
 static const char *model;
-static struct server srv;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 serve(const char *transport, const char *listen, const char *module,
@@ -288,27 +278,10 @@ a_unix_socket_file_gets_the_mode_and_owner_asked(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return server_prepare(&srv);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	if (srv.pid > 0)
-		fprintf(stderr, "%s\n", server_log(&srv, 0));
-	server_cleanup(&srv);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(allow_and_deny_decide_before_setup),
 	    T(allow_lists_what_may_come_in_over_udp_too),
@@ -320,14 +293,6 @@ main(int argc, char **argv)
 	    T(root_must_say_which_user_a_service_runs_as),
 	    T(a_unix_socket_file_gets_the_mode_and_owner_asked),
 	};
-	char name[64];
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
-		return 2;
-	}
-	model = argv[1];
-	snprintf(name, sizeof(name), "limits/%s", model);
-	return _cmocka_run_group_tests(
-	    name, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
+	return run_for_model(argc, argv, "limits", tests,
+	    sizeof(tests) / sizeof(*tests), &model);
 }

@@ -23,16 +23,6 @@
 #include "harness.h"
 
 static const char *model;
-static struct server srv;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Starts module over transport with the given service keys. */
 static void
@@ -649,29 +639,12 @@ exec_over_unix_says_who_connected_and_counts_against_max_clients(void **state)
 	stop_cleanly();
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return server_prepare(&srv);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	if (srv.pid > 0)
-		fprintf(stderr, "%s\n", server_log(&srv, 0));
-	server_cleanup(&srv);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 	/* filexfer tests prepare the folder themselves */
-#define F(f) cmocka_unit_test_setup_teardown(f, NULL, teardown)
+#define F(f) cmocka_unit_test_setup_teardown(f, NULL, srv_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(daytime_stamps_the_line_and_closes),
 	    T(greet_greets_answers_and_quits_on_q),
@@ -689,14 +662,6 @@ main(int argc, char **argv)
 	    T(exec_hands_the_connection_to_a_program),
 	    T(exec_over_unix_says_who_connected_and_counts_against_max_clients),
 	};
-	char name[64];
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s MODEL\n", argv[0]);
-		return 2;
-	}
-	model = argv[1];
-	snprintf(name, sizeof(name), "modules/%s", model);
-	return _cmocka_run_group_tests(
-	    name, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
+	return run_for_model(argc, argv, "modules", tests,
+	    sizeof(tests) / sizeof(*tests), &model);
 }

@@ -24,17 +24,7 @@
 #include "harness.h"
 
 static const char *const models[] = {"thread", "fork", "select"};
-static struct server srv;
 static char out[1 << 16];
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A one-service configuration. */
 static void
@@ -97,21 +87,6 @@ worker_pid(void)
 	}
 	fail_msg("no single worker under %d", (int)srv.pid);
 	return -1;
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return server_prepare(&srv);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	server_cleanup(&srv);
-	return 0;
 }
 
 /* ---- the command line ---- */
@@ -775,7 +750,7 @@ a_blocking_module_under_select_does_not_stall_the_loop(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(check_mode_prints_the_plan_and_exits_zero),
 	    T(a_bad_config_is_one_line_with_file_and_line_and_exit_one),

@@ -19,7 +19,6 @@
 
 static const char *transport, *model, *module;
 static int dgram;
-static struct server srv;
 
 static void
 expect_reply(const void *in, size_t n, void *out)
@@ -210,16 +209,6 @@ start(void **state)
 	return server_start(&srv, 1, NULL);
 }
 
-static int
-stop(void **state)
-{
-	(void)state;
-	if (srv.pid > 0)
-		fprintf(stderr, "%s\n", server_log(&srv, 0));
-	server_cleanup(&srv);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -244,5 +233,5 @@ main(int argc, char **argv)
 	        strcmp(transport, "unix-dgram") == 0;
 	snprintf(name, sizeof(name), "%s/%s/%s", transport, model, module);
 	return _cmocka_run_group_tests(
-	    name, tests, sizeof(tests) / sizeof(*tests), start, stop);
+	    name, tests, sizeof(tests) / sizeof(*tests), start, srv_teardown);
 }

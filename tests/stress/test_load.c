@@ -17,8 +17,6 @@
 
 #include "harness.h"
 
-static struct server srv;
-
 static long long
 now_us(void)
 {
@@ -74,13 +72,14 @@ hold_idle_and_serve(const char *model, int idle, const char *keys)
 	}
 	rl.rlim_cur = rl.rlim_max; /* modserv inherits it too */
 	setrlimit(RLIMIT_NOFILE, &rl);
-	assert_int_equal(server_write_conf(&srv,
-			     "module_path = \"@MODULES@\";\n"
-			     "shutdown_timeout = 2;\n"
-			     "services = ( { name = \"s\"; transport = \"tcp\";\n"
-			     "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
-			     "  module = \"upper\"; %s } );\n",
-			     model, keys),
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = \"@MODULES@\";\n"
+	        "shutdown_timeout = 2;\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+	        "  module = \"upper\"; %s } );\n",
+	        model, keys),
 	    0);
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
@@ -105,9 +104,9 @@ hold_idle_and_serve(const char *model, int idle, const char *keys)
 	rss1 = proc_field(worker, "VmRSS");
 	vm1 = proc_field(worker, "VmSize");
 	print_message("%s: %d idle connections; active client p50 %lld us, "
-		      "p99 %lld us, max %lld us; worker RSS %ld -> %ld KiB "
-		      "(%.1f KiB a connection), virtual %ld -> %ld KiB, "
-		      "threads %d\n",
+	              "p99 %lld us, max %lld us; worker RSS %ld -> %ld KiB "
+	              "(%.1f KiB a connection), virtual %ld -> %ld KiB, "
+	              "threads %d\n",
 	    model, idle, lat[100], lat[198], lat[199], rss0, rss1,
 	    (double)(rss1 - rss0) / idle, vm0, vm1, proc_threads(worker));
 	if (strcmp(model, "thread") == 0)
@@ -131,23 +130,8 @@ static void
 a_thousand_idle_connections_on_thread_with_small_stacks(void **state)
 {
 	(void)state;
-	hold_idle_and_serve("thread", 1000,
-	    "max_clients = 2000; thread_stack = 131072;");
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return server_prepare(&srv);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	server_cleanup(&srv);
-	return 0;
+	hold_idle_and_serve(
+	    "thread", 1000, "max_clients = 2000; thread_stack = 131072;");
 }
 
 int
@@ -155,10 +139,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		ten_thousand_idle_connections_on_select, setup, teardown),
+	        ten_thousand_idle_connections_on_select, srv_setup,
+	        srv_teardown),
 	    cmocka_unit_test_setup_teardown(
-		a_thousand_idle_connections_on_thread_with_small_stacks, setup,
-		teardown),
+	        a_thousand_idle_connections_on_thread_with_small_stacks,
+	        srv_setup, srv_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
