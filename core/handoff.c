@@ -184,15 +184,12 @@ request_reap_child(struct ms_request *r, int block)
 	if (pid < 0)
 		log_syserr(MS_LOG_WARN, service_name(r->svc), "waitpid %d",
 		    (int)r->child);
-	else if (WIFSIGNALED(status))
-		log_warn(service_name(r->svc),
-		    "%s: program (pid %d) killed by signal %d (%s)", ms_peer(r),
-		    (int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else
-		log_msg(WEXITSTATUS(status) ? MS_LOG_WARN : MS_LOG_INFO,
-		    service_name(r->svc),
-		    "%s: program (pid %d) exited with status %d", ms_peer(r),
-		    (int)pid, WEXITSTATUS(status));
+	else {
+		char what[ADDR_TEXT_MAX + 32];
+
+		snprintf(what, sizeof(what), "%s: program, pid", ms_peer(r));
+		log_exit(service_name(r->svc), what, pid, status, 0);
+	}
 	r->child = 0;
 	return 1;
 }

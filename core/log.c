@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,4 +89,17 @@ log_syserr(int level, const char *who, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_msg(level, who, "%s: %s", msg, strerror(saved));
+}
+
+void
+log_exit(const char *who, const char *what, pid_t pid, int status, int quiet)
+{
+	if (WIFSIGNALED(status))
+		log_warn(who, "%s %d killed by signal %d (%s)", what, (int)pid,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != 0)
+		log_warn(who, "%s %d exited with status %d", what, (int)pid,
+		    WEXITSTATUS(status));
+	else if (!quiet)
+		log_info(who, "%s %d exited with status 0", what, (int)pid);
 }

@@ -3,6 +3,7 @@
 #define LOG_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 
 #include "modserv.h"
 
@@ -20,6 +21,12 @@ void log_vmsg(int level, const char *who, const char *fmt, va_list ap)
 /* As log_msg at MS_LOG_ERROR or MS_LOG_WARN, with ": strerror(errno)". */
 void log_syserr(int level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* How a child process ended, from its wait status: killed by a signal or a
+ * non-zero exit at warn, a zero exit at info unless quiet.  what names it
+ * ("127.0.0.1:5000: request process"). */
+void log_exit(
+    const char *who, const char *what, pid_t pid, int status, int quiet);
 
 #define log_error(who, ...) log_msg(MS_LOG_ERROR, who, __VA_ARGS__)
 #define log_warn(who, ...) log_msg(MS_LOG_WARN, who, __VA_ARGS__)

@@ -115,14 +115,12 @@ fork_reap(struct forker *f, struct child *c, int block)
 	if (pid < 0)
 		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitpid %d",
 		    (int)c->pid);
-	else if (WIFSIGNALED(status))
-		log_warn(service_name(f->svc),
-		    "%s: request process %d killed by signal %d (%s)", c->peer,
-		    (int)c->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else if (WEXITSTATUS(status) != 0)
-		log_warn(service_name(f->svc),
-		    "%s: request process %d exited with status %d", c->peer,
-		    (int)c->pid, WEXITSTATUS(status));
+	else {
+		char what[ADDR_TEXT_MAX + 32];
+
+		snprintf(what, sizeof(what), "%s: request process", c->peer);
+		log_exit(service_name(f->svc), what, pid, status, 1);
+	}
 	if (c->stream)
 		admit_release(f->svc, (struct sockaddr *)&c->addr);
 	if (c->pidfd >= 0) {

@@ -481,7 +481,7 @@ expect_upper(const void *in, size_t n, void *out)
 		o[k] = i[k] >= 'a' && i[k] <= 'z' ? i[k] - 32 : i[k];
 }
 
-static long
+long
 proc_status_field(pid_t pid, const char *field)
 {
 	char path[64], line[256];

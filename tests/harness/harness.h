@@ -75,6 +75,8 @@ int client_exchange(int fd, const void *p, size_t n, void *reply);
 /* What upper replies: ASCII a-z uppercased, other bytes unchanged. */
 void expect_upper(const void *in, size_t n, void *out);
 
+/* A number field of /proc/PID/status ("VmRSS", "Threads"), or -1. */
+long proc_status_field(pid_t pid, const char *field);
 /* Threads of process pid, from /proc; RSS in KiB. */
 int proc_threads(pid_t pid);
 long proc_rss_kb(pid_t pid);

@@ -18,6 +18,7 @@ import time
 
 MODSERV, MODULES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SECONDS = float(os.environ.get("SOAK_SECONDS", "120"))
+CHECK_RSS = os.environ.get("SOAK_CHECK_RSS", "1") != "0"
 TRANSPORTS = ("tcp", "udp", "unix", "unix-dgram")
 MODELS = ("thread", "fork", "select")
 
@@ -157,8 +158,9 @@ def main():
           f"{rss_start} KiB after warm-up, {rss_end} KiB at the end")
     checks = [("every reply right, none lost", stats.errors == 0),
               ("no worker died", not died),
-              ("RSS flat (grew at most 10% + 2 MiB)",
-               grew <= rss_start // 10 + 2048),
+              ("RSS flat (grew at most 10% + 2 MiB)" if CHECK_RSS else
+               "RSS reported, not judged (sanitizer build)",
+               not CHECK_RSS or grew <= rss_start // 10 + 2048),
               ("clean stop", code == 0)]
     for what, ok in checks:
         print(f"{'ok' if ok else 'FAIL'}: {what}")

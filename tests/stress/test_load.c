@@ -26,24 +26,6 @@ now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static long
-proc_field(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	size_t n = strlen(field);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			v = atol(line + n + 1);
-	fclose(f);
-	return v;
-}
-
 static int
 cmp_ll(const void *a, const void *b)
 {
@@ -83,8 +65,8 @@ hold_idle_and_serve(const char *model, int idle, const char *keys)
 	    0);
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
-	rss0 = proc_field(worker, "VmRSS");
-	vm0 = proc_field(worker, "VmSize");
+	rss0 = proc_status_field(worker, "VmRSS");
+	vm0 = proc_status_field(worker, "VmSize");
 	for (int i = 0; i < idle; i++) {
 		fds[i] = client_connect("tcp", srv.addr[0]);
 		if (fds[i] < 0)
@@ -101,8 +83,8 @@ hold_idle_and_serve(const char *model, int idle, const char *keys)
 		lat[i] = now_us() - t0;
 	}
 	qsort(lat, 200, sizeof(*lat), cmp_ll);
-	rss1 = proc_field(worker, "VmRSS");
-	vm1 = proc_field(worker, "VmSize");
+	rss1 = proc_status_field(worker, "VmRSS");
+	vm1 = proc_status_field(worker, "VmSize");
 	print_message("%s: %d idle connections; active client p50 %lld us, "
 	              "p99 %lld us, max %lld us; worker RSS %ld -> %ld KiB "
 	              "(%.1f KiB a connection), virtual %ld -> %ld KiB, "
