@@ -1,0 +1,242 @@
+/* baseline - "the same logic without modserv": upper hand-written for each
+ * concurrency model, minimal and right, for the benchmark to compare with.
+ *
+ *   baseline epoll|thread|fork ADDR    stream: tcp HOST:PORT or a unix path
+ *   baseline udp|unix-dgram ADDR       a recvfrom/sendto loop
+ *
+ * Prints "listening on ADDR" (the port resolved) on stderr, like modserv.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void
+upper(char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] -= 32;
+}
+
+static int
+listen_on(const char *addr, int type)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, one = 1;
+
+	if (strchr(addr, '/')) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+
+		unlink(addr);
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", addr);
+		len = sizeof(*sun);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		char host[64];
+		const char *colon = strrchr(addr, ':');
+
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(colon + 1));
+		inet_pton(AF_INET, host, &sin->sin_addr);
+		len = sizeof(*sin);
+	}
+	fd = socket(ss.ss_family, type, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, SOMAXCONN) < 0)) {
+		perror(addr);
+		exit(1);
+	}
+	if (ss.ss_family == AF_INET) {
+		char host[64];
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		fprintf(stderr, "listening on %s:%d\n", host,
+		    ntohs(sin->sin_port));
+	} else {
+		fprintf(stderr, "listening on %s\n", addr);
+	}
+	return fd;
+}
+
+/* Blocking: read, uppercase, write everything, until the peer closes. */
+static void
+serve_blocking(int fd)
+{
+	char buf[16384];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		upper(buf, (size_t)n);
+		for (ssize_t off = 0, w; off < n; off += w)
+			if ((w = send(fd, buf + off, (size_t)(n - off),
+				 MSG_NOSIGNAL)) <= 0)
+				goto out;
+	}
+out:
+	close(fd);
+}
+
+static void *
+thread_main(void *arg)
+{
+	serve_blocking((int)(intptr_t)arg);
+	return NULL;
+}
+
+static void
+run_thread(int lfd)
+{
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	for (;;) {
+		pthread_t t;
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0 && pthread_create(&t, &attr, thread_main,
+				   (void *)(intptr_t)fd) != 0)
+			close(fd);
+	}
+}
+
+static void
+run_fork(int lfd)
+{
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (fd < 0)
+			continue;
+		if (fork() == 0) {
+			close(lfd);
+			serve_blocking(fd);
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
+/* epoll: non-blocking, per-connection output buffer, stop reading while
+ * output is pending. */
+struct econn {
+	int fd;
+	char out[16384];
+	size_t off, len;
+};
+
+static void
+run_epoll(int lfd)
+{
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}, evs[256];
+
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (;;) {
+		int n = epoll_wait(ep, evs, 256, -1);
+
+		for (int i = 0; i < n; i++) {
+			struct econn *c = evs[i].data.ptr;
+			ssize_t r;
+
+			if (c == NULL) {
+				int fd;
+
+				while ((fd = accept4(lfd, NULL, NULL,
+					    SOCK_NONBLOCK)) >= 0) {
+					c = calloc(1, sizeof(*c));
+					c->fd = fd;
+					ev = (struct epoll_event){EPOLLIN, {c}};
+					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				}
+				continue;
+			}
+			if (c->len == 0) {
+				r = read(c->fd, c->out, sizeof(c->out));
+				if (r <= 0) {
+					if (r < 0 && errno == EAGAIN)
+						continue;
+					goto drop;
+				}
+				upper(c->out, (size_t)r);
+				c->off = 0;
+				c->len = (size_t)r;
+			}
+			r = send(c->fd, c->out + c->off, c->len - c->off,
+			    MSG_NOSIGNAL);
+			if (r < 0 && errno != EAGAIN)
+				goto drop;
+			if (r > 0)
+				c->off += (size_t)r;
+			if (c->off == c->len)
+				c->len = 0;
+			ev = (struct epoll_event){
+			    c->len ? EPOLLOUT : EPOLLIN, {c}};
+			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			continue;
+drop:
+			close(c->fd);
+			free(c);
+		}
+	}
+}
+
+static void
+run_dgram(int fd)
+{
+	char buf[65536];
+	struct sockaddr_storage peer;
+
+	for (;;) {
+		socklen_t len = sizeof(peer);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&peer, &len);
+
+		if (n < 0)
+			continue;
+		upper(buf, (size_t)n);
+		sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, len);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: baseline epoll|thread|fork|udp|unix-dgram ADDR\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(argv[1], "udp") == 0 || strcmp(argv[1], "unix-dgram") == 0)
+		run_dgram(listen_on(argv[2], SOCK_DGRAM));
+	else if (strcmp(argv[1], "epoll") == 0)
+		run_epoll(listen_on(argv[2], SOCK_STREAM));
+	else if (strcmp(argv[1], "thread") == 0)
+		run_thread(listen_on(argv[2], SOCK_STREAM));
+	else if (strcmp(argv[1], "fork") == 0)
+		run_fork(listen_on(argv[2], SOCK_STREAM));
+	else
+		return 2;
+	return 0;
+}

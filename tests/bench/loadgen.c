@@ -1,0 +1,290 @@
+/* loadgen - a load generator for modserv and its baselines: many
+ * connections on one epoll loop, over tcp, udp, unix or unix-dgram, with
+ * persistent connections or a new connection per request, optional
+ * pipelining, bounded by time; checks every reply byte for byte (the
+ * servers answer with the request uppercased) and prints one line:
+ *   requests=N errors=N timeouts=N rps=N p50_us=N p99_us=N p999_us=N
+ *
+ *   loadgen -t tcp -a 127.0.0.1:8888 -c 50 -s 64 -d 5 [-n] [-p DEPTH]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct conn {
+	int fd;
+	size_t sent, got;	/* of the batch in flight */
+	long long started;	/* when the batch was sent, ns */
+	int connecting;
+};
+
+static struct {
+	int dgram, fresh, depth, conns;
+	size_t size;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char *msg, *want; /* one batch: depth messages back to back */
+	size_t batch;
+	uint32_t *lat; /* microseconds */
+	size_t nlat, caplat;
+	long long requests, errors, timeouts;
+} g;
+
+static long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void
+record(long long ns)
+{
+	if (g.nlat == g.caplat) {
+		g.caplat = g.caplat ? g.caplat * 2 : 1 << 20;
+		g.lat = realloc(g.lat, g.caplat * sizeof(*g.lat));
+		if (g.lat == NULL)
+			exit(2);
+	}
+	g.lat[g.nlat++] = (uint32_t)(ns / 1000);
+}
+
+static int
+parse_addr(const char *transport, const char *text)
+{
+	if (strncmp(transport, "unix", 4) == 0) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&g.ss;
+
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", text);
+		g.sslen = sizeof(*sun);
+		return 0;
+	}
+	struct sockaddr_in *sin = (struct sockaddr_in *)&g.ss;
+	char host[64];
+	const char *colon = strrchr(text, ':');
+
+	if (colon == NULL)
+		return -1;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)atoi(colon + 1));
+	g.sslen = sizeof(*sin);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+static int
+open_conn(int ep, struct conn *c)
+{
+	int one = 1;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+
+	c->fd = socket(g.ss.ss_family,
+	    (g.dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+	if (c->fd < 0)
+		return -1;
+	if (g.dgram && g.ss.ss_family == AF_UNIX) {
+		sa_family_t fam = AF_UNIX;
+
+		bind(c->fd, (struct sockaddr *)&fam, sizeof(fam));
+	}
+	if (g.ss.ss_family == AF_INET && !g.dgram)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->sent = c->got = 0;
+	c->connecting = 1;
+	c->started = now_ns();
+	if (connect(c->fd, (struct sockaddr *)&g.ss, g.sslen) < 0 &&
+	    errno != EINPROGRESS && errno != EAGAIN) {
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+static void
+restart(int ep, struct conn *c)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (open_conn(ep, c) < 0)
+		g.errors++;
+}
+
+static void
+on_event(int ep, struct conn *c, uint32_t events)
+{
+	char buf[65536 + 64];
+	ssize_t n;
+
+	if (events & EPOLLOUT && c->sent < g.batch) {
+		if (c->connecting) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+
+			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+			if (err) {
+				g.errors++;
+				restart(ep, c);
+				return;
+			}
+			c->connecting = 0;
+			if (!g.fresh)
+				c->started = now_ns();
+		}
+		if (g.dgram) {
+			n = send(c->fd, g.msg, g.size, 0);
+			if (n == (ssize_t)g.size)
+				c->sent = g.batch;
+		} else {
+			n = send(c->fd, g.msg + c->sent, g.batch - c->sent,
+			    MSG_NOSIGNAL);
+			if (n > 0)
+				c->sent += (size_t)n;
+		}
+		if (c->sent == g.batch) {
+			struct epoll_event ev = {.events = EPOLLIN,
+			    .data.ptr = c};
+
+			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+		}
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	n = recv(c->fd, buf, sizeof(buf), 0);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0 || c->got + (size_t)n > g.batch ||
+	    memcmp(buf, g.want + c->got, (size_t)n) != 0) {
+		g.errors++;
+		restart(ep, c);
+		return;
+	}
+	c->got += (size_t)n;
+	if (c->got < g.batch)
+		return;
+	record(now_ns() - c->started);
+	g.requests += g.depth;
+	if (g.fresh) {
+		restart(ep, c);
+		return;
+	}
+	c->sent = c->got = 0;
+	c->started = now_ns();
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+	on_event(ep, c, EPOLLOUT);
+}
+
+/* Connections whose batch has waited over a second: a datagram lost, a
+ * connect never accepted.  Counted, then started again. */
+static void
+sweep(int ep, struct conn *cs)
+{
+	long long now = now_ns();
+
+	for (int i = 0; i < g.conns; i++)
+		if (cs[i].fd >= 0 && now - cs[i].started > 1000000000LL) {
+			g.timeouts++;
+			restart(ep, &cs[i]);
+		}
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *transport = "tcp", *addr = NULL;
+	double seconds = 5;
+	struct epoll_event evs[512];
+	struct rlimit rl;
+	struct conn *cs;
+	long long t0, end, last_sweep;
+	int opt, ep;
+
+	g.conns = 50;
+	g.size = 64;
+	g.depth = 1;
+	while ((opt = getopt(argc, argv, "t:a:c:s:d:np:")) != -1) {
+		switch (opt) {
+		case 't': transport = optarg; break;
+		case 'a': addr = optarg; break;
+		case 'c': g.conns = atoi(optarg); break;
+		case 's': g.size = (size_t)atol(optarg); break;
+		case 'd': seconds = atof(optarg); break;
+		case 'n': g.fresh = 1; break;
+		case 'p': g.depth = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: loadgen -t T -a ADDR [-c N] "
+					"[-s BYTES] [-d SECONDS] [-n] [-p DEPTH]\n");
+			return 2;
+		}
+	}
+	g.dgram = strcmp(transport, "udp") == 0 ||
+		  strcmp(transport, "unix-dgram") == 0;
+	if (g.dgram)
+		g.depth = 1;
+	if (addr == NULL || parse_addr(transport, addr) < 0 || g.conns < 1 ||
+	    g.size < 1 || g.depth < 1) {
+		fprintf(stderr, "loadgen: bad arguments\n");
+		return 2;
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	g.batch = g.size * (size_t)g.depth;
+	g.msg = malloc(g.batch);
+	g.want = malloc(g.batch);
+	for (size_t i = 0; i < g.batch; i++) {
+		g.msg[i] = (char)('a' + i % 26);
+		g.want[i] = (char)('A' + i % 26);
+	}
+	cs = calloc((size_t)g.conns, sizeof(*cs));
+	ep = epoll_create1(0);
+	for (int i = 0; i < g.conns; i++)
+		if (open_conn(ep, &cs[i]) < 0)
+			g.errors++;
+	t0 = now_ns();
+	end = t0 + (long long)(seconds * 1e9);
+	last_sweep = t0;
+	while (now_ns() < end) {
+		int n = epoll_wait(ep, evs, 512, 100);
+
+		for (int i = 0; i < n; i++)
+			on_event(ep, evs[i].data.ptr, evs[i].events);
+		if (now_ns() - last_sweep > 200000000LL) {
+			sweep(ep, cs);
+			last_sweep = now_ns();
+		}
+	}
+	double elapsed = (double)(now_ns() - t0) / 1e9;
+
+	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_u32);
+#define PCT(p) (g.nlat ? g.lat[(size_t)((double)(g.nlat - 1) * (p))] : 0)
+	printf("requests=%lld errors=%lld timeouts=%lld rps=%.0f p50_us=%u "
+	       "p99_us=%u p999_us=%u\n",
+	    g.requests, g.errors, g.timeouts, (double)g.requests / elapsed,
+	    PCT(0.50), PCT(0.99), PCT(0.999));
+	return 0;
+}
