@@ -51,7 +51,6 @@ struct selector {
 	struct ms_service *svc;
 	int active; /* connections open, and datagrams on the pool */
 	int busy;   /* of them, on the pool */
-	int pidfd;  /* ms_exec's program runs: watched instead */
 	struct conn *conns, *newest; /* by last activity, oldest first */
 	struct pool *pool;           /* for blocking modules, else NULL */
 	long long now;               /* ms, read once per wakeup */
@@ -236,12 +235,14 @@ select_accept(struct selector *l)
 			log_warn(
 			    service_name(svc), "request refused: no memory");
 			close(fd);
+			admit_release(svc, (struct sockaddr *)&peer);
 			return;
 		}
 		request_init(&c->req, svc, fd, (struct sockaddr *)&peer, plen);
 		c->pidfd = -1;
 		if (request_setup(&c->req) < 0) {
 			free(c);
+			admit_release(svc, (struct sockaddr *)&peer);
 			continue;
 		}
 		select_touch(l, c);
