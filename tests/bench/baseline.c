@@ -67,8 +67,8 @@ listen_on(const char *addr, int type)
 
 		getsockname(fd, (struct sockaddr *)&ss, &len);
 		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		fprintf(stderr, "listening on %s:%d\n", host,
-		    ntohs(sin->sin_port));
+		fprintf(
+		    stderr, "listening on %s:%d\n", host, ntohs(sin->sin_port));
 	} else {
 		fprintf(stderr, "listening on %s\n", addr);
 	}
@@ -86,7 +86,7 @@ serve_blocking(int fd)
 		upper(buf, (size_t)n);
 		for (ssize_t off = 0, w; off < n; off += w)
 			if ((w = send(fd, buf + off, (size_t)(n - off),
-				 MSG_NOSIGNAL)) <= 0)
+			         MSG_NOSIGNAL)) <= 0)
 				goto out;
 	}
 out:
@@ -113,7 +113,7 @@ run_thread(int lfd)
 		int fd = accept(lfd, NULL, NULL);
 
 		if (fd >= 0 && pthread_create(&t, &attr, thread_main,
-				   (void *)(intptr_t)fd) != 0)
+		                   (void *)(intptr_t)fd) != 0)
 			close(fd);
 	}
 }
@@ -164,7 +164,7 @@ run_epoll(int lfd)
 				int fd;
 
 				while ((fd = accept4(lfd, NULL, NULL,
-					    SOCK_NONBLOCK)) >= 0) {
+				            SOCK_NONBLOCK)) >= 0) {
 					c = calloc(1, sizeof(*c));
 					c->fd = fd;
 					ev = (struct epoll_event){EPOLLIN, {c}};
@@ -195,7 +195,7 @@ run_epoll(int lfd)
 			    c->len ? EPOLLOUT : EPOLLIN, {c}};
 			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 			continue;
-drop:
+		drop:
 			close(c->fd);
 			free(c);
 		}
@@ -210,8 +210,8 @@ run_dgram(int fd)
 
 	for (;;) {
 		socklen_t len = sizeof(peer);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&peer, &len);
+		ssize_t n = recvfrom(
+		    fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len);
 
 		if (n < 0)
 			continue;
@@ -224,7 +224,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: baseline epoll|thread|fork|udp|unix-dgram ADDR\n");
+		fprintf(stderr,
+		    "usage: baseline epoll|thread|fork|udp|unix-dgram ADDR\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

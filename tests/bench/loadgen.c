@@ -25,8 +25,8 @@
 
 struct conn {
 	int fd;
-	size_t sent, got;	/* of the batch in flight */
-	long long started;	/* when the batch was sent, ns */
+	size_t sent, got;  /* of the batch in flight */
+	long long started; /* when the batch was sent, ns */
 	int connecting;
 };
 
@@ -157,8 +157,8 @@ on_event(int ep, struct conn *c, uint32_t events)
 				c->sent += (size_t)n;
 		}
 		if (c->sent == g.batch) {
-			struct epoll_event ev = {.events = EPOLLIN,
-			    .data.ptr = c};
+			struct epoll_event ev = {
+			    .events = EPOLLIN, .data.ptr = c};
 
 			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 		}
@@ -228,21 +228,36 @@ main(int argc, char **argv)
 	g.depth = 1;
 	while ((opt = getopt(argc, argv, "t:a:c:s:d:np:")) != -1) {
 		switch (opt) {
-		case 't': transport = optarg; break;
-		case 'a': addr = optarg; break;
-		case 'c': g.conns = atoi(optarg); break;
-		case 's': g.size = (size_t)atol(optarg); break;
-		case 'd': seconds = atof(optarg); break;
-		case 'n': g.fresh = 1; break;
-		case 'p': g.depth = atoi(optarg); break;
+		case 't':
+			transport = optarg;
+			break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'c':
+			g.conns = atoi(optarg);
+			break;
+		case 's':
+			g.size = (size_t)atol(optarg);
+			break;
+		case 'd':
+			seconds = atof(optarg);
+			break;
+		case 'n':
+			g.fresh = 1;
+			break;
+		case 'p':
+			g.depth = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: loadgen -t T -a ADDR [-c N] "
-					"[-s BYTES] [-d SECONDS] [-n] [-p DEPTH]\n");
+			fprintf(stderr,
+			    "usage: loadgen -t T -a ADDR [-c N] "
+			    "[-s BYTES] [-d SECONDS] [-n] [-p DEPTH]\n");
 			return 2;
 		}
 	}
 	g.dgram = strcmp(transport, "udp") == 0 ||
-		  strcmp(transport, "unix-dgram") == 0;
+	          strcmp(transport, "unix-dgram") == 0;
 	if (g.dgram)
 		g.depth = 1;
 	if (addr == NULL || parse_addr(transport, addr) < 0 || g.conns < 1 ||
