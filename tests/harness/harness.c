@@ -117,6 +117,31 @@ server_write_conf(struct server *s, const char *fmt, ...)
 	return fclose(f);
 }
 
+int
+server_write_one(struct server *s, const char *transport, const char *listen,
+    const char *model, const char *module, const char *keys)
+{
+	if (listen == NULL)
+		listen = strncmp(transport, "unix", 4) == 0 ? "@DIR@/s.sock"
+		                                            : "127.0.0.1:0";
+	return server_write_conf(s,
+	    "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
+	    "shutdown_timeout = 5;\n"
+	    "services = ( { name = \"s\"; transport = \"%s\";\n"
+	    "  listen = \"%s\"; model = \"%s\"; module = \"%s\";\n"
+	    "  %s } );\n",
+	    transport, listen, model, module, keys ? keys : "");
+}
+
+int
+server_start_one(struct server *s, const char *transport, const char *listen,
+    const char *model, const char *module, const char *keys)
+{
+	if (server_write_one(s, transport, listen, model, module, keys) < 0)
+		return -1;
+	return server_start(s, 1, NULL);
+}
+
 /* Appends what the log file gained to s->log, waiting up to ms for
  * something new.  The server logs to a file, never to a pipe that a busy
  * test could leave unread (a full pipe would stall the server). */

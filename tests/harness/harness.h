@@ -45,6 +45,18 @@ int server_prepare(struct server *s);
  * "@MODULES@" the build's module folder, "@TESTMODULES@" the test modules'. */
 int server_write_conf(struct server *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Writes a one-service configuration: service "s" over transport on
+ * listen (NULL: a socket file in s->dir for unix transports, else
+ * 127.0.0.1:0) with model and module (looked up in the build's and the
+ * test modules), plus more service keys (may be NULL).  Line 3 names the
+ * transport, line 4 the module.  0, or -1. */
+int server_write_one(struct server *s, const char *transport,
+    const char *listen, const char *model, const char *module,
+    const char *keys);
+/* server_write_one, then server_start for its one listener. */
+int server_start_one(struct server *s, const char *transport,
+    const char *listen, const char *model, const char *module,
+    const char *keys);
 /* Starts modserv -c s->conf with extra args (NULL-terminated), waits until
  * nlisten "listening on" lines arrived (5 s at most).  0, or -1 (s->log
  * says why; s->status is the exit status if it exited). */

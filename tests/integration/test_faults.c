@@ -26,26 +26,10 @@
 static const char *model;
 
 static void
-conf(const char *transport, const char *listen, const char *module,
-    const char *keys)
-{
-	assert_int_equal(
-	    server_write_conf(&srv,
-	        "module_path = \"@MODULES@\";\n"
-	        "shutdown_timeout = 5;\n"
-	        "services = ( { name = \"s\"; transport = \"%s\";\n"
-	        "  listen = \"%s\"; model = \"%s\"; module = "
-	        "\"%s\";\n  %s } );\n",
-	        transport, listen, model, module, keys ? keys : ""),
-	    0);
-}
-
-static void
 serve(const char *transport, const char *listen, const char *module,
     const char *keys)
 {
-	conf(transport, listen, module, keys);
-	if (server_start(&srv, 1, NULL) < 0)
+	if (server_start_one(&srv, transport, listen, model, module, keys) < 0)
 		fail_msg("modserv did not start");
 }
 

@@ -26,16 +26,7 @@ static void
 serve(const char *transport, const char *listen, const char *module,
     const char *keys)
 {
-	assert_int_equal(
-	    server_write_conf(&srv,
-	        "module_path = \"@MODULES@\";\n"
-	        "shutdown_timeout = 2;\n"
-	        "services = ( { name = \"s\"; transport = \"%s\";\n"
-	        "  listen = \"%s\"; model = \"%s\"; module = "
-	        "\"%s\";\n  %s } );\n",
-	        transport, listen, model, module, keys),
-	    0);
-	if (server_start(&srv, 1, NULL) < 0)
+	if (server_start_one(&srv, transport, listen, model, module, keys) < 0)
 		fail_msg("modserv did not start");
 }
 

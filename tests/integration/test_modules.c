@@ -28,19 +28,7 @@ static const char *model;
 static void
 serve(const char *transport, const char *module, const char *keys)
 {
-	const char *listen =
-	    strncmp(transport, "unix", 4) == 0 ? "@DIR@/s.sock" : "127.0.0.1:0";
-
-	assert_int_equal(
-	    server_write_conf(&srv,
-	        "module_path = \"@MODULES@\";\n"
-	        "shutdown_timeout = 3;\n"
-	        "services = ( { name = \"s\"; transport = \"%s\";\n"
-	        "  listen = \"%s\"; model = \"%s\"; module = "
-	        "\"%s\";\n  %s } );\n",
-	        transport, listen, model, module, keys ? keys : ""),
-	    0);
-	if (server_start(&srv, 1, NULL) < 0)
+	if (server_start_one(&srv, transport, NULL, model, module, keys) < 0)
 		fail_msg("modserv did not start");
 }
 

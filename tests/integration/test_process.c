@@ -32,22 +32,15 @@ conf_one(const char *transport, const char *listen, const char *model,
     const char *module, const char *extra)
 {
 	assert_int_equal(
-	    server_write_conf(&srv,
-	        "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
-	        "shutdown_timeout = 5;\n"
-	        "services = ( { name = \"s\"; transport = \"%s\";\n"
-	        "  listen = \"%s\"; model = \"%s\"; module = \"%s\";\n"
-	        "  %s } );\n",
-	        transport, listen, model, module, extra ? extra : ""),
-	    0);
+	    server_write_one(&srv, transport, listen, model, module, extra), 0);
 }
 
 static void
 start_one(const char *transport, const char *listen, const char *model,
     const char *module, const char *extra)
 {
-	conf_one(transport, listen, model, module, extra);
-	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_int_equal(
+	    server_start_one(&srv, transport, listen, model, module, extra), 0);
 }
 
 /* Sends msg on a fresh connection, says it has no more to send, and reads

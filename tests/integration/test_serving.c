@@ -194,19 +194,10 @@ sigterm_exits_zero_and_leaves_no_socket_file(void **state)
 static int
 start(void **state)
 {
-	const char *listen =
-	    strncmp(transport, "unix", 4) == 0 ? "@DIR@/s.sock" : "127.0.0.1:0";
-
 	(void)state;
-	if (server_prepare(&srv) < 0 ||
-	    server_write_conf(&srv,
-	        "module_path = [ \"@MODULES@\", \"@TESTMODULES@\" ];\n"
-	        "shutdown_timeout = 5;\n"
-	        "services = ( { name = \"s\"; transport = \"%s\";\n"
-	        "  listen = \"%s\"; model = \"%s\"; module = \"%s\"; } );\n",
-	        transport, listen, model, module) < 0)
+	if (server_prepare(&srv) < 0)
 		return -1;
-	return server_start(&srv, 1, NULL);
+	return server_start_one(&srv, transport, NULL, model, module, NULL);
 }
 
 int
