@@ -38,8 +38,11 @@ buffer_reserve(struct buffer *b, size_t n)
 		b->start = 0;
 	}
 	if (cap != b->cap) {
-		if ((p = realloc(b->data, cap)) == NULL)
+		if ((p = b->lent ? malloc(cap) : realloc(b->data, cap)) == NULL)
 			return NULL;
+		if (b->lent)
+			memcpy(p, b->data, b->end);
+		b->lent = 0;
 		b->data = p;
 		b->cap = cap;
 	}
@@ -112,8 +115,15 @@ buffer_reset(struct buffer *b)
 }
 
 void
+buffer_lend(struct buffer *b, char *mem, size_t cap)
+{
+	*b = (struct buffer){.data = mem, .cap = cap, .lent = 1};
+}
+
+void
 buffer_free(struct buffer *b)
 {
-	free(b->data);
+	if (!b->lent)
+		free(b->data);
 	*b = (struct buffer)BUFFER_INIT;
 }

@@ -11,11 +11,12 @@ struct buffer {
 	size_t end;   /* one past the last byte */
 	size_t cap;
 	size_t scan; /* [start, scan) is known to hold no '\n' */
+	int lent;    /* data is not ours to realloc or free */
 };
 
 #define BUFFER_INIT                                                            \
 	{                                                                      \
-		NULL, 0, 0, 0, 0                                               \
+		NULL, 0, 0, 0, 0, 0                                            \
 	}
 
 static inline size_t
@@ -35,6 +36,9 @@ void buffer_consume(struct buffer *b, size_t n);
  * at_eof, an unterminated rest is returned as the last line. */
 const char *buffer_line(struct buffer *b, int at_eof, size_t *len);
 void buffer_reset(struct buffer *b); /* empty, keeps the memory */
+/* An empty buffer starts in mem (cap bytes, owned by the caller), and
+ * moves to the heap only if it outgrows it. */
+void buffer_lend(struct buffer *b, char *mem, size_t cap);
 void buffer_free(struct buffer *b);
 
 #endif

@@ -118,7 +118,7 @@ handoff_child(struct ms_request *r, const char *const *argv, char **envp)
 {
 	int fd = r->fd;
 
-	worker_reset_signals();
+	worker_reset_signals(1);
 	prctl(PR_SET_PDEATHSIG, SIGTERM); /* cut off with the worker */
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
 		_exit(126);

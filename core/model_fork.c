@@ -1,7 +1,14 @@
 /* model_fork.c - a process per request, as socketserver's ForkingMixIn.
- * Each child is watched through a pidfd, so the worker reaps exactly its own
- * children and never one a module forked for itself.  At max_clients the
- * model stops accepting and new clients wait in the listen backlog. */
+ *
+ * What a fork costs grows with what the worker holds, so per child it holds
+ * no descriptor (each would be copied into every new child and closed again
+ * at its exit) and allocates nothing: a heap churned by the worker sends the
+ * child's first malloc walking freed chunks, a copy-on-write fault on every
+ * page it touches.  Children live in a table made at start, max_clients
+ * long, kept dense.  Ended children are announced by SIGCHLD on a signalfd
+ * and named by waitid(WNOWAIT), which does not reap: the worker reaps only
+ * its own request processes, never one a module started in init.  At
+ * max_clients the model stops accepting; new clients wait in the backlog. */
 #include "model.h"
 
 #include <errno.h>
@@ -9,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/pidfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,24 +28,22 @@
 #include "transport.h"
 #include "worker.h"
 
-/* How often children without a pidfd are looked at. */
-#define FORK_POLL_MS 100
+#define FORK_TAKE_BATCH 8 /* requests taken per wakeup */
 
 struct child {
-	struct child *prev, *next; /* the forker's list */
-	int pidfd;
-	pid_t pid;
-	char peer[ADDR_TEXT_MAX];
-	struct sockaddr_storage addr; /* for per_source */
-	int stream;                   /* a connection, not a datagram */
+	int stream; /* a connection, not a datagram */
+	socklen_t plen;
+	struct sockaddr_storage addr; /* for per_source and the exit log */
 };
 
 struct forker {
 	struct loop loop;
 	struct ms_service *svc;
-	int active;    /* children serving */
-	int unwatched; /* of them, without a pidfd */
-	struct child *children;
+	int chldfd;             /* SIGCHLD */
+	int active;             /* children serving: the first of the table */
+	pid_t *pids;            /* max_clients of them, searched by pid */
+	struct child *children; /* the same order */
+	size_t table_size;      /* of both, mapped together */
 };
 
 /* The child: serve, never return.  The datagram's bytes are in scratch. */
@@ -46,115 +52,125 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
 	struct ms_request r;
+	/* the first buffers on the stack, not the heap: a malloc here would
+	 * write the worker's heap and arena, a copy-on-write fault per page */
+	char in[REQUEST_READ_SIZE], out[REQUEST_OUT_SIZE];
 
-	worker_reset_signals();
+	worker_reset_signals(0);
 	close(f->loop.epfd);
 	close(f->svc->sigfd);
+	close(f->chldfd);
 	if (f->loop.scratch) {
 		request_serve_datagram(f->svc, f->loop.scratch, len,
 		    (struct sockaddr *)peer, plen);
 	} else {
 		close(f->svc->listen_fd);
 		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen);
+		request_lend(&r, in, sizeof(in), out, sizeof(out));
 		request_serve_stream(&r);
 	}
 	_exit(0);
 }
 
+/* Called with active < max_clients: there is a free entry. */
 static void
 fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
-	struct child *c = malloc(sizeof(*c));
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct child *c = &f->children[f->active];
+	pid_t pid = fork();
 
-	if (c == NULL || (c->pid = fork()) < 0) {
+	if (pid < 0) {
 		log_syserr(MS_LOG_WARN, service_name(f->svc),
 		    "request refused: cannot fork");
-		free(c);
 		if (fd >= 0)
 			admit_release(f->svc, (struct sockaddr *)peer);
-		goto out;
-	}
-	if (c->pid == 0)
+	} else if (pid == 0) {
 		fork_child(f, fd, peer, plen, len);
-	addr_format((struct sockaddr *)peer, plen, c->peer, sizeof(c->peer));
-	c->addr = *peer;
-	c->stream = fd >= 0;
-	ev.data.ptr = c;
-	if ((c->pidfd = pidfd_open(c->pid, 0)) < 0 ||
-	    epoll_ctl(f->loop.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
-		/* out of descriptors: look for its end now and then instead */
-		if (c->pidfd >= 0)
-			close(c->pidfd);
-		c->pidfd = -1;
-		f->unwatched++;
+	} else {
+		f->pids[f->active++] = pid;
+		c->stream = fd >= 0;
+		c->plen = plen;
+		memcpy(&c->addr, peer, plen);
 	}
-	c->prev = NULL;
-	if ((c->next = f->children) != NULL)
-		c->next->prev = c;
-	f->children = c;
-	f->active++;
-out:
 	if (fd >= 0)
 		close(fd);
 }
 
-/* Reaps c if it ended (or, with block, once it does): 1 when reaped. */
+/* Reaps the i-th child if it ended (or, with block, once it does); the
+ * last one takes its place.  1 when reaped. */
 static int
-fork_reap(struct forker *f, struct child *c, int block)
+fork_reap(struct forker *f, int i, int block)
 {
+	struct child *c = &f->children[i];
 	int status;
 	pid_t pid;
 
 	do /* by its pid: never a process a module started */
-		pid = waitpid(c->pid, &status, block ? 0 : WNOHANG);
+		pid = waitpid(f->pids[i], &status, block ? 0 : WNOHANG);
 	while (pid < 0 && errno == EINTR);
 	if (pid == 0)
 		return 0;
 	if (pid < 0)
 		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitpid %d",
-		    (int)c->pid);
-	else {
+		    (int)f->pids[i]);
+	else if (status != 0) {
 		char what[ADDR_TEXT_MAX + 32];
+		size_t n;
 
-		snprintf(what, sizeof(what), "%s: request process", c->peer);
+		addr_format(
+		    (struct sockaddr *)&c->addr, c->plen, what, ADDR_TEXT_MAX);
+		n = strlen(what);
+		snprintf(what + n, sizeof(what) - n, ": request process");
 		log_exit(service_name(f->svc), what, pid, status, 1);
 	}
 	if (c->stream)
 		admit_release(f->svc, (struct sockaddr *)&c->addr);
-	if (c->pidfd >= 0) {
-		/* other children hold copies of the pidfd: only an explicit
-		 * delete takes it out of the epoll set */
-		epoll_ctl(f->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
-		close(c->pidfd);
-	} else {
-		f->unwatched--;
-	}
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		f->children = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	free(c);
 	f->active--;
+	if (i != f->active) {
+		f->pids[i] = f->pids[f->active];
+		f->children[i] = f->children[f->active];
+	}
 	return 1;
 }
 
-/* Children without a pidfd: reaped by looking, every FORK_POLL_MS. */
-static void
-fork_reap_unwatched(struct forker *f)
+static int
+fork_find(const struct forker *f, pid_t pid)
 {
-	struct child *c = f->children, *next;
-
-	for (; c && f->unwatched > 0; c = next) {
-		next = c->next;
-		if (c->pidfd < 0)
-			fork_reap(f, c, 0);
-	}
+	for (int i = 0; i < f->active; i++)
+		if (f->pids[i] == pid)
+			return i;
+	return -1;
 }
 
+/* After SIGCHLD: reaps every request process that ended.  A module's own
+ * ended child (started in init) is left to the module; while it waits
+ * unreaped, ours are looked at one by one. */
+static void
+fork_reap_ended(struct forker *f)
+{
+	struct signalfd_siginfo si;
+
+	while (read(f->chldfd, &si, sizeof(si)) == sizeof(si))
+		;
+	for (;;) {
+		siginfo_t info = {0};
+		int i;
+
+		if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    info.si_pid == 0)
+			return;
+		if ((i = fork_find(f, info.si_pid)) < 0)
+			break;
+		fork_reap(f, i, 0);
+	}
+	for (int i = f->active - 1; i >= 0; i--)
+		fork_reap(f, i, 0);
+}
+
+/* Takes a few requests, then lets the loop reap: clients that reconnect as
+ * fast as they are served would otherwise keep the backlog full, and ended
+ * children would pile up as zombies until max_clients. */
 static void
 fork_take(struct forker *f)
 {
@@ -163,7 +179,9 @@ fork_take(struct forker *f)
 	socklen_t plen;
 	ssize_t n;
 
-	while (f->active < svc->conf->max_clients && !svc->stopping) {
+	for (int i = 0; i < FORK_TAKE_BATCH &&
+	                f->active < svc->conf->max_clients && !svc->stopping;
+	     i++) {
 		if (f->loop.scratch)
 			n = request_recv_datagram(
 			    svc, f->loop.scratch, &peer, &plen);
@@ -190,10 +208,7 @@ fork_loop(struct forker *f)
 			return 0;
 		if ((timeout = loop_prepare(l, f->active)) == -2)
 			return 1;
-		if (f->unwatched && (timeout < 0 || timeout > FORK_POLL_MS))
-			timeout = FORK_POLL_MS;
 		n = epoll_wait(l->epfd, evs, 64, timeout);
-		fork_reap_unwatched(f);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -202,26 +217,91 @@ fork_loop(struct forker *f)
 			else if (LOOP_IS_SIGNAL(l, p))
 				service_read_signals(f->svc);
 			else
-				fork_reap(f, p, 0);
+				fork_reap_ended(f);
 		}
 	}
+}
+
+/* The child table is not copied into children (MADV_DONTFORK): they have no
+ * use for it, and the worker's writes to it cost no copy-on-write fault. */
+static int
+fork_table(struct forker *f, size_t n)
+{
+	size_t pids = (n * sizeof(pid_t) + _Alignof(struct child) - 1) &
+	              ~(_Alignof(struct child) - 1);
+	void *p;
+
+	f->table_size = pids + n * sizeof(struct child);
+	p = mmap(NULL, f->table_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	f->pids = p;
+	f->children = (struct child *)((char *)p + pids);
+	if (madvise(p, f->table_size, MADV_DONTFORK) < 0) {
+		munmap(p, f->table_size);
+		f->pids = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fork_close(struct forker *f)
+{
+	if (f->chldfd >= 0)
+		close(f->chldfd);
+	if (f->pids)
+		munmap(f->pids, f->table_size);
+	loop_close(&f->loop);
+}
+
+/* The child table, and SIGCHLD blocked and read from a signalfd in the
+ * loop's epoll set.  0, or -1 logged. */
+static int
+fork_open(struct forker *f, struct ms_service *svc)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->chldfd};
+	size_t n = (size_t)svc->conf->max_clients;
+	sigset_t chld;
+
+	*f = (struct forker){.svc = svc, .chldfd = -1};
+	if (loop_open(&f->loop, svc) < 0)
+		return -1;
+	if (fork_table(f, n) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(svc),
+		    "no memory for %zu children", n);
+		fork_close(f);
+		return -1;
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	f->chldfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (f->chldfd < 0 ||
+	    epoll_ctl(f->loop.epfd, EPOLL_CTL_ADD, f->chldfd, &ev) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(svc), "signalfd");
+		fork_close(f);
+		return -1;
+	}
+	return 0;
 }
 
 static int
 fork_run(struct ms_service *svc)
 {
-	struct forker f = {.svc = svc};
+	struct forker f;
 
-	if (loop_open(&f.loop, svc) < 0)
+	if (fork_open(&f, svc) < 0)
 		return -1;
 	if (fork_loop(&f) == 1)
 		log_warn(service_name(svc),
 		    "shutdown_timeout: %d request processes killed", f.active);
-	while (f.children) {
-		kill(f.children->pid, SIGKILL);
-		fork_reap(&f, f.children, 1);
+	while (f.active > 0) {
+		kill(f.pids[f.active - 1], SIGKILL);
+		fork_reap(&f, f.active - 1, 1);
 	}
-	loop_close(&f.loop);
+	fork_close(&f);
 	return 0;
 }
 

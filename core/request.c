@@ -13,8 +13,6 @@
 #include "admit.h"
 #include "log.h"
 
-#define REQUEST_READ_SIZE (16 * 1024)
-
 void
 request_init(struct ms_request *r, struct ms_service *svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen)
@@ -29,6 +27,14 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	memcpy(&r->peer, peer, peerlen);
 	r->peerlen = peerlen;
 	r->peer_text[0] = '\0';
+}
+
+void
+request_lend(
+    struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen)
+{
+	buffer_lend(&r->in, in, inlen);
+	buffer_lend(&r->out.head, out, outlen);
 }
 
 static void

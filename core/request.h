@@ -30,9 +30,15 @@ struct ms_request {
 
 /* The largest datagram a worker receives or sends. */
 #define REQUEST_DGRAM_MAX (256 * 1024)
+#define REQUEST_READ_SIZE (16 * 1024) /* read at most per recv */
+#define REQUEST_OUT_SIZE 4096         /* first output buffer */
 
 void request_init(struct ms_request *r, struct ms_service *svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
+/* Gives the request's input and output their first memory (the caller's,
+ * outliving the request), so a request may be served without a malloc. */
+void request_lend(
+    struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen);
 /* Calls setup.  0, or -1 when the module refused the request (then it is
  * released: fd closed, finish not called). */
 int request_setup(struct ms_request *r);

@@ -96,14 +96,14 @@ worker_stop_listening(struct ms_service *svc)
 }
 
 void
-worker_reset_signals(void)
+worker_reset_signals(int for_exec)
 {
 	sigset_t none;
 
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
+	/* the rest are at their defaults already (worker_signals) */
 	signal(SIGHUP, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	if (for_exec) /* the host ignores it; a program expects it */
+		signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -118,6 +118,8 @@ worker_signals(struct ms_service *svc, pid_t master)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGTERM, SIG_DFL); /* for request processes, once unblocked */
+	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_IGN); /* reloading is the master's business */
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&rest);

@@ -28,7 +28,8 @@ int worker_accept_paused(const struct ms_service *svc);
  * away at once rather than left in a backlog no one accepts from. */
 void worker_stop_listening(struct ms_service *svc);
 /* Restores what a child process running module code expects: default signal
- * dispositions and an empty signal mask. */
-void worker_reset_signals(void);
+ * dispositions and an empty signal mask; SIGPIPE stays ignored (the host
+ * writes to sockets) unless for_exec, for a program about to be run. */
+void worker_reset_signals(int for_exec);
 
 #endif

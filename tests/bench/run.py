@@ -197,12 +197,17 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", help="run the rows whose label matches "
+                    "this regular expression (no report written)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs",
                                                   "benchmarks.md"))
     args = ap.parse_args()
     build()
     rows = []
     for label, model, t, c, s, fresh, (kind, name) in scenarios(args.quick):
+        if args.only and not re.search(args.only, f"{label} {t} c={c} "
+                                       f"s={s}"):
+            continue
         ours, theirs = [], []
         other = (lambda f: baseline(name, t, f)) if kind == "base" else \
             (lambda f: peer(name, t, f))
@@ -224,7 +229,8 @@ def main():
               f"p99 {row['mp99']} / {row['bp99']} us  "
               f"err {row['merrors']:.0f}+{row['mtimeouts']:.0f} / "
               f"{row['berrors']:.0f}+{row['btimeouts']:.0f}", flush=True)
-    write_report(rows, args)
+    if not args.only:
+        write_report(rows, args)
 
 
 def write_report(rows, args):

@@ -602,6 +602,22 @@ exec_hands_the_connection_to_a_program(void **state)
 }
 
 static void
+exec_runs_the_program_with_default_signals(void **state)
+{
+	int fd;
+
+	(void)state;
+	serve("tcp", "exec",
+	    "options = { argv = [ \"grep\", \"-E\", \"^Sig(Blk|Ign)\", "
+	    "\"/proc/self/status\" ]; };");
+	fd = dial();
+	/* nothing blocked, nothing ignored: SIGPIPE included */
+	expect(fd, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", 1);
+	close(fd);
+	stop_cleanly();
+}
+
+static void
 exec_over_unix_says_who_connected_and_counts_against_max_clients(void **state)
 {
 	char buf[256], want[128];
@@ -648,6 +664,7 @@ main(int argc, char **argv)
 	    T(framed_answers_text_upper_and_binary_as_is),
 	    T(framed_refuses_bad_headers_and_closes),
 	    T(exec_hands_the_connection_to_a_program),
+	    T(exec_runs_the_program_with_default_signals),
 	    T(exec_over_unix_says_who_connected_and_counts_against_max_clients),
 	};
 	return run_for_model(argc, argv, "modules", tests,

@@ -654,7 +654,11 @@ a_module_that_forks_a_helper_reaps_it_itself(void **state)
 			assert_true(ask("go\n", reply, sizeof(reply)) > 0);
 			assert_string_equal(reply, "helper exited 42\n");
 		}
+		/* the helper its init started waits unreaped all along */
 		assert_int_equal(server_stop(&srv), 0);
+		assert_non_null(
+		    strstr(server_log(&srv, 0), "init helper exited 7"));
+		assert_int_equal(proc_zombies(getpid()), 0);
 		server_cleanup(&srv);
 		server_prepare(&srv);
 	}
