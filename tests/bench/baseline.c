@@ -3,6 +3,7 @@
  *
  *   baseline epoll|thread|fork ADDR    stream: tcp HOST:PORT or a unix path
  *   baseline udp|unix-dgram ADDR       a recvfrom/sendto loop
+ *   baseline udp-thread ADDR           a thread per datagram
  *
  * Prints "listening on ADDR" (the port resolved) on stderr, like modserv.
  */
@@ -252,17 +253,68 @@ run_dgram(int fd)
 	}
 }
 
+/* A thread per datagram, as ThreadingUDPServer: the main loop receives,
+ * the thread answers. */
+struct datagram {
+	int fd;
+	socklen_t len;
+	struct sockaddr_storage peer;
+	size_t n;
+	char data[];
+};
+
+static void *
+datagram_main(void *arg)
+{
+	struct datagram *d = arg;
+
+	upper(d->data, d->n);
+	sendto(d->fd, d->data, d->n, 0, (struct sockaddr *)&d->peer, d->len);
+	free(d);
+	return NULL;
+}
+
+static void
+run_dgram_thread(int fd)
+{
+	char buf[65536];
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		ssize_t n = recvfrom(
+		    fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len);
+		struct datagram *d;
+		pthread_t t;
+
+		if (n < 0 || (d = malloc(sizeof(*d) + (size_t)n)) == NULL)
+			continue;
+		*d = (struct datagram){
+		    .fd = fd, .len = len, .peer = peer, .n = (size_t)n};
+		memcpy(d->data, buf, (size_t)n);
+		if (pthread_create(&t, &attr, datagram_main, d) != 0)
+			free(d);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr,
-		    "usage: baseline epoll|thread|fork|udp|unix-dgram ADDR\n");
+		fprintf(stderr, "usage: baseline "
+		                "epoll|thread|fork|udp|udp-thread|unix-dgram "
+		                "ADDR\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(argv[1], "udp") == 0 || strcmp(argv[1], "unix-dgram") == 0)
 		run_dgram(listen_on(argv[2], SOCK_DGRAM));
+	else if (strcmp(argv[1], "udp-thread") == 0)
+		run_dgram_thread(listen_on(argv[2], SOCK_DGRAM));
 	else if (strcmp(argv[1], "epoll") == 0)
 		run_epoll(listen_on(argv[2], SOCK_STREAM));
 	else if (strcmp(argv[1], "thread") == 0)

@@ -2,10 +2,11 @@
  * connections on one epoll loop, over tcp, udp, unix or unix-dgram, with
  * persistent connections or a new connection per request, optional
  * pipelining, bounded by time; checks every reply byte for byte (the
- * servers answer with the request uppercased) and prints one line:
+ * request uppercased, or with -e the request itself, for an echo server)
+ * and prints one line:
  *   requests=N errors=N timeouts=N rps=N p50_us=N p99_us=N p999_us=N
  *
- *   loadgen -t tcp -a 127.0.0.1:8888 -c 50 -s 64 -d 5 [-n] [-p DEPTH]
+ *   loadgen -t tcp -a 127.0.0.1:8888 -c 50 -s 64 -d 5 [-n] [-p DEPTH] [-e]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,12 +222,12 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	struct conn *cs;
 	long long t0, end, last_sweep;
-	int opt, ep;
+	int opt, ep, echo = 0;
 
 	g.conns = 50;
 	g.size = 64;
 	g.depth = 1;
-	while ((opt = getopt(argc, argv, "t:a:c:s:d:np:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:a:c:s:d:np:e")) != -1) {
 		switch (opt) {
 		case 't':
 			transport = optarg;
@@ -249,10 +250,13 @@ main(int argc, char **argv)
 		case 'p':
 			g.depth = atoi(optarg);
 			break;
+		case 'e':
+			echo = 1;
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: loadgen -t T -a ADDR [-c N] "
-			    "[-s BYTES] [-d SECONDS] [-n] [-p DEPTH]\n");
+			    "[-s BYTES] [-d SECONDS] [-n] [-p DEPTH] [-e]\n");
 			return 2;
 		}
 	}
@@ -273,7 +277,7 @@ main(int argc, char **argv)
 	g.want = malloc(g.batch);
 	for (size_t i = 0; i < g.batch; i++) {
 		g.msg[i] = (char)('a' + i % 26);
-		g.want[i] = (char)('A' + i % 26);
+		g.want[i] = (char)((echo ? 'a' : 'A') + i % 26);
 	}
 	cs = calloc((size_t)g.conns, sizeof(*cs));
 	ep = epoll_create1(0);

@@ -9,7 +9,9 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -75,7 +77,10 @@ def rss_kb(root):
 
 
 class Server:
-    def __init__(self, argv, folder):
+    """A server process; its address from its "listening on" line, or
+    fixed (inetd) and then ready once it accepts a connection."""
+
+    def __init__(self, argv, folder, addr=None):
         self.log = open(os.path.join(folder, "server.log"), "w+")
         self.p = subprocess.Popen(argv, stderr=self.log,
                                   stdout=subprocess.DEVNULL, cwd=folder)
@@ -83,11 +88,15 @@ class Server:
         while time.time() < deadline:
             self.log.seek(0)
             m = re.search(r"listening on (?:\S+ )?(\S+)\n", self.log.read())
+            if addr and accepts(addr):
+                self.addr = addr
+                return
             if m:
                 self.addr = m.group(1)
                 time.sleep(0.2)  # workers forked
                 return
             time.sleep(0.05)
+        self.stop()
         raise RuntimeError(f"{argv} did not start")
 
     def stop(self):
@@ -104,7 +113,17 @@ class Server:
                 pass
 
 
-def modserv(model, transport, folder):
+def accepts(addr):
+    host, port = addr.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def modserv(model, transport, folder, module="upper", extra="",
+            max_clients=4096):
     listen = (f"{folder}/s.sock" if transport.startswith("unix")
               else "127.0.0.1:0")
     conf = os.path.join(folder, "bench.conf")
@@ -112,8 +131,8 @@ def modserv(model, transport, folder):
         f.write(f'module_path = "{BUILD}/modules";\nlog_level = "warn";\n'
                 f'user = "{os.environ.get("USER", "root")}";\n'
                 f'services = ( {{ name = "s"; transport = "{transport}"; '
-                f'listen = "{listen}"; model = "{model}"; module = "upper"; '
-                f'max_clients = 4096; }} );\n')
+                f'listen = "{listen}"; model = "{model}"; module = "{module}"; '
+                f'max_clients = {max_clients}; {extra} }} );\n')
     return [f"{BUILD}/modserv", "-c", conf, "-l", "info"]
 
 
@@ -130,14 +149,32 @@ def peer(kind, transport, folder):
                                          "peer_socketserver.py"), kind, addr]
 
 
-def measure(argv, transport, conns, size, fresh, seconds):
+INETD_ADDR = "127.0.0.1:7"  # its built-in echo: the name "echo", port 7
+
+
+def inetd(folder):
+    conf = os.path.join(folder, "inetd.conf")
+    with open(conf, "w") as f:
+        f.write("127.0.0.1:echo stream tcp nowait nobody internal\n")
+    # -i: in the foreground; -R: no invocation rate cap
+    return ["inetd", "-i", "-R", "100000000", conf]
+
+
+def inetd_usable():
+    return (shutil.which("inetd") is not None and os.geteuid() == 0 and
+            not accepts(INETD_ADDR))
+
+
+def measure(argv, transport, conns, size, fresh, seconds, echo=False,
+            addr=None):
     with tempfile.TemporaryDirectory() as folder:
-        srv = Server(argv(folder), folder)
+        srv = Server(argv(folder), folder, addr)
         try:
             cpu0, peak = cpu_ticks(srv.p.pid), 0
             cmd = [f"{BUILD}/tests/loadgen", "-t", transport, "-a",
                    srv.addr, "-c", str(conns), "-s", str(size), "-d",
-                   str(seconds)] + (["-n"] if fresh else [])
+                   str(seconds)] + (["-n"] if fresh else []) + \
+                (["-e"] if echo else [])
             lg = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
             while lg.poll() is None:
                 peak = max(peak, rss_kb(srv.p.pid))
@@ -154,8 +191,31 @@ def measure(argv, transport, conns, size, fresh, seconds):
             "rss": peak}
 
 
+class Pair:
+    """modserv's model (and module) against one comparison server."""
+
+    def __init__(self, label, model, t, c, s, fresh, kind, name,
+                 module="upper"):
+        self.label, self.model, self.t, self.c, self.s = label, model, t, c, s
+        self.fresh, self.kind, self.name, self.module = fresh, kind, name, \
+            module
+
+    def ours(self, folder):
+        return modserv(self.model, self.t, folder, self.module)
+
+    def theirs(self, folder):
+        if self.kind == "base":
+            return baseline(self.name, self.t, folder)
+        if self.kind == "peer":
+            return peer(self.name, self.t, folder)
+        return inetd(folder)
+
+    def key(self):
+        return f"{self.label} {self.t} c={self.c} s={self.s}"
+
+
 def scenarios(quick):
-    pairs = []  # (label, modserv argv, comparison argv, transport, ...)
+    pairs = []
     models = [("select", "epoll"), ("thread", "thread"), ("fork", "fork")]
     conns = [50] if quick else [1, 50, 500]
     sizes = [64] if quick else [64, 16384]
@@ -164,32 +224,151 @@ def scenarios(quick):
         for t in transports:
             for c in conns:
                 for s in sizes:
-                    pairs.append((f"{model} vs C {base}", model, t, c, s,
-                                  False, ("base", base)))
-        pairs.append((f"{model} vs C {base}, new conn", model, "tcp", 50,
-                      64, True, ("base", base)))
-    pairs.append(("select vs C udp loop", "select", "udp", 50, 64, False,
-                  ("base", "udp")))
-    pairs.append(("thread vs C udp loop", "thread", "udp", 50, 64, False,
-                  ("base", "udp")))
-    if not quick:
-        for model, kind in (("thread", "ThreadingTCPServer"),
-                            ("fork", "ForkingTCPServer"),
-                            ("select", "ThreadingTCPServer")):
-            pairs.append((f"{model} vs Python {kind}", model, "tcp", 50, 64,
-                          False, ("peer", kind)))
-            pairs.append((f"{model} vs Python {kind}", model, "tcp", 500,
-                          64, False, ("peer", kind)))
-        pairs.append(("select vs Python ThreadingUDPServer", "select", "udp",
-                      50, 64, False, ("peer", "ThreadingUDPServer")))
-        pairs.append(("thread vs Python ThreadingUnixStreamServer",
-                      "thread", "unix", 50, 64, False,
-                      ("peer", "ThreadingUnixStreamServer")))
+                    pairs.append(Pair(f"{model} vs C {base}", model, t, c, s,
+                                      False, "base", base))
+        pairs.append(Pair(f"{model} vs C {base}, new conn", model, "tcp", 50,
+                          64, True, "base", base))
+    pairs.append(Pair("select vs C udp loop", "select", "udp", 50, 64, False,
+                      "base", "udp"))
+    pairs.append(Pair("thread vs C thread per datagram", "thread", "udp", 50,
+                      64, False, "base", "udp-thread"))
+    if quick:
+        return pairs
+    for model, kind in (("thread", "ThreadingTCPServer"),
+                        ("fork", "ForkingTCPServer"),
+                        ("select", "ThreadingTCPServer")):
+        for c in (50, 500):
+            pairs.append(Pair(f"{model} vs Python {kind}", model, "tcp", c,
+                              64, False, "peer", kind))
+    pairs.append(Pair("thread vs Python ThreadingTCPServer, new conn",
+                      "thread", "tcp", 50, 64, True, "peer",
+                      "ThreadingTCPServer"))
+    pairs.append(Pair("select vs Python ThreadingUDPServer", "select", "udp",
+                      50, 64, False, "peer", "ThreadingUDPServer"))
+    pairs.append(Pair("thread vs Python ThreadingUnixStreamServer",
+                      "thread", "unix", 50, 64, False, "peer",
+                      "ThreadingUnixStreamServer"))
+    if inetd_usable():
+        pairs.append(Pair("fork vs inetd built-in echo, new conn", "fork",
+                          "tcp", 50, 64, True, "inetd", None, "echo"))
+    else:
+        print("inetd (openbsd-inetd) missing, not root, or port 7 taken: "
+              "its row is left out", file=sys.stderr)
     return pairs
 
 
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
+
+
+def run_pair(p, seconds, repeat):
+    ours, theirs = [], []
+    echo = p.module == "echo"
+    addr = INETD_ADDR if p.kind == "inetd" else None
+    for _ in range(repeat):  # A B A B ...
+        ours.append(measure(p.ours, p.t, p.c, p.s, p.fresh, seconds, echo))
+        theirs.append(measure(p.theirs, p.t, p.c, p.s, p.fresh, seconds,
+                              echo, addr))
+    row = {"label": p.label, "transport": p.t, "conns": p.c, "size": p.s,
+           "fresh": p.fresh, "kind": p.kind}
+    for side, runs in (("m", ours), ("b", theirs)):
+        for key in ("rps", "p99", "cpu_us", "rss", "errors", "timeouts"):
+            row[side + key] = median_of(runs, key)
+    print(f"{p.label:46} {p.t:5} c={p.c:<4} s={p.s:<6} "
+          f"rps {row['mrps']:>9.0f} / {row['brps']:>9.0f} = "
+          f"{row['mrps'] / max(row['brps'], 1):5.2f}  "
+          f"cpu/req {row['mcpu_us']:6.1f} / {row['bcpu_us']:6.1f} us  "
+          f"p99 {row['mp99']:.0f} / {row['bp99']:.0f} us  "
+          f"err {row['merrors']:.0f}+{row['mtimeouts']:.0f} / "
+          f"{row['berrors']:.0f}+{row['btimeouts']:.0f}", flush=True)
+    return row
+
+
+def worker_rss_kb(master):
+    """RSS of modserv's long-lived processes: master and worker(s), not
+    the fork model's request processes."""
+    total = 0
+    for pid in [master] + [c for c in tree(master) if c != master and
+                           parent_of(c) == master]:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
+        except (OSError, TypeError):
+            pass
+    return total
+
+
+def parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def idle_cost(model, n, extra):
+    """KiB of modserv RSS per idle connection, n of them."""
+    with tempfile.TemporaryDirectory() as folder:
+        srv = Server(modserv(model, "tcp", folder, "upper", extra,
+                             n + 64), folder)
+        socks = []
+        try:
+            host, port = srv.addr.rsplit(":", 1)
+            before = worker_rss_kb(srv.p.pid)
+            for _ in range(n):
+                socks.append(socket.create_connection((host, int(port))))
+            # served: a last client is answered once all are accepted
+            probe = socket.create_connection((host, int(port)), timeout=30)
+            probe.sendall(b"ping\n")
+            ok = probe.recv(16) == b"PING\n"
+            time.sleep(0.5)
+            after = worker_rss_kb(srv.p.pid)
+            probe.close()
+        finally:
+            for c in socks:
+                c.close()
+            srv.stop()
+    return {"model": model, "n": n, "extra": extra, "served": ok,
+            "before": before, "after": after,
+            "per_conn": (after - before) / n}
+
+
+def rss_growth(model, seconds):
+    """RSS of master and worker after a second load run and after a third
+    (the first warms up: malloc's per-thread arenas, the page cache)."""
+    with tempfile.TemporaryDirectory() as folder:
+        srv = Server(modserv(model, "tcp", folder), folder)
+        try:
+            seen, total = [], 0
+            for _ in range(3):
+                out = subprocess.run(
+                    [f"{BUILD}/tests/loadgen", "-t", "tcp", "-a", srv.addr,
+                     "-c", "50", "-s", "64", "-d", str(seconds)],
+                    capture_output=True, text=True, check=True).stdout
+                total += int(re.search(r"requests=(\d+)", out)[1])
+                time.sleep(0.3)
+                seen.append((total, worker_rss_kb(srv.p.pid)))
+        finally:
+            srv.stop()
+    return {"model": model, "first": seen[1], "second": seen[2]}
+
+
+def memory(seconds):
+    old = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (old[1], old[1]))
+    n = min(10000, old[1] - 256)  # client and server each hold n
+    idle = [idle_cost("select", n, ""),
+            idle_cost("thread", n, "thread_stack = 65536;")]
+    growth = [rss_growth(m, seconds) for m in ("select", "thread", "fork")]
+    for r in idle:
+        print(f"idle {r['model']:6} {r['n']} conns {r['extra']:24} "
+              f"{r['before']} -> {r['after']} KiB = {r['per_conn']:.2f} "
+              f"KiB each, served after: {r['served']}", flush=True)
+    for g in growth:
+        print(f"flat {g['model']:6} {g['first'][0]} requests: "
+              f"{g['first'][1]} KiB, {g['second'][0]}: {g['second'][1]} "
+              f"KiB", flush=True)
+    return idle, growth
 
 
 def main():
@@ -203,52 +382,104 @@ def main():
                                                   "benchmarks.md"))
     args = ap.parse_args()
     build()
-    rows = []
-    for label, model, t, c, s, fresh, (kind, name) in scenarios(args.quick):
-        if args.only and not re.search(args.only, f"{label} {t} c={c} "
-                                       f"s={s}"):
+    rows = [run_pair(p, args.seconds, args.repeat)
+            for p in scenarios(args.quick)
+            if not args.only or re.search(args.only, p.key())]
+    if args.only:
+        return
+    write_report(rows, memory(args.seconds), args)
+
+
+def find(rows, label, t="tcp", c=50, s=64):
+    for r in rows:
+        if r["label"] == label and r["transport"] == t and \
+                r["conns"] == c and r["size"] == s:
+            return r
+    return None
+
+
+def targets(rows, mem):
+    """(target, measured, met) for each of issue 5's targets."""
+    out = []
+
+    def ratio(r, k):
+        return r["m" + k] / max(r["b" + k], 1e-9)
+    for r in rows:
+        if r["kind"] != "base" or (r["conns"] == 1 and not r["fresh"]):
             continue
-        ours, theirs = [], []
-        other = (lambda f: baseline(name, t, f)) if kind == "base" else \
-            (lambda f: peer(name, t, f))
-        for _ in range(args.repeat):  # A B A B ...
-            ours.append(measure(lambda f: modserv(model, t, f), t, c, s,
-                                fresh, args.seconds))
-            theirs.append(measure(other, t, c, s, fresh, args.seconds))
-        row = {"label": label, "transport": t, "conns": c, "size": s,
-               "fresh": fresh}
-        for side, runs in (("m", ours), ("b", theirs)):
-            for key in ("rps", "p99", "cpu_us", "rss", "errors",
-                        "timeouts"):
-                row[side + key] = median_of(runs, key)
-        rows.append(row)
-        print(f"{label:44} {t:5} c={c:<4} s={s:<6} "
-              f"rps {row['mrps']:>9.0f} / {row['brps']:>9.0f} = "
-              f"{row['mrps'] / max(row['brps'], 1):5.2f}  "
-              f"cpu/req {row['mcpu_us']:6.1f} / {row['bcpu_us']:6.1f} us  "
-              f"p99 {row['mp99']} / {row['bp99']} us  "
-              f"err {row['merrors']:.0f}+{row['mtimeouts']:.0f} / "
-              f"{row['berrors']:.0f}+{row['btimeouts']:.0f}", flush=True)
-    if not args.only:
-        write_report(rows, args)
+        udp = r["transport"] == "udp"
+        name = (f"{r['label']}, {r['transport']}, {r['conns']} conns, "
+                f"{r['size']} B")
+        rps, cpu, p99 = ratio(r, "rps"), ratio(r, "cpu_us"), ratio(r, "p99")
+        out.append((f"{name}: req/s ≥ {0.90 if udp else 0.95:.2f}×, CPU/req "
+                    f"≤ {1.10:.2f}×, p99 ≤ 1.2×",
+                    f"{rps:.2f}×, {cpu:.2f}×, {p99:.2f}×",
+                    rps >= (0.90 if udp else 0.95) and cpu <= 1.10 and
+                    p99 <= 1.2))
+    for label, c, want_rps, want_cpu in (
+            ("select vs Python ThreadingTCPServer", 50, 2.5, 0.4),
+            ("select vs Python ThreadingTCPServer", 500, 2.5, 0.4)):
+        r = find(rows, label, c=c)
+        if r:
+            out.append((f"{label}, {c} conns: req/s ≥ {want_rps}×, CPU/req "
+                        f"≤ {want_cpu}×",
+                        f"{ratio(r, 'rps'):.2f}×, {ratio(r, 'cpu_us'):.2f}×",
+                        ratio(r, "rps") >= want_rps and
+                        ratio(r, "cpu_us") <= want_cpu))
+    for r in rows:
+        if r["kind"] == "peer" and r["conns"] == 500:
+            out.append((f"{r['label']}, 500 conns: every client served",
+                        f"modserv {r['merrors'] + r['mtimeouts']:.0f} "
+                        f"errors+timeouts, Python "
+                        f"{r['berrors'] + r['btimeouts']:.0f}",
+                        r["merrors"] + r["mtimeouts"] == 0))
+    for label, t, want in (
+            ("thread vs Python ThreadingTCPServer, new conn", "tcp", 4),
+            ("select vs Python ThreadingUDPServer", "udp", 30),
+            ("fork vs inetd built-in echo, new conn", "tcp", 2.5)):
+        r = find(rows, label, t=t)
+        if r:
+            out.append((f"{label}: req/s ≥ {want}×", f"{ratio(r, 'rps'):.1f}×",
+                        ratio(r, "rps") >= want))
+    idle, growth = mem
+    for r, most in zip(idle, (4, 64)):
+        out.append((f"{r['n']} idle connections on {r['model']}: ≤ {most} "
+                    f"KiB RSS each", f"{r['per_conn']:.2f} KiB"
+                    f"{'' if r['served'] else ', then a client NOT served'}",
+                    r["per_conn"] <= most and r["served"]))
+    for g in growth:
+        grew = g["second"][1] - g["first"][1]
+        out.append((f"{g['model']}: RSS flat under load (grows ≤ 256 KiB "
+                    f"from {g['first'][0]} to {g['second'][0]} requests)",
+                    f"{g['first'][1]} → {g['second'][1]} KiB", grew <= 256))
+    return out
 
 
-def write_report(rows, args):
+def write_report(rows, mem, args):
     lines = [
         "# Benchmarks", "",
         "modserv's models against the same logic hand-written in C for "
-        "that model (`tests/bench/baseline.c`) and against Python's "
-        "socketserver (`tests/bench/peer_socketserver.py`), by the load "
-        "generator `tests/bench/loadgen.c` (epoll, every reply checked "
-        "byte for byte).  Each figure is the median of "
+        "that model (`tests/bench/baseline.c`), against Python's "
+        "socketserver (`tests/bench/peer_socketserver.py`) and inetd's "
+        "built-in echo (openbsd-inetd), by the load generator "
+        "`tests/bench/loadgen.c` (epoll, every reply checked byte for "
+        "byte).  Each figure is the median of "
         f"{args.repeat} runs of {args.seconds:g} s, modserv and its "
         "comparison interleaved.  *ratio* is modserv / comparison: above 1 "
-        "is better for requests/s, below 1 is better for CPU and p99.",
+        "is better for requests/s, below 1 is better for CPU and p99.  "
+        "Against inetd both sides echo (modserv's `echo` module).",
         "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.system()} {platform.release()}; the load generator "
         "runs on the same cores, so server CPU per request is the steadier "
-        "figure.", "",
-        "Rerun: `python3 tests/bench/run.py` (full) or `--quick`.", "",
+        "figure.  The machine is shared: the same row moves by about "
+        "±10 % between runs.", "",
+        "Rerun: `bash scripts/bench.sh` (full) or `bash scripts/bench.sh "
+        "--quick`.", "", "## Targets", "",
+        "| target | measured | met |", "|---|---|---|"]
+    for what, got, met in targets(rows, mem):
+        lines.append(f"| {what} | {got} | {'yes' if met else '**no**'} |")
+    lines += [
+        "", "## Throughput, CPU, latency", "",
         "| comparison | transport | conns | bytes | req/s modserv | req/s "
         "other | ratio | CPU µs/req modserv | other | ratio | p99 µs "
         "modserv | other | peak RSS KiB modserv | other | errors+timeouts "
@@ -264,6 +495,17 @@ def write_report(rows, args):
             f"{r['mp99']:.0f} | {r['bp99']:.0f} | {r['mrss']:.0f} | "
             f"{r['brss']:.0f} | {r['merrors'] + r['mtimeouts']:.0f} / "
             f"{r['berrors'] + r['btimeouts']:.0f} |")
+    idle, growth = mem
+    lines += ["", "## Memory", "",
+              "| what | before | after | per connection |", "|---|---|---|---|"]
+    for r in idle:
+        lines.append(f"| {r['n']} idle tcp connections, {r['model']} "
+                     f"{r['extra']} | {r['before']} KiB | {r['after']} KiB | "
+                     f"{r['per_conn']:.2f} KiB |")
+    for g in growth:
+        lines.append(f"| {g['model']}, master and worker after "
+                     f"{g['first'][0]} and {g['second'][0]} requests | "
+                     f"{g['first'][1]} KiB | {g['second'][1]} KiB | |")
     chart = chart_png(rows, os.path.dirname(args.out))
     if chart:
         lines += ["", f"![requests/s and p99 per model]({chart})"]
