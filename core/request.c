@@ -287,10 +287,21 @@ int
 ms_write(ms_request *req, const void *buf, size_t len)
 {
 	req->replied = 1;
-	if (req->datagram &&
-	    len > request_dgram_limit(req->svc) - req->out.bytes) {
-		errno = EMSGSIZE;
-		return -1;
+	if (req->datagram) {
+		if (len > request_dgram_limit(req->svc) - req->out.bytes) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+	} else if (len >= REQUEST_WRITE_THROUGH && !output_pending(&req->out)) {
+		/* nothing queued before it: what the socket takes now needs no
+		 * copy; the rest is queued (an error shows at the flush) */
+		ssize_t n =
+		    send(req->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+		}
 	}
 	return output_write(&req->out, buf, len);
 }

@@ -32,6 +32,8 @@ struct ms_request {
 #define REQUEST_DGRAM_MAX (256 * 1024)
 #define REQUEST_READ_SIZE (16 * 1024) /* read at most per recv */
 #define REQUEST_OUT_SIZE 4096         /* first output buffer */
+/* An ms_write this long, with nothing queued, is sent at once, uncopied. */
+#define REQUEST_WRITE_THROUGH 4096
 
 void request_init(struct ms_request *r, struct ms_service *svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen);

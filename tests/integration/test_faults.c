@@ -99,9 +99,9 @@ out_of_descriptors_pauses_accepting_without_spinning(void **state)
 			break;
 	}
 	if (strcmp(model, "fork") == 0) {
-		/* the worker keeps no connection: its children do, and it
-		 * runs out of pidfds instead; every client is still served
-		 * and every child reaped */
+		/* the worker keeps no connection and no descriptor per
+		 * child: its children hold the connections; every client is
+		 * still served and every child reaped */
 		char b[2];
 
 		for (int i = 0; i < n; i++) {
