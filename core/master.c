@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "model.h"
 #include "transport.h"
 #include "worker.h"
@@ -345,7 +346,11 @@ master_run(const struct config *cfg, struct ms_service *svcs, size_t n)
 		slots[i].svc = &svcs[i];
 	for (size_t i = 0; i < n; i++)
 		master_spawn(slots, n, i, sigfd);
+	/* every listener is bound: clients are queued from now on */
+	notify("READY=1\nSTATUS=serving %zu service%s\nMAINPID=%d", n,
+	    n == 1 ? "" : "s", (int)getpid());
 	master_supervise(slots, n, sigfd, watch != NULL);
+	notify("STOPPING=1\nSTATUS=stopping: finishing accepted requests");
 	/* new clients are turned away (unix socket files go) while the
 	 * workers drain what they accepted */
 	master_unbind(svcs, n);

@@ -166,6 +166,9 @@ worker_main(struct ms_service *svc, pid_t master)
 	char err[512] = "";
 	int rc;
 
+	/* only the master speaks to a service manager; nor should the
+	 * programs modules start */
+	unsetenv("NOTIFY_SOCKET");
 	if (worker_signals(svc, master) < 0 ||
 	    worker_drop_privileges(svc) < 0 || admit_init(svc) < 0)
 		_exit(1);

@@ -439,7 +439,7 @@ def targets(rows, mem):
             ("fork vs inetd built-in echo, new conn", "tcp", 2.5)):
         r = find(rows, label, t=t)
         if r:
-            out.append((f"{label}: req/s ≥ {want}×", f"{ratio(r, 'rps'):.1f}×",
+            out.append((f"{label}: req/s ≥ {want}×", f"{ratio(r, 'rps'):.2f}×",
                         ratio(r, "rps") >= want))
     idle, growth = mem
     for r, most in zip(idle, (4, 64)):

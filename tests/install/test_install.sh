@@ -28,26 +28,51 @@ check "installed config names the installed modules" \
 check "installed config passes -t" "$prefix/sbin/modserv" -t -c "$conf"
 check "-t plan names the installed upper.so" \
 	bash -c "'$prefix/sbin/modserv' -t -c '$conf' | grep -q '$prefix/lib/modserv/modules/upper.so'"
-# a module built out of tree against the installed header alone
-cat >"$prefix/shout.c" <<'C'
-#include <modserv.h>
-static int
-shout_handle(ms_request *req)
-{
-	size_t n;
-	const char *p = ms_peek(req, &n);
-
-	ms_write(req, p, n);
-	ms_write(req, "!", 1);
-	ms_consume(req, n);
-	return MS_CLOSE;
+# The tutorial of docs/writing-modules.md, as written there: its module
+# built out of tree with nothing but pkg-config's flags, then served.
+docs=$(dirname "$0")/../../docs/writing-modules.md
+block() { # the first indented block after the line starting with $1
+	awk -v start="$1" 'index($0, start) == 1 { on = 1; next }
+		on && /^    / { print substr($0, 5); seen = 1; next }
+		on && seen && !/^$/ { exit }
+		on && seen { print }' "$docs"
 }
-MODSERV_MODULE(.name = "shout", .summary = "bang", .handle = shout_handle);
-C
-check "a module builds against the installed header" \
-	cc -shared -fPIC -Wall -Werror -I"$prefix/include" "$prefix/shout.c" \
-	-o "$prefix/shout.so"
+block '`shout.c`' >"$prefix/shout.c"
+block 'Serve it' >"$prefix/shout.conf"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+check "pkg-config knows modserv" pkg-config --exists modserv
+check "pkg-config names the installed module folder" \
+	test "$(pkg-config --variable=moduledir modserv)" = \
+	"$prefix/lib/modserv/modules"
+check "the tutorial's module builds with pkg-config's flags alone" \
+	bash -c "cd '$prefix' && cc -shared -fPIC -Wall -Werror \
+	\$(pkg-config --cflags modserv) shout.c -o shout.so"
 check "modserv -M describes it" \
-	bash -c "'$prefix/sbin/modserv' -M '$prefix/shout.so' | grep -q 'summary  bang'"
+	bash -c "'$prefix/sbin/modserv' -M '$prefix/shout.so' | grep -q 'lines back, shouted'"
+# the tutorial's config on a free port, as the running user
+sed -i 's/127.0.0.1:9000/127.0.0.1:0/; s/options = /user = "'"$(id -un)"'"; options = /' \
+	"$prefix/shout.conf"
+check "the tutorial's config passes -t" \
+	"$prefix/sbin/modserv" -t -c "$prefix/shout.conf"
+(cd "$prefix" && exec "$prefix/sbin/modserv" -c shout.conf 2>"$prefix/log") &
+server=$!
+port=""
+for _ in $(seq 100); do
+	port=$(sed -n 's/.*listening on tcp 127.0.0.1:\([0-9]*\).*/\1/p' "$prefix/log")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+check "the tutorial's service answers as the page says" \
+	python3 -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int('${port:-0}')), timeout=5)
+s.sendall(b'hello\\n')
+got = b''
+while not got.endswith(b'\\n'):
+    got += s.recv(100)
+sys.exit(got != b'HELLO!!\\n')"
+kill "$server"
+wait "$server"
+check "it stops cleanly" test $? -eq 0
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

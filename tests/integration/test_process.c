@@ -664,6 +664,49 @@ a_module_that_forks_a_helper_reaps_it_itself(void **state)
 	}
 }
 
+/* Reads one notification from the manager's socket: "" after ms. */
+static void
+manager_read(int fd, char *msg, size_t n, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t got = 0;
+
+	if (poll(&pfd, 1, ms) == 1 && (got = recv(fd, msg, n - 1, 0)) < 0)
+		got = 0;
+	msg[got] = '\0';
+}
+
+/* The test plays systemd: NOTIFY_SOCKET names its datagram socket. */
+static void
+a_service_manager_hears_ready_and_stopping(void **state)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char msg[1024], reply[16];
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	(void)state;
+	assert_true(strlen(srv.dir) + 8 <= sizeof(sun.sun_path));
+	memcpy(sun.sun_path, srv.dir, strlen(srv.dir));
+	strcat(sun.sun_path, "/notify");
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	start_one("tcp", "127.0.0.1:0", "fork", "helper", NULL);
+	unsetenv("NOTIFY_SOCKET");
+	manager_read(fd, msg, sizeof(msg), 3000);
+	assert_non_null(strstr(msg, "READY=1\n"));
+	assert_non_null(strstr(msg, "STATUS=serving 1 service\n"));
+	snprintf(reply, sizeof(reply), "MAINPID=%d", (int)srv.pid);
+	assert_non_null(strstr(msg, reply));
+	/* requests (and the programs they start) say nothing to it */
+	assert_true(ask("go\n", reply, sizeof(reply)) > 0);
+	assert_int_equal(server_stop(&srv), 0);
+	manager_read(fd, msg, sizeof(msg), 3000);
+	assert_non_null(strstr(msg, "STOPPING=1\n"));
+	manager_read(fd, msg, sizeof(msg), 200);
+	assert_string_equal(msg, "");
+	close(fd);
+}
+
 static void
 ten_thousand_short_connections_leave_threads_and_memory_flat(void **state)
 {
@@ -772,6 +815,7 @@ main(void)
 	    T(past_max_clients_new_clients_wait_in_the_backlog),
 	    T(fork_leaves_no_zombies),
 	    T(a_module_that_forks_a_helper_reaps_it_itself),
+	    T(a_service_manager_hears_ready_and_stopping),
 	    T(ten_thousand_short_connections_leave_threads_and_memory_flat),
 	    T(options_and_context_reach_the_module),
 	    T(a_blocking_module_under_select_does_not_stall_the_loop),
