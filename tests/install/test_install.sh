@@ -23,6 +23,8 @@ check "echo module installed" test -f "$prefix/lib/modserv/modules/echo.so"
 check "upper module installed" test -f "$prefix/lib/modserv/modules/upper.so"
 conf="$prefix/etc/modserv/modserv.conf"
 check "default config installed" test -f "$conf"
+check "modserv(8) installed" test -f "$prefix/share/man/man8/modserv.8"
+check "modserv.conf(5) installed" test -f "$prefix/share/man/man5/modserv.conf.5"
 check "installed config names the installed modules" \
 	grep -q "\"$prefix/lib/modserv/modules\"" "$conf"
 check "installed config passes -t" "$prefix/sbin/modserv" -t -c "$conf"
