@@ -33,17 +33,37 @@ def build():
                    check=True, stdout=subprocess.DEVNULL)
 
 
-def tree(root):
-    """pid and its descendants."""
+def stat(pid):
+    """The fields of /proc/PID/stat after the command name (state is the
+    first, the parent the second), or None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def vm_rss(pid):
+    """KiB, 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
+    except (OSError, TypeError):
+        return 0
+
+
+def children_of():
+    """pid -> parent pid, for every process."""
     parent = {}
     for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    parent[int(pid)] = int(f.read().rsplit(")", 1)[1]
-                                           .split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
+        if pid.isdigit() and (v := stat(pid)) is not None:
+            parent[int(pid)] = int(v[1])
+    return parent
+
+
+def tree(root):
+    """pid and its descendants."""
+    parent = children_of()
     out, todo = [], [root]
     while todo:
         p = todo.pop()
@@ -54,26 +74,12 @@ def tree(root):
 
 def cpu_ticks(root):
     """CPU of the tree, reaped children included (cutime, cstime)."""
-    total = 0
-    for pid in tree(root):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                v = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in v[11:15])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+    return sum(sum(int(x) for x in v[11:15])
+               for v in map(stat, tree(root)) if v is not None)
 
 
 def rss_kb(root):
-    total = 0
-    for pid in tree(root):
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
-        except (OSError, TypeError):
-            pass
-    return total
+    return sum(vm_rss(pid) for pid in tree(root))
 
 
 class Server:
@@ -287,23 +293,9 @@ def run_pair(p, seconds, repeat):
 def worker_rss_kb(master):
     """RSS of modserv's long-lived processes: master and worker(s), not
     the fork model's request processes."""
-    total = 0
-    for pid in [master] + [c for c in tree(master) if c != master and
-                           parent_of(c) == master]:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
-        except (OSError, TypeError):
-            pass
-    return total
-
-
-def parent_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
+    parent = children_of()
+    return vm_rss(master) + sum(vm_rss(c) for c, pp in parent.items()
+                                if pp == master)
 
 
 def idle_cost(model, n, extra):
