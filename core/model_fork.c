@@ -31,7 +31,6 @@
 #define FORK_TAKE_BATCH 8 /* requests taken per wakeup */
 
 struct child {
-	int stream; /* a connection, not a datagram */
 	socklen_t plen;
 	struct sockaddr_storage addr; /* for per_source and the exit log */
 };
@@ -51,11 +50,6 @@ static void
 fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
-	struct ms_request r;
-	/* the first buffers on the stack, not the heap: a malloc here would
-	 * write the worker's heap and arena, a copy-on-write fault per page */
-	char in[REQUEST_READ_SIZE], out[REQUEST_OUT_SIZE];
-
 	worker_reset_signals(0);
 	close(f->loop.epfd);
 	close(f->svc->sigfd);
@@ -64,6 +58,12 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 		request_serve_datagram(f->svc, f->loop.scratch, len,
 		    (struct sockaddr *)peer, plen);
 	} else {
+		struct ms_request r;
+		/* the first buffers on the stack, not the heap: a malloc here
+		 * would write the worker's heap and arena, a copy-on-write
+		 * fault per page */
+		char in[REQUEST_READ_SIZE], out[REQUEST_OUT_SIZE];
+
 		close(f->svc->listen_fd);
 		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen);
 		request_lend(&r, in, sizeof(in), out, sizeof(out));
@@ -89,7 +89,6 @@ fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
 		fork_child(f, fd, peer, plen, len);
 	} else {
 		f->pids[f->active++] = pid;
-		c->stream = fd >= 0;
 		c->plen = plen;
 		memcpy(&c->addr, peer, plen);
 	}
@@ -115,16 +114,14 @@ fork_reap(struct forker *f, int i, int block)
 		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitpid %d",
 		    (int)f->pids[i]);
 	else if (status != 0) {
-		char what[ADDR_TEXT_MAX + 32];
-		size_t n;
+		char peer[ADDR_TEXT_MAX], what[ADDR_TEXT_MAX + 32];
 
 		addr_format(
-		    (struct sockaddr *)&c->addr, c->plen, what, ADDR_TEXT_MAX);
-		n = strlen(what);
-		snprintf(what + n, sizeof(what) - n, ": request process");
+		    (struct sockaddr *)&c->addr, c->plen, peer, sizeof(peer));
+		snprintf(what, sizeof(what), "%s: request process", peer);
 		log_exit(service_name(f->svc), what, pid, status, 1);
 	}
-	if (c->stream)
+	if (f->loop.scratch == NULL) /* a connection: per_source counts it */
 		admit_release(f->svc, (struct sockaddr *)&c->addr);
 	f->active--;
 	if (i != f->active) {
