@@ -502,6 +502,65 @@ service_check_unique(struct parse *p, config_setting_t *s, const char *path,
 	return 0;
 }
 
+/* Writes setting s (name, type, value; a group or list with everything in
+ * it) to f, so that two settings print the same only when they are. */
+static void
+config_print_setting(FILE *f, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s), *str;
+	int type = config_setting_type(s), n;
+
+	fprintf(f, "%s=", name ? name : "");
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		fprintf(f, "i%lld;", config_setting_get_int64(s));
+		return;
+	case CONFIG_TYPE_FLOAT:
+		fprintf(f, "f%a;", config_setting_get_float(s));
+		return;
+	case CONFIG_TYPE_BOOL:
+		fprintf(f, "b%d;", config_setting_get_bool(s));
+		return;
+	case CONFIG_TYPE_STRING:
+		str = config_setting_get_string(s);
+		fprintf(f, "s%zu:%s;", strlen(str), str);
+		return;
+	}
+	n = config_setting_length(s);
+	fprintf(f, "%c%d{", type == CONFIG_TYPE_GROUP ? 'g' : 'l', n);
+	for (int i = 0; i < n; i++)
+		config_print_setting(f, config_setting_get_elem(s, i));
+	fputs("}", f);
+}
+
+/* The service's settings and every top-level one but the service list:
+ * what a reload compares to tell whether the service changed. */
+static char *
+config_fingerprint(const config_setting_t *service)
+{
+	const config_setting_t *root =
+	    config_setting_parent(config_setting_parent(service));
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *e = config_setting_get_elem(root, i);
+
+		if (strcmp(config_setting_name(e), "services") != 0)
+			config_print_setting(f, e);
+	}
+	config_print_setting(f, service);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static int
 config_set_services(struct parse *p, const char *path, config_setting_t *s,
     void *dst, const struct key *KEY_UNUSED)
@@ -546,6 +605,8 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		    service_check_transport(p, e, sub, sc) < 0 ||
 		    service_check_unique(p, e, sub, sc) < 0)
 			return -1;
+		if ((sc->fingerprint = config_fingerprint(e)) == NULL)
+			return config_fail(p, e, sub, "out of memory");
 	}
 	return 0;
 }
@@ -748,6 +809,15 @@ config_find_module(const struct config *cfg, const char *module, char **path,
 	return -1;
 }
 
+const struct service_conf *
+config_service(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (strcmp(cfg->services[i].name, name) == 0)
+			return &cfg->services[i];
+	return NULL;
+}
+
 int
 config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 {
@@ -813,6 +883,7 @@ config_free(struct config *cfg)
 		free(sc->name);
 		free(sc->module);
 		free(sc->module_file);
+		free(sc->fingerprint);
 	}
 	free(cfg->services);
 	strv_free(cfg->module_path);

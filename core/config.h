@@ -59,6 +59,7 @@ struct service_conf {
 	char *socket_owner, *socket_group; /* unix: the socket file's */
 	uid_t socket_uid; /* resolved by config_check_users; -1: keep */
 	gid_t socket_gid;
+	char *fingerprint; /* the settings as text: equal when unchanged */
 };
 
 struct config {
@@ -93,5 +94,8 @@ int config_check_users(struct config *cfg, char *err, size_t errlen);
  * in *path (malloc'd), or -1 with the places searched in err. */
 int config_find_module(const struct config *cfg, const char *module,
     char **path, char *err, size_t errlen);
+/* The service named name, or NULL. */
+const struct service_conf *config_service(
+    const struct config *cfg, const char *name);
 
 #endif

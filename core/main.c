@@ -32,38 +32,6 @@ usage(FILE *out)
 	    MODSERV_CONF_DEFAULT);
 }
 
-/* Opens and checks every service's module. */
-static int
-open_services(const struct config *cfg, struct ms_service *svcs)
-{
-	char err[1024];
-
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_conf *sc = &cfg->services[i];
-
-		svcs[i] = (struct ms_service){
-		    .conf = sc, .cfg = cfg, .listen_fd = -1, .sigfd = -1};
-		if (loader_open(sc->module_file, &svcs[i].module, err,
-		        sizeof(err)) < 0) {
-			fprintf(stderr,
-			    "modserv: %s:%d: services.[%zu].module: %s\n",
-			    cfg->file, sc->module_line, i, err);
-			return -1;
-		}
-		if (loader_check(&svcs[i].module, cfg, sc, err, sizeof(err)) <
-		    0) {
-			fprintf(stderr, "modserv: %s\n", err);
-			return -1;
-		}
-		if (loader_resolve_paths(
-		        &svcs[i].module, cfg, (struct service_conf *)sc) < 0) {
-			fprintf(stderr, "modserv: out of memory\n");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void
 print_option(const struct option_value *o)
 {
@@ -87,14 +55,14 @@ print_option(const struct option_value *o)
 }
 
 static void
-print_plan(const struct config *cfg, const struct ms_service *svcs)
+print_plan(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_conf *sc = &cfg->services[i];
 
 		printf("%s: %s %s, model %s, module %s (%s), max_clients %d\n",
 		    sc->name, sc->transport->name, sc->addr.text,
-		    sc->model->name, sc->module, svcs[i].module.path,
+		    sc->model->name, sc->module, sc->module_file,
 		    sc->max_clients);
 		for (size_t j = 0; j < sc->noptions; j++)
 			print_option(&sc->options[j]);
@@ -139,7 +107,6 @@ main(int argc, char **argv)
 {
 	const char *conf = MODSERV_CONF_DEFAULT, *module = NULL;
 	int check = 0, level = -1, c, rc;
-	struct ms_service *svcs = NULL;
 	struct config cfg;
 	char err[1024];
 
@@ -196,18 +163,15 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	if ((svcs = calloc(cfg.nservices, sizeof(*svcs))) == NULL ||
-	    open_services(&cfg, svcs) < 0) {
+	if (!check)
+		return master_run(conf, level, &cfg);
+	if (services_check(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modserv: %s\n", err);
 		rc = 1;
-	} else if (check) {
-		print_plan(&cfg, svcs);
-		rc = 0;
 	} else {
-		rc = master_run(&cfg, svcs, cfg.nservices);
+		print_plan(&cfg);
+		rc = 0;
 	}
-	for (size_t i = 0; svcs && i < cfg.nservices; i++)
-		loader_close(&svcs[i].module);
-	free(svcs);
 	config_free(&cfg);
 	return rc;
 }

@@ -1,7 +1,9 @@
-/* master.c - bind, fork workers, supervise them, stop them. */
+/* master.c - bind, fork workers, supervise them, swap them on reload, stop
+ * them. */
 #include "master.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,11 +12,15 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "listeners.h"
 #include "log.h"
-#include "notify.h"
 #include "model.h"
+#include "notify.h"
+#include "service.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -24,199 +30,587 @@
 #define RESTART_MIN_MS 100
 #define RESTART_MAX_MS 10000
 
-struct slot {
-	struct ms_service *svc;
-	pid_t pid;         /* 0: not running */
-	long long started; /* ms */
-	long long restart; /* ms when to start again; 0: none due */
-	int failures;      /* quick deaths in a row */
+/* One configuration as loaded: the services its slots run. */
+struct generation {
+	struct config cfg;
+	struct ms_service *svcs;
+	unsigned long serial; /* 1, 2, ... as loaded */
+	int users;            /* slots running its services, +1 while current */
+	struct generation *next;
 };
 
-/* A unix socket file's mode and owners, as the service says. */
-static int
-master_socket_file(const struct service_conf *sc)
+enum slot_state {
+	SLOT_STARTING, /* forked; its module's init has not said yes yet */
+	SLOT_SERVING,  /* (or waiting to be restarted when pid is 0) */
+	SLOT_RETIRING, /* told to stop; draining */
+};
+
+/* A module file as it was when its worker started: a reload restarts a
+ * service whose module was rebuilt since. */
+struct module_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+/* One worker process, as the master tracks it. */
+struct slot {
+	struct slot *next;
+	struct generation *gen;
+	struct ms_service *svc; /* in gen */
+	enum slot_state state;
+	pid_t pid;                   /* 0: not running */
+	int ready_fd;                /* STARTING: the worker's "serving" */
+	struct slot *replaces;       /* retired once this one serves */
+	struct module_id module;     /* as at the last start */
+	struct service_watch *watch; /* NULL unless handle_timeout applies */
+	long long started;           /* ms */
+	long long restart;           /* ms when to start again; 0: none due */
+	int failures;                /* quick deaths in a row */
+};
+
+struct master {
+	const char *file; /* the configuration, as given */
+	int level;        /* -l, or -1: the file's log_level */
+	struct generation *current, *gens;
+	struct slot *slots;
+	int sigfd;
+	int owe_ready;        /* READY=1 once no worker is starting */
+	unsigned long loaded; /* configurations loaded */
+};
+
+static void
+module_id_of(const char *path, struct module_id *id)
 {
-	if (sc->socket_mode >= 0 &&
-	    chmod(sc->addr.text, (mode_t)sc->socket_mode) < 0) {
-		log_syserr(MS_LOG_ERROR, sc->name, "chmod %s", sc->addr.text);
-		return -1;
-	}
-	if ((sc->socket_uid != (uid_t)-1 || sc->socket_gid != (gid_t)-1) &&
-	    chown(sc->addr.text, sc->socket_uid, sc->socket_gid) < 0) {
-		log_syserr(MS_LOG_ERROR, sc->name, "chown %s", sc->addr.text);
-		return -1;
-	}
-	return 0;
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (stat(path, &st) == 0)
+		*id = (struct module_id){
+		    st.st_dev, st.st_ino, st.st_size, st.st_mtim};
 }
 
 static int
-master_bind(struct ms_service *svcs, size_t n)
+module_id_same(const struct module_id *a, const struct module_id *b)
 {
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* ---- generations ---- */
+
+/* Takes cfg over and binds (or finds bound) every service's listener. */
+static struct generation *
+generation_new(struct master *m, struct config *cfg)
+{
+	struct generation *g = calloc(1, sizeof(*g));
 	char err[512];
 
-	for (size_t i = 0; i < n; i++) {
-		struct service_conf *sc = (struct service_conf *)svcs[i].conf;
+	if (g == NULL ||
+	    (g->svcs = calloc(cfg->nservices, sizeof(*g->svcs))) == NULL) {
+		log_error(NULL, "out of memory");
+		free(g);
+		config_free(cfg);
+		return NULL;
+	}
+	g->cfg = *cfg;
+	g->serial = ++m->loaded;
+	g->users = 1;
+	g->next = m->gens;
+	m->gens = g;
+	for (size_t i = 0; i < g->cfg.nservices; i++) {
+		struct service_conf *sc = &g->cfg.services[i];
 
-		svcs[i].listen_fd = sc->transport->bind(
-		    &sc->addr, sc->backlog, err, sizeof(err));
-		if (svcs[i].listen_fd < 0) {
+		g->svcs[i] = (struct ms_service){
+		    .conf = sc, .cfg = &g->cfg, .sigfd = -1, .ready_fd = -1};
+		if ((g->svcs[i].listen_fd = listeners_open(
+		         sc, g->serial, err, sizeof(err))) < 0) {
 			log_error(sc->name, "%s", err);
-			return -1;
+			g->users = 0;
+			return NULL;
 		}
-		if (master_socket_file(sc) < 0)
-			return -1;
-		log_info(sc->name, "listening on %s %s", sc->transport->name,
-		    sc->addr.text);
 	}
-	return 0;
+	return g;
 }
 
+/* Frees the generations no slot runs and that are not current. */
 static void
-master_unbind(struct ms_service *svcs, size_t n)
+generations_collect(struct master *m)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct service_conf *sc = svcs[i].conf;
+	for (struct generation **p = &m->gens; *p;) {
+		struct generation *g = *p;
 
-		if (svcs[i].listen_fd < 0)
+		if (g->users > 0) {
+			p = &g->next;
 			continue;
-		close(svcs[i].listen_fd);
-		svcs[i].listen_fd = -1;
-		if (sc->transport->unbind)
-			sc->transport->unbind(&sc->addr);
+		}
+		*p = g->next;
+		config_free(&g->cfg);
+		free(g->svcs);
+		free(g);
 	}
 }
 
-static void
-master_spawn(struct slot *slots, size_t n, size_t i, int sigfd)
+/* ---- slots ---- */
+
+static struct slot *
+slot_new(struct master *m, struct generation *g, struct ms_service *svc)
 {
-	struct slot *s = &slots[i];
+	struct slot *s = calloc(1, sizeof(*s));
+	const struct service_conf *sc = svc->conf;
+
+	if (s == NULL) {
+		log_error(sc->name, "out of memory");
+		return NULL;
+	}
+	s->gen = g;
+	g->users++;
+	s->svc = svc;
+	s->ready_fd = -1;
+	if (sc->model == &model_select && sc->handle_timeout > 0 &&
+	    (s->watch = mmap(NULL, sizeof(*s->watch), PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+		log_syserr(MS_LOG_WARN, sc->name,
+		    "mmap: handle_timeout is not watched");
+		s->watch = NULL;
+	}
+	s->next = m->slots;
+	m->slots = s;
+	return s;
+}
+
+/* The slot goes on with svc of generation g (the same service, unchanged,
+ * in a newer configuration). */
+static void
+slot_move(struct slot *s, struct generation *g, struct ms_service *svc)
+{
+	s->gen->users--;
+	g->users++;
+	s->gen = g;
+	s->svc = svc;
+}
+
+static void
+slot_free(struct master *m, struct slot *s)
+{
+	for (struct slot **p = &m->slots; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	for (struct slot *o = m->slots; o; o = o->next)
+		if (o->replaces == s)
+			o->replaces = NULL;
+	if (s->ready_fd >= 0)
+		close(s->ready_fd);
+	if (s->watch)
+		munmap(s->watch, sizeof(*s->watch));
+	s->gen->users--;
+	free(s);
+}
+
+static void
+slot_retire(struct slot *s)
+{
+	s->state = SLOT_RETIRING;
+	s->replaces = NULL;
+	if (s->pid)
+		kill(s->pid, SIGTERM);
+}
+
+/* The child keeps its listener, its "serving" pipe and stdio: nothing
+ * else of the master's (other listeners, other pipes, the signalfd). */
+static void
+slot_close_others(int listen_fd, int ready_fd)
+{
+	int keep[2] = {listen_fd < ready_fd ? listen_fd : ready_fd,
+	    listen_fd < ready_fd ? ready_fd : listen_fd};
+	unsigned from = 3;
+
+	for (int i = 0; i < 2; i++) {
+		if ((unsigned)keep[i] > from)
+			close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+static void
+slot_spawn(struct master *m, struct slot *s)
+{
+	struct ms_service *svc = s->svc;
 	pid_t master = getpid();
+	int pfd[2];
 
 	s->restart = 0;
-	if ((s->pid = fork()) < 0) {
-		log_syserr(MS_LOG_ERROR, service_name(s->svc), "fork worker");
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (s->pid = fork()) < 0) {
+		log_syserr(
+		    MS_LOG_ERROR, service_name(svc), "starting a worker");
 		s->pid = 0;
 		s->restart = service_now_ms() + RESTART_MAX_MS;
 		return;
 	}
 	if (s->pid == 0) {
-		close(sigfd);
-		for (size_t j = 0; j < n; j++)
-			if (j != i)
-				close(slots[j].svc->listen_fd);
-		worker_main(s->svc, master);
+		slot_close_others(svc->listen_fd, pfd[1]);
+		svc->ready_fd = pfd[1];
+		svc->watch = s->watch;
+		worker_main(svc, master);
 	}
+	close(pfd[1]);
+	s->ready_fd = pfd[0];
+	s->state = SLOT_STARTING;
 	s->started = service_now_ms();
-	log_debug(service_name(s->svc), "worker %d started", (int)s->pid);
+	module_id_of(svc->conf->module_file, &s->module);
+	(void)m;
+	log_debug(service_name(svc), "worker %d started", (int)s->pid);
+}
+
+static size_t
+slots_starting(const struct master *m)
+{
+	size_t n = 0;
+
+	for (const struct slot *s = m->slots; s; s = s->next)
+		n += s->state == SLOT_STARTING;
+	return n;
 }
 
 static void
-master_log_exit(const struct slot *s, pid_t pid, int status, int stopping)
+master_notify_ready(struct master *m)
+{
+	if (!m->owe_ready || slots_starting(m) > 0)
+		return;
+	m->owe_ready = 0;
+	notify("READY=1\nSTATUS=serving %zu service%s\nMAINPID=%d",
+	    m->current->cfg.nservices,
+	    m->current->cfg.nservices == 1 ? "" : "s", (int)getpid());
+}
+
+/* A starting worker said it serves (or closed the pipe, dying). */
+static void
+slot_ready(struct master *m, struct slot *s)
+{
+	char c;
+	ssize_t n = read(s->ready_fd, &c, 1);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	close(s->ready_fd);
+	s->ready_fd = -1;
+	if (n != 1)
+		return; /* it died before serving: the reaper says how */
+	s->state = SLOT_SERVING;
+	if (s->replaces) {
+		log_info(service_name(s->svc),
+		    "worker %d serves: worker %d stops accepting and drains",
+		    (int)s->pid, (int)s->replaces->pid);
+		slot_retire(s->replaces);
+	}
+	master_notify_ready(m);
+}
+
+static void
+slot_log_exit(const struct slot *s, pid_t pid, int status, int quiet)
 {
 	const char *name = service_name(s->svc);
+	int level = quiet ? MS_LOG_INFO : MS_LOG_ERROR;
 
 	if (WIFSIGNALED(status))
-		log_msg(stopping ? MS_LOG_INFO : MS_LOG_ERROR, name,
+		log_msg(level, name,
 		    "worker %d (module %s) killed by signal %d (%s)", (int)pid,
 		    s->svc->conf->module, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)));
-	else if (WEXITSTATUS(status) != 0 || !stopping)
-		log_msg(stopping ? MS_LOG_INFO : MS_LOG_ERROR, name,
+	else if (WEXITSTATUS(status) != 0 || !quiet)
+		log_msg(level, name,
 		    "worker %d (module %s) exited with status %d", (int)pid,
 		    s->svc->conf->module, WEXITSTATUS(status));
 }
 
+/* Schedules the restart of a worker that died while serving. */
+static void
+slot_schedule_restart(struct slot *s)
+{
+	long long now = service_now_ms(), delay;
+
+	if (now - s->started >= RESTART_STABLE_MS)
+		s->failures = 0;
+	delay =
+	    s->failures ? (long long)RESTART_MIN_MS << (s->failures - 1) : 0;
+	if (delay > RESTART_MAX_MS)
+		delay = RESTART_MAX_MS;
+	if (s->failures < 16)
+		s->failures++;
+	s->state = SLOT_SERVING;
+	s->restart = now + delay;
+	if (delay)
+		log_info(service_name(s->svc),
+		    "restarting the worker in %lld ms", delay);
+}
+
+static void
+slot_exited(
+    struct master *m, struct slot *s, pid_t pid, int status, int stopping)
+{
+	int replaced = 0;
+
+	s->pid = 0;
+	if (s->ready_fd >= 0) {
+		close(s->ready_fd);
+		s->ready_fd = -1;
+	}
+	for (struct slot *o = m->slots; o; o = o->next)
+		replaced |= o->replaces == s;
+	slot_log_exit(s, pid, status, stopping || s->state == SLOT_RETIRING);
+	if (stopping || s->state == SLOT_RETIRING || replaced) {
+		slot_free(m, s);
+	} else if (s->state == SLOT_STARTING && s->replaces) {
+		log_error(service_name(s->svc),
+		    "the reloaded service did not start: worker %d goes on "
+		    "serving the previous configuration",
+		    (int)s->replaces->pid);
+		slot_free(m, s);
+	} else {
+		slot_schedule_restart(s);
+	}
+	master_notify_ready(m);
+}
+
 /* Reaps dead workers; schedules restarts unless stopping. */
 static void
-master_reap(struct slot *slots, size_t n, int stopping)
+master_reap(struct master *m, int stopping)
 {
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct slot *s = &slots[i];
-			long long now = service_now_ms(), delay;
-
-			if (s->pid != pid)
-				continue;
-			s->pid = 0;
-			master_log_exit(s, pid, status, stopping);
-			if (stopping)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (struct slot *s = m->slots; s; s = s->next)
+			if (s->pid == pid) {
+				slot_exited(m, s, pid, status, stopping);
 				break;
-			if (now - s->started >= RESTART_STABLE_MS)
-				s->failures = 0;
-			delay = s->failures ? (long long)RESTART_MIN_MS
-			                          << (s->failures - 1)
-			                    : 0;
-			if (delay > RESTART_MAX_MS)
-				delay = RESTART_MAX_MS;
-			if (s->failures < 16)
-				s->failures++;
-			s->restart = now + delay;
-			if (delay)
-				log_info(service_name(s->svc),
-				    "restarting the worker in %lld ms", delay);
-			break;
-		}
-	}
+			}
+	generations_collect(m);
 }
 
 /* Milliseconds until the next restart is due, or -1. */
 static int
-master_next_restart(const struct slot *slots, size_t n)
+master_next_restart(const struct master *m)
 {
 	long long now = service_now_ms(), next = -1;
 
-	for (size_t i = 0; i < n; i++)
-		if (slots[i].restart && (next < 0 || slots[i].restart < next))
-			next = slots[i].restart;
+	for (const struct slot *s = m->slots; s; s = s->next)
+		if (s->restart && (next < 0 || s->restart < next))
+			next = s->restart;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
 }
 
+/* Kills a worker whose module is stuck in handle: it is restarted. */
+static void
+master_check_stuck(struct master *m)
+{
+	long long now = service_now_ms();
+
+	for (struct slot *s = m->slots; s; s = s->next) {
+		const struct service_conf *sc = s->svc->conf;
+		long long since;
+		char peer[ADDR_TEXT_MAX];
+
+		if (s->watch == NULL || s->pid == 0 ||
+		    (since = atomic_load(&s->watch->handle_since)) == 0 ||
+		    now - since < (long long)(sc->handle_timeout * 1000))
+			continue;
+		addr_format((struct sockaddr *)&s->watch->peer,
+		    s->watch->peerlen, peer, sizeof(peer));
+		log_error(sc->name,
+		    "module %s stuck in handle for %lld ms serving %s "
+		    "(handle_timeout %g s): restarting worker %d",
+		    sc->module, now - since, peer, sc->handle_timeout,
+		    (int)s->pid);
+		atomic_store(&s->watch->handle_since, 0);
+		kill(s->pid, SIGKILL);
+	}
+}
+
+/* Closes the listeners no service of the current configuration and no
+ * worker that still accepts uses. */
+static void
+master_sweep_listeners(struct master *m)
+{
+	listeners_begin_sweep();
+	for (size_t i = 0; i < m->current->cfg.nservices; i++)
+		listeners_keep(m->current->svcs[i].listen_fd);
+	for (struct slot *s = m->slots; s; s = s->next)
+		if (s->state != SLOT_RETIRING)
+			listeners_keep(s->svc->listen_fd);
+	listeners_sweep();
+}
+
+/* ---- reload ---- */
+
+/* Reads and checks the configuration file again: the new configuration,
+ * or NULL (logged) when it is bad and nothing changes. */
+static struct generation *
+master_read_config(struct master *m)
+{
+	struct config cfg;
+	struct generation *g;
+	char err[1024];
+
+	if (config_load(m->file, &cfg, err, sizeof(err)) < 0)
+		goto bad;
+	if (config_check_users(&cfg, err, sizeof(err)) < 0 ||
+	    check_modules_apart(&cfg, err, sizeof(err)) < 0) {
+		config_free(&cfg);
+		goto bad;
+	}
+	if ((g = generation_new(m, &cfg)) == NULL) {
+		master_sweep_listeners(m);
+		generations_collect(m);
+		log_error(NULL, "reload failed: still serving the previous "
+		                "configuration");
+	}
+	return g;
+bad:
+	log_error(NULL, "reload: %s", err);
+	log_error(NULL, "reload failed: still serving the previous "
+	                "configuration");
+	return NULL;
+}
+
+/* The newest worker of the service named name that is not retiring. */
+static struct slot *
+master_slot_of(struct master *m, const char *name)
+{
+	for (struct slot *s = m->slots; s; s = s->next)
+		if (s->state != SLOT_RETIRING &&
+		    strcmp(service_name(s->svc), name) == 0)
+			return s;
+	return NULL;
+}
+
+static int
+slot_unchanged(const struct slot *s, const struct ms_service *svc)
+{
+	struct module_id now;
+
+	module_id_of(svc->conf->module_file, &now);
+	return strcmp(s->svc->conf->fingerprint, svc->conf->fingerprint) == 0 &&
+	       strcmp(s->svc->conf->module_file, svc->conf->module_file) == 0 &&
+	       module_id_same(&s->module, &now);
+}
+
+/* SIGHUP: services that changed get new workers over the same listeners;
+ * the old ones drain once the new ones serve.  Removed services stop, new
+ * ones start; unchanged ones go on untouched. */
+static void
+master_reload(struct master *m)
+{
+	struct slot *s, *next;
+	struct generation *g;
+	size_t kept = 0, swapped = 0, added = 0, removed = 0;
+
+	log_info(NULL, "SIGHUP: reloading %s", m->file);
+	notify("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%lld",
+	    service_now_ms() * 1000);
+	m->owe_ready = 1;
+	if ((g = master_read_config(m)) == NULL) {
+		master_notify_ready(m);
+		return;
+	}
+	log_set_level(m->level >= 0 ? m->level : g->cfg.log_level);
+	/* what the new configuration does not name stops */
+	for (s = m->slots; s; s = next) {
+		next = s->next;
+		if (s->state == SLOT_RETIRING ||
+		    config_service(&g->cfg, service_name(s->svc)) != NULL)
+			continue;
+		removed += s->replaces == NULL;
+		if (s->pid == 0)
+			slot_free(m, s);
+		else
+			slot_retire(s);
+	}
+	for (size_t i = 0; i < g->cfg.nservices; i++) {
+		struct ms_service *svc = &g->svcs[i];
+		struct slot *was = master_slot_of(m, svc->conf->name);
+
+		if (was && slot_unchanged(was, svc)) {
+			slot_move(was, g, svc);
+			kept++;
+			continue;
+		}
+		if ((s = slot_new(m, g, svc)) == NULL)
+			continue;
+		if (was && was->pid == 0) { /* waiting for a restart */
+			slot_free(m, was);
+		} else if (was && was->state == SLOT_STARTING) {
+			s->replaces = was->replaces;
+			slot_retire(was);
+		} else {
+			s->replaces = was;
+		}
+		swapped += was != NULL;
+		added += was == NULL;
+		slot_spawn(m, s);
+	}
+	m->current->users--;
+	m->current = g;
+	master_sweep_listeners(m);
+	generations_collect(m);
+	log_info(NULL,
+	    "reloaded: %zu service%s unchanged, %zu restarted, %zu new, %zu "
+	    "removed",
+	    kept, kept == 1 ? "" : "s", swapped, added, removed);
+	master_notify_ready(m);
+}
+
+/* ---- running and stopping ---- */
+
 static size_t
-master_running(const struct slot *slots, size_t n)
+master_running(const struct master *m)
 {
 	size_t running = 0;
 
-	for (size_t i = 0; i < n; i++)
-		running += slots[i].pid != 0;
+	for (const struct slot *s = m->slots; s; s = s->next)
+		running += s->pid != 0;
 	return running;
 }
 
 /* SIGTERM to every worker, then wait for them: they drain within the
  * shutdown timeout; past it (and a grace second) they are killed. */
 static void
-master_stop(const struct config *cfg, struct slot *slots, size_t n, int sigfd)
+master_stop(struct master *m)
 {
 	long long deadline =
-	    service_now_ms() + (long long)(cfg->shutdown_timeout * 1000) + 1000;
-	struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+	    service_now_ms() +
+	    (long long)(m->current->cfg.shutdown_timeout * 1000) + 1000;
+	struct pollfd pfd = {.fd = m->sigfd, .events = POLLIN};
 	struct signalfd_siginfo si;
 
-	for (size_t i = 0; i < n; i++)
-		if (slots[i].pid)
-			kill(slots[i].pid, SIGTERM);
-	while (master_running(slots, n) > 0) {
+	for (struct slot *s = m->slots; s; s = s->next)
+		if (s->pid)
+			kill(s->pid, SIGTERM);
+	while (master_running(m) > 0) {
 		long long left = deadline - service_now_ms();
 
 		if (left <= 0) {
-			for (size_t i = 0; i < n; i++)
-				if (slots[i].pid) {
-					log_warn(service_name(slots[i].svc),
+			for (struct slot *s = m->slots; s; s = s->next)
+				if (s->pid) {
+					log_warn(service_name(s->svc),
 					    "worker %d did not stop: killed",
-					    (int)slots[i].pid);
-					kill(slots[i].pid, SIGKILL);
+					    (int)s->pid);
+					kill(s->pid, SIGKILL);
 				}
 			deadline = service_now_ms() + 1000;
 			continue;
 		}
 		if (poll(&pfd, 1, (int)left) > 0)
-			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+			while (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
 				;
-		master_reap(slots, n, 1);
+		master_reap(m, 1);
 	}
 }
 
@@ -235,134 +629,109 @@ master_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-/* The select model's handle runs on its one loop: one that does not
- * return within handle_timeout stalls every client, so the master watches
- * it through shared memory.  NULL when no service needs it. */
-static struct service_watch *
-master_watch(struct ms_service *svcs, size_t n)
+/* Handles what the signalfd holds: 1 when it is time to stop. */
+static int
+master_read_signals(struct master *m)
 {
-	struct service_watch *w = NULL;
+	struct signalfd_siginfo si;
+	int reload = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct service_conf *sc = svcs[i].conf;
-
-		if (sc->model != &model_select || sc->handle_timeout <= 0 ||
-		    svcs[i].module.mod->flags & MS_F_BLOCKING)
-			continue;
-		if (w == NULL &&
-		    (w = mmap(NULL, n * sizeof(*w), PROT_READ | PROT_WRITE,
-		         MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
-			log_syserr(MS_LOG_WARN, NULL,
-			    "mmap: handle_timeout is not watched");
-			return NULL;
+	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			master_reap(m, 0);
+			break;
+		case SIGHUP:
+			reload = 1; /* several queued: one reload */
+			break;
+		default:
+			log_info(NULL, "signal %s: stopping",
+			    strsignal((int)si.ssi_signo));
+			return 1;
 		}
-		svcs[i].watch = &w[i];
 	}
-	return w;
-}
-
-/* Kills a worker whose module is stuck in handle: it is restarted. */
-static void
-master_check_stuck(struct slot *slots, size_t n)
-{
-	long long now = service_now_ms();
-
-	for (size_t i = 0; i < n; i++) {
-		struct ms_service *svc = slots[i].svc;
-		long long since;
-		char peer[ADDR_TEXT_MAX];
-
-		if (svc->watch == NULL || slots[i].pid == 0 ||
-		    (since = atomic_load(&svc->watch->handle_since)) == 0 ||
-		    now - since < (long long)(svc->conf->handle_timeout * 1000))
-			continue;
-		addr_format((struct sockaddr *)&svc->watch->peer,
-		    svc->watch->peerlen, peer, sizeof(peer));
-		log_error(service_name(svc),
-		    "module %s stuck in handle for %lld ms serving %s "
-		    "(handle_timeout %g s): restarting worker %d",
-		    svc->conf->module, now - since, peer,
-		    svc->conf->handle_timeout, (int)slots[i].pid);
-		atomic_store(&svc->watch->handle_since, 0);
-		kill(slots[i].pid, SIGKILL);
-	}
+	if (reload)
+		master_reload(m);
+	return 0;
 }
 
 /* Returns when SIGTERM or SIGINT arrives. */
 static void
-master_supervise(struct slot *slots, size_t n, int sigfd, int watching)
+master_supervise(struct master *m)
 {
-	struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
-	struct signalfd_siginfo si;
-
 	for (;;) {
-		int timeout = master_next_restart(slots, n);
+		struct pollfd pfd[64];
+		struct slot *who[64];
+		nfds_t n = 1;
+		int timeout = master_next_restart(m);
 		long long now;
 
-		if (watching && (timeout < 0 || timeout > 250))
-			timeout = 250;
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-			return;
-		if (watching)
-			master_check_stuck(slots, n);
-		while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-			switch (si.ssi_signo) {
-			case SIGCHLD:
-				master_reap(slots, n, 0);
-				break;
-			case SIGHUP:
-				log_warn(NULL, "SIGHUP: this version does not "
-				               "reload its configuration; "
-				               "ignored");
-				break;
-			default:
-				log_info(NULL, "signal %s: stopping",
-				    strsignal((int)si.ssi_signo));
-				return;
+		pfd[0] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+		for (struct slot *s = m->slots; s && n < 64; s = s->next)
+			if (s->ready_fd >= 0) {
+				who[n] = s;
+				pfd[n++] = (struct pollfd){
+				    .fd = s->ready_fd, .events = POLLIN};
 			}
-		}
+		for (struct slot *s = m->slots; s; s = s->next)
+			if (s->watch && (timeout < 0 || timeout > 250))
+				timeout = 250;
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+			return;
+		master_check_stuck(m);
+		for (nfds_t i = 1; i < n; i++)
+			if (pfd[i].revents)
+				slot_ready(m, who[i]);
+		if (pfd[0].revents && master_read_signals(m))
+			return;
 		now = service_now_ms();
-		for (size_t i = 0; i < n; i++)
-			if (slots[i].restart && slots[i].restart <= now)
-				master_spawn(slots, n, i, sigfd);
+		for (struct slot *s = m->slots; s; s = s->next)
+			if (s->restart && s->restart <= now)
+				slot_spawn(m, s);
 	}
 }
 
 int
-master_run(const struct config *cfg, struct ms_service *svcs, size_t n)
+master_run(const char *file, int level, struct config *cfg)
 {
-	struct slot *slots = calloc(n, sizeof(*slots));
-	struct service_watch *watch = NULL;
-	int sigfd = master_signals(), rc = 1;
+	struct master m = {.file = file, .level = level, .owe_ready = 1};
+	char err[1024];
+	int rc = 1;
 
-	if (slots == NULL || sigfd < 0) {
-		log_syserr(MS_LOG_ERROR, NULL, "starting");
-		goto out;
+	if (check_modules_apart(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modserv: %s\n", err);
+		config_free(cfg);
+		return 1;
 	}
-	if (master_bind(svcs, n) < 0)
+	if ((m.sigfd = master_signals()) < 0) {
+		log_syserr(MS_LOG_ERROR, NULL, "signalfd");
+		config_free(cfg);
+		return 1;
+	}
+	if ((m.current = generation_new(&m, cfg)) == NULL)
 		goto out;
-	watch = master_watch(svcs, n);
-	for (size_t i = 0; i < n; i++)
-		slots[i].svc = &svcs[i];
-	for (size_t i = 0; i < n; i++)
-		master_spawn(slots, n, i, sigfd);
-	/* every listener is bound: clients are queued from now on */
-	notify("READY=1\nSTATUS=serving %zu service%s\nMAINPID=%d", n,
-	    n == 1 ? "" : "s", (int)getpid());
-	master_supervise(slots, n, sigfd, watch != NULL);
+	for (size_t i = 0; i < m.current->cfg.nservices; i++) {
+		struct slot *s = slot_new(&m, m.current, &m.current->svcs[i]);
+
+		if (s == NULL)
+			goto out;
+		slot_spawn(&m, s);
+	}
+	master_supervise(&m);
 	notify("STOPPING=1\nSTATUS=stopping: finishing accepted requests");
 	/* new clients are turned away (unix socket files go) while the
 	 * workers drain what they accepted */
-	master_unbind(svcs, n);
-	master_stop(cfg, slots, n, sigfd);
+	listeners_close_all();
+	master_stop(&m);
 	log_info(NULL, "stopped");
 	rc = 0;
 out:
-	master_unbind(svcs, n);
-	if (sigfd >= 0)
-		close(sigfd);
-	if (watch)
-		munmap(watch, n * sizeof(*watch));
-	free(slots);
+	listeners_close_all();
+	while (m.slots)
+		slot_free(&m, m.slots);
+	if (m.current)
+		m.current->users--;
+	generations_collect(&m);
+	close(m.sigfd);
 	return rc;
 }

@@ -3,11 +3,12 @@
 #ifndef MASTER_H
 #define MASTER_H
 
-#include "service.h"
+#include "config.h"
 
-/* Serves the services (their modules opened and checked) until SIGTERM or
- * SIGINT.  Returns the process's exit status: 0 after a clean stop, 1 when
- * a listener could not be bound. */
-int master_run(const struct config *cfg, struct ms_service *svcs, size_t n);
+/* Serves cfg (loaded from file, users checked; master_run takes it over)
+ * until SIGTERM or SIGINT; SIGHUP reads file again.  level is -l's, or -1
+ * for the file's log_level.  Returns the process's exit status: 0 after a
+ * clean stop, 1 when a module or a listener would not do. */
+int master_run(const char *file, int level, struct config *cfg);
 
 #endif

@@ -123,6 +123,43 @@ ms_log(const ms_service *svc, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+service_load_module(struct ms_service *svc, char *err, size_t errlen)
+{
+	const struct service_conf *sc = svc->conf;
+	char why[1024];
+
+	if (loader_open(sc->module_file, &svc->module, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s:%d: services.[%zu].module: %s",
+		    svc->cfg->file, sc->module_line, sc->index, why);
+		return -1;
+	}
+	if (loader_check(&svc->module, svc->cfg, sc, err, errlen) < 0)
+		goto fail;
+	if (loader_resolve_paths(
+	        &svc->module, svc->cfg, (struct service_conf *)sc) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	loader_close(&svc->module);
+	return -1;
+}
+
+int
+services_check(const struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct ms_service svc = {.conf = &cfg->services[i], .cfg = cfg};
+
+		if (service_load_module(&svc, err, errlen) < 0)
+			return -1;
+		loader_close(&svc.module);
+	}
+	return 0;
+}
+
 void
 service_read_signals(struct ms_service *svc)
 {

@@ -22,8 +22,9 @@ struct ms_service {
 	const struct service_conf *conf;
 	const struct config *cfg;
 	struct loaded_module module;
-	int listen_fd;                  /* -1 until bound */
-	int sigfd;                      /* the worker's SIGTERM/SIGINT */
+	int listen_fd; /* -1 until bound */
+	int sigfd;     /* the worker's SIGTERM/SIGINT */
+	int ready_fd;  /* the worker tells the master it serves: -1 after */
 	volatile sig_atomic_t stopping; /* stop accepting, drain */
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
@@ -36,6 +37,13 @@ service_name(const struct ms_service *svc)
 	return svc->conf->name;
 }
 
+/* Opens svc's module and checks it against the service (its transport,
+ * its options); MS_OPT_PATH options become absolute.  0, or -1 with
+ * "file:line: key: reason" in err. */
+int service_load_module(struct ms_service *svc, char *err, size_t errlen);
+/* Loads and checks every service's module, then closes them again.  0, or
+ * -1 with the first error in err. */
+int services_check(const struct config *cfg, char *err, size_t errlen);
 /* Reads the worker's signalfd; sets stopping on SIGTERM/SIGINT. */
 void service_read_signals(struct ms_service *svc);
 /* The shutdown deadline from now, in CLOCK_MONOTONIC milliseconds. */

@@ -159,11 +159,24 @@ worker_drop_privileges(struct ms_service *svc)
 	return 0;
 }
 
+/* Tells the master the worker serves: it may retire the one this replaces. */
+static void
+worker_say_ready(struct ms_service *svc)
+{
+	if (svc->ready_fd < 0)
+		return;
+	if (write(svc->ready_fd, "r", 1) < 0) {
+		/* the master is gone: PR_SET_PDEATHSIG stops us */
+	}
+	close(svc->ready_fd);
+	svc->ready_fd = -1;
+}
+
 void
 worker_main(struct ms_service *svc, pid_t master)
 {
-	const struct ms_module *m = svc->module.mod;
-	char err[512] = "";
+	const struct ms_module *m;
+	char err[1024] = "";
 	int rc;
 
 	/* only the master speaks to a service manager; nor should the
@@ -172,13 +185,26 @@ worker_main(struct ms_service *svc, pid_t master)
 	if (worker_signals(svc, master) < 0 ||
 	    worker_drop_privileges(svc) < 0 || admit_init(svc) < 0)
 		_exit(1);
+	/* loaded here, not in the master: each worker gets the module file
+	 * as it is now, and no module code ever runs in the master */
+	if (service_load_module(svc, err, sizeof(err)) < 0) {
+		log_error(service_name(svc), "%s", err);
+		_exit(2);
+	}
+	m = svc->module.mod;
+	if (m->flags & MS_F_BLOCKING)
+		svc->watch = NULL; /* its handle runs off the loop */
 	if (m->init && m->init(svc, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "module %s: init failed: %s",
 		    svc->module.path, *err ? err : "(no reason given)");
 		_exit(2);
 	}
-	log_debug(service_name(svc), "worker serving %s with model %s",
-	    svc->conf->transport->name, svc->conf->model->name);
+	worker_say_ready(svc);
+	log_info(service_name(svc),
+	    "worker %d serving %s %s with model %s, "
+	    "module %s",
+	    (int)getpid(), svc->conf->transport->name, svc->conf->addr.text,
+	    svc->conf->model->name, svc->module.path);
 	rc = svc->conf->model->run(svc);
 	if (rc == 0 && m->fini)
 		m->fini(svc);

@@ -699,6 +699,16 @@ a_service_manager_hears_ready_and_stopping(void **state)
 	assert_non_null(strstr(msg, reply));
 	/* requests (and the programs they start) say nothing to it */
 	assert_true(ask("go\n", reply, sizeof(reply)) > 0);
+	/* a reload is announced, then ready again once the new worker is */
+	conf_one("tcp", srv.addr[0], "select", "helper", NULL);
+	assert_int_equal(kill(srv.pid, SIGHUP), 0);
+	manager_read(fd, msg, sizeof(msg), 3000);
+	assert_non_null(strstr(msg, "RELOADING=1\n"));
+	assert_non_null(strstr(msg, "MONOTONIC_USEC="));
+	manager_read(fd, msg, sizeof(msg), 3000);
+	assert_non_null(strstr(msg, "READY=1\n"));
+	if (!server_wait_log(&srv, "with model select", 1000))
+		fail_msg("%s", server_log(&srv, 0));
 	assert_int_equal(server_stop(&srv), 0);
 	manager_read(fd, msg, sizeof(msg), 3000);
 	assert_non_null(strstr(msg, "STOPPING=1\n"));

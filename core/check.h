@@ -1,0 +1,16 @@
+/* check.h - checking a configuration's modules without loading them into
+ * the master. */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stddef.h>
+
+struct config;
+
+/* Loads and checks every service's module (services_check) in a child
+ * process, so that no module code (a constructor, a crash) ever runs in
+ * the master and every worker loads its module fresh from the file.
+ * 0, or -1 with the reason in err. */
+int check_modules_apart(const struct config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,27 @@
+/* listeners.h - the master's listening sockets.  They outlive the workers
+ * and the configurations that made them: a reload that keeps a service's
+ * address keeps its socket, so no client is ever refused while workers
+ * change. */
+#ifndef LISTENERS_H
+#define LISTENERS_H
+
+#include <stddef.h>
+
+struct service_conf;
+
+/* The socket for sc's transport and address: the open one when there is
+ * one that no other service of configuration number taker took, else a new
+ * one bound (and a unix socket file given sc's mode and owners).  sc->addr
+ * becomes the bound address.  The fd, or -1 with err. */
+int listeners_open(
+    struct service_conf *sc, unsigned long taker, char *err, size_t errlen);
+/* Mark and sweep: listeners_keep(fd) for each socket still in use between
+ * listeners_begin_sweep and listeners_sweep, which closes the rest and
+ * removes their unix socket files. */
+void listeners_begin_sweep(void);
+void listeners_keep(int fd);
+void listeners_sweep(void);
+/* Closes every listener (unix socket files go): at stopping. */
+void listeners_close_all(void);
+
+#endif

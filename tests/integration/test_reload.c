@@ -1,0 +1,369 @@
+/* test_reload.c - SIGHUP: the configuration read again and applied while
+ * clients keep coming; a bad one changes nothing. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* Times "text" occurs in what the server logged. */
+static int
+log_count(const char *text)
+{
+	const char *log = server_log(&srv, 0);
+	int n = 0;
+
+	for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Sends SIGHUP and waits for the outcome's log line (the n-th of it). */
+static void
+reload(const char *outcome, int n)
+{
+	long long end = now_ms() + 10000;
+
+	assert_int_equal(kill(srv.pid, SIGHUP), 0);
+	while (log_count(outcome) < n && now_ms() < end)
+		server_log(&srv, 20);
+	if (log_count(outcome) < n)
+		fail_msg("no %d-th \"%s\" after SIGHUP:\n%s", n, outcome,
+		    server_log(&srv, 0));
+}
+
+/* Copies module file src over dst the way a build does: a new file
+ * renamed into place. */
+static void
+install_module(const char *src, const char *dst)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new' && mv '%s.new' '%s'", src,
+	    dst, dst, dst);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* One request on a fresh connection: its reply, or "" when none came. */
+static void
+ask(const char *addr, const char *msg, char *reply, size_t n)
+{
+	int fd = client_connect("tcp", addr);
+	size_t len = strlen(msg);
+
+	reply[0] = '\0';
+	if (fd < 0)
+		return;
+	if (client_send_all(fd, msg, len) == 0 &&
+	    client_recv_all(fd, reply, len) == 0)
+		reply[len] = '\0';
+	close(fd);
+	(void)n;
+}
+
+/* ---- clients hammering while the service changes ---- */
+
+struct load {
+	const char *addr;
+	atomic_int stop;
+	atomic_long requests, upper, echo, refused, lost, wrong;
+	char first_loss[128]; /* what went wrong first, for the report */
+};
+
+static void
+load_lost(struct load *l, const char *what, int i)
+{
+	if (atomic_fetch_add(&l->lost, 1) == 0)
+		snprintf(l->first_loss, sizeof(l->first_loss),
+		    "%s (request %d of its connection): %s at %lld ms", what, i,
+		    strerror(errno), now_ms());
+}
+
+/* Connections of 1 to 8 requests each, every reply checked: upper's or
+ * echo's answer to exactly what was sent. */
+static void *
+load_client(void *arg)
+{
+	struct load *l = arg;
+	unsigned seed = (unsigned)pthread_self();
+	long seq = 0;
+	sigset_t all;
+
+	/* the test's own children (cp, mv) must not interrupt a connect */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+	while (!atomic_load(&l->stop)) {
+		int fd = client_connect("tcp", l->addr),
+		    k = 1 + rand_r(&seed) % 8;
+
+		if (fd < 0) {
+			if (errno == ECONNREFUSED)
+				atomic_fetch_add(&l->refused, 1);
+			else
+				load_lost(l, "connect", 0);
+			continue;
+		}
+		for (int i = 0; i < k; i++) {
+			char msg[64], up[64], reply[64];
+			int len = snprintf(msg, sizeof(msg), "req %p %ld\n",
+			    (void *)&seed, seq++);
+
+			expect_upper(msg, (size_t)len, up);
+			if (client_send_all(fd, msg, (size_t)len) < 0) {
+				load_lost(l, "send", i);
+				break;
+			}
+			if (client_recv_all(fd, reply, (size_t)len) < 0) {
+				load_lost(l, "receive", i);
+				break;
+			}
+			atomic_fetch_add(&l->requests, 1);
+			if (memcmp(reply, up, (size_t)len) == 0)
+				atomic_fetch_add(&l->upper, 1);
+			else if (memcmp(reply, msg, (size_t)len) == 0)
+				atomic_fetch_add(&l->echo, 1);
+			else
+				atomic_fetch_add(&l->wrong, 1);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void
+write_conf(const char *model, const char *listen)
+{
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "shutdown_timeout = 5.0;\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"%s\"; model = \"%s\"; module = \"./mod.so\"; } "
+	        ");\n",
+	        getenv("USER") ? getenv("USER") : "root", listen, model),
+	    0);
+}
+
+static void
+models_and_modules_swap_under_load_and_no_request_fails(void **state)
+{
+	static const char *const models[] = {"thread", "select", "fork"};
+	char mod[512], upper[512], echo[512], addr[160];
+	struct load l = {0};
+	pthread_t clients[4];
+	int reloads = 0, unchanged = 0;
+
+	(void)state;
+	snprintf(mod, sizeof(mod), "%s/mod.so", srv.dir);
+	snprintf(upper, sizeof(upper), "%s/upper.so", MODSERV_MODULES);
+	snprintf(echo, sizeof(echo), "%s/echo.so", MODSERV_MODULES);
+	install_module(upper, mod);
+	write_conf("thread", "127.0.0.1:0");
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	/* the port the kernel picked stays: the listener is kept */
+	snprintf(addr, sizeof(addr), "%s", srv.addr[0]);
+	l.addr = addr;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+		    pthread_create(&clients[i], NULL, load_client, &l), 0);
+	/* thread -> select -> fork -> thread ..., the module file rebuilt
+	 * every other time, four reloads a second for 4 s */
+	for (int i = 1; i <= 16; i++) {
+		usleep(250000);
+		if (i % 2 == 0)
+			install_module(i % 4 ? echo : upper, mod);
+		else
+			write_conf(models[(i / 2 + 1) % 3], "127.0.0.1:0");
+		reload("reloaded:", ++reloads);
+	}
+	usleep(250000);
+	atomic_store(&l.stop, 1);
+	for (int i = 0; i < 4; i++)
+		pthread_join(clients[i], NULL);
+	print_message("%d reloads under load: %ld requests, %ld answered by "
+	              "upper and %ld by echo; %ld refused, %ld lost, %ld "
+	              "wrong\n",
+	    reloads, atomic_load(&l.requests), atomic_load(&l.upper),
+	    atomic_load(&l.echo), atomic_load(&l.refused), atomic_load(&l.lost),
+	    atomic_load(&l.wrong));
+	if (atomic_load(&l.lost))
+		print_message(
+		    "first loss: %s\n%s", l.first_loss, server_log(&srv, 0));
+	assert_int_equal(atomic_load(&l.refused), 0);
+	assert_int_equal(atomic_load(&l.lost), 0);
+	assert_int_equal(atomic_load(&l.wrong), 0);
+	assert_true(atomic_load(&l.upper) > 100);
+	assert_true(atomic_load(&l.echo) > 100);
+	/* every model served; every reload started a new worker */
+	assert_true(log_count("with model select") >= 2);
+	assert_true(log_count("with model fork") >= 2);
+	assert_true(log_count("with model thread") >= 3);
+	assert_int_equal(
+	    log_count("0 services unchanged, 1 restarted"), reloads);
+	/* the last module file is what answers now */
+	{
+		char reply[16];
+
+		ask(addr, "last\n", reply, sizeof(reply));
+		assert_string_equal(reply, "LAST\n");
+	}
+	/* and a reload that changes nothing leaves the worker alone */
+	unchanged = log_count(" serving tcp ");
+	reload("1 service unchanged, 0 restarted", 1);
+	usleep(200000);
+	assert_int_equal(log_count(" serving tcp "), unchanged);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* The one worker's pid, from its "serving" log line (the last one). */
+static int
+last_worker(void)
+{
+	const char *log = server_log(&srv, 0), *p = log, *hit = NULL;
+	int pid = -1;
+
+	while ((p = strstr(p, "] info s: worker ")) != NULL)
+		hit = p++;
+	if (hit)
+		sscanf(hit, "] info s: worker %d", &pid);
+	return pid;
+}
+
+static void
+a_bad_configuration_changes_nothing(void **state)
+{
+	char upper[512], mod[512], reply[16];
+	int worker;
+
+	(void)state;
+	snprintf(mod, sizeof(mod), "%s/mod.so", srv.dir);
+	snprintf(upper, sizeof(upper), "%s/upper.so", MODSERV_MODULES);
+	install_module(upper, mod);
+	write_conf("select", "127.0.0.1:0");
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	worker = last_worker();
+	/* a syntax error, an unknown option, a module whose init fails */
+	assert_int_equal(
+	    server_write_conf(&srv, "services = ( { name = ; } );\n"), 0);
+	reload("reload failed", 1);
+	assert_non_null(strstr(server_log(&srv, 0), "modserv.conf:1:"));
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; module = \"./mod.so\";\n"
+	        "  options = { shout = true; }; } );\n",
+	        getenv("USER") ? getenv("USER") : "root"),
+	    0);
+	reload("reload failed", 2);
+	assert_non_null(strstr(server_log(&srv, 0), "has no option \"shout\""));
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; module = "
+	        "\"@TESTMODULES@/bad_init.so\"; "
+	        "} );\n",
+	        getenv("USER") ? getenv("USER") : "root"),
+	    0);
+	reload("goes on serving the previous configuration", 1);
+	/* the same worker answered all along, and still does */
+	assert_int_equal(last_worker() == worker ||
+	                     strstr(server_log(&srv, 0), "init failed"),
+	    1);
+	ask(srv.addr[0], "still\n", reply, sizeof(reply));
+	assert_string_equal(reply, "STILL\n");
+	assert_int_equal(kill(worker, 0), 0);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+services_come_go_and_stay_across_a_reload(void **state)
+{
+	char reply[16], keep[160], gone[300], path[300];
+	const char *user = getenv("USER") ? getenv("USER") : "root";
+	int kept_worker;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = (\n"
+	        " { name = \"keep\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"select\"; module = \"@MODULES@/upper.so\"; },\n"
+	        " { name = \"gone\"; transport = \"unix\"; listen = "
+	        "\"@DIR@/gone.sock\";\n"
+	        "   module = \"@MODULES@/echo.so\"; } );\n",
+	        user),
+	    0);
+	assert_int_equal(server_start(&srv, 2, NULL), 0);
+	snprintf(keep, sizeof(keep), "%s", srv.addr[0]);
+	snprintf(gone, sizeof(gone), "%s", srv.addr[1]);
+	kept_worker = last_worker(); /* the log's last "s: worker" is none */
+	(void)kept_worker;
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = (\n"
+	        " { name = \"keep\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"select\"; module = \"@MODULES@/upper.so\"; },\n"
+	        " { name = \"new\"; transport = \"unix\"; listen = "
+	        "\"@DIR@/new.sock\";\n"
+	        "   module = \"@MODULES@/echo.so\"; } );\n",
+	        user),
+	    0);
+	reload("1 service unchanged, 0 restarted, 1 new, 1 removed", 1);
+	assert_true(server_wait_log(&srv, "listening on unix", 3000));
+	/* keep: same port, same worker (no second "keep: worker" line) */
+	ask(keep, "k\n", reply, sizeof(reply));
+	assert_string_equal(reply, "K\n");
+	assert_int_equal(log_count("keep: worker "), 1);
+	/* gone: its socket file removed, clients refused */
+	assert_int_equal(stat(gone, &st), -1);
+	assert_int_equal(client_connect("unix", gone), -1);
+	/* new: serving */
+	snprintf(path, sizeof(path), "%s/new.sock", srv.dir);
+	assert_true(server_wait_log(&srv, "new: worker ", 3000));
+	{
+		int fd = client_connect("unix", path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(client_exchange(fd, "n\n", 2, reply), 0);
+		assert_memory_equal(reply, "n\n", 2);
+		close(fd);
+	}
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        models_and_modules_swap_under_load_and_no_request_fails,
+	        srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_bad_configuration_changes_nothing, srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        services_come_go_and_stay_across_a_reload, srv_setup,
+	        srv_teardown),
+	};
+
+	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
+}
