@@ -3,10 +3,14 @@
  * for it before, not a new port). */
 #include "listeners.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -14,12 +18,16 @@
 #include "transport.h"
 
 struct listener {
-	const struct transport *transport;
-	struct listen_addr key;   /* as configured, before binding */
-	struct listen_addr bound; /* the real address */
+	const struct transport *transport; /* NULL: inherited, not yet taken */
+	struct listen_addr key;            /* as configured, before binding */
+	struct listen_addr bound;          /* the real address */
 	int fd;
 	int keep;
 	unsigned long taker; /* the configuration that took it last */
+	int socktype;
+	char *name;    /* inherited: its name from LISTEN_FDNAMES, or NULL */
+	int inherited; /* the service manager's: never closed by a sweep nor
+	                  its file removed */
 };
 
 static struct listener *table;
@@ -36,7 +44,7 @@ addr_equal(const struct listen_addr *a, const struct listen_addr *b)
 static int
 listener_matches(const struct listener *l, const struct service_conf *sc)
 {
-	return l->transport == sc->transport &&
+	return l->transport && l->transport == sc->transport &&
 	       (addr_equal(&l->key, &sc->addr) ||
 	           addr_equal(&l->bound, &sc->addr));
 }
@@ -62,8 +70,145 @@ static void
 listener_close(struct listener *l)
 {
 	close(l->fd);
-	if (l->transport->unbind)
+	if (!l->inherited && l->transport && l->transport->unbind)
 		l->transport->unbind(&l->bound);
+	free(l->name);
+}
+
+static struct listener *
+listener_add(char *err, size_t errlen)
+{
+	if (count == room) {
+		size_t n = room ? 2 * room : 8;
+		struct listener *t = realloc(table, n * sizeof(*t));
+
+		if (t == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		table = t;
+		room = n;
+	}
+	memset(&table[count], 0, sizeof(table[count]));
+	return &table[count];
+}
+
+/* Same family and address: the port for inet, the path for unix. */
+static int
+sockaddr_same(
+    const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	switch (a->ss_family) {
+	case AF_INET: {
+		const struct sockaddr_in *x = (const void *)a,
+		                         *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	case AF_INET6: {
+		const struct sockaddr_in6 *x = (const void *)a,
+		                          *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	case AF_UNIX:
+		return strncmp(((const struct sockaddr_un *)a)->sun_path,
+		           ((const struct sockaddr_un *)b)->sun_path,
+		           sizeof(((const struct sockaddr_un *)a)->sun_path)) ==
+		       0;
+	}
+	return 0;
+}
+
+/* A socket the service manager passed that sc may take: one named after
+ * the service, else an unnamed one (or one no service is named after) on
+ * sc's address, of sc's socket type. */
+static struct listener *
+listener_inherited_for(const struct service_conf *sc)
+{
+	for (size_t i = 0; i < count; i++)
+		if (table[i].inherited && table[i].transport == NULL &&
+		    table[i].name && strcmp(table[i].name, sc->name) == 0)
+			return &table[i];
+	for (size_t i = 0; i < count; i++)
+		if (table[i].inherited && table[i].transport == NULL &&
+		    table[i].socktype == sc->transport->socktype &&
+		    sockaddr_same(&table[i].bound.ss, &sc->addr.ss))
+			return &table[i];
+	return NULL;
+}
+
+int
+listeners_inherit(char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *names =
+	    getenv("LISTEN_FDNAMES") ? strdup(getenv("LISTEN_FDNAMES")) : NULL;
+	char *next = names;
+	long n;
+	int rc = -1;
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid()) {
+		rc = 0; /* none, or not meant for this process */
+		goto out;
+	}
+	if ((n = atol(fds)) < 0 || n > 4096) {
+		snprintf(
+		    err, errlen, "LISTEN_FDS=%s: not a count of sockets", fds);
+		goto out;
+	}
+	for (int fd = 3; fd < 3 + n; fd++) {
+		struct listener *l = listener_add(err, errlen);
+		char *name = next ? strsep(&next, ":") : NULL;
+		socklen_t len = sizeof(l->socktype);
+
+		if (l == NULL)
+			goto out;
+		l->fd = fd;
+		l->inherited = 1;
+		l->bound.len = sizeof(l->bound.ss);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &l->socktype, &len) <
+		        0 ||
+		    getsockname(fd, (struct sockaddr *)&l->bound.ss,
+		        &l->bound.len) < 0) {
+			snprintf(err, errlen,
+			    "LISTEN_FDS: descriptor %d is not a socket", fd);
+			goto out;
+		}
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		addr_format((struct sockaddr *)&l->bound.ss, l->bound.len,
+		    l->bound.text, sizeof(l->bound.text));
+		if (name && *name && (l->name = strdup(name)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		count++;
+	}
+	rc = 0;
+out:
+	free(names);
+	/* the workers and the programs they run are not the ones meant */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return rc;
+}
+
+void
+listeners_check_inherited(void)
+{
+	for (size_t i = 0; i < count; i++)
+		if (table[i].inherited && table[i].transport == NULL)
+			log_warn(NULL,
+			    "the socket %s%s%s the service manager passed (fd "
+			    "%d) is no service's: kept unused",
+			    table[i].bound.text, table[i].name ? " named " : "",
+			    table[i].name ? table[i].name : "", table[i].fd);
 }
 
 int
@@ -82,20 +227,23 @@ listeners_open(
 				return -1;
 			return table[i].fd;
 		}
-	if (count == room) {
-		size_t n = room ? 2 * room : 8;
-		struct listener *t = realloc(table, n * sizeof(*t));
-
-		if (t == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		table = t;
-		room = n;
+	if ((l = listener_inherited_for(sc)) != NULL) {
+		l->transport = sc->transport;
+		l->key = sc->addr;
+		l->taker = taker;
+		sc->addr = l->bound;
+		log_info(sc->name,
+		    "listening on %s %s (socket from the service "
+		    "manager)",
+		    sc->transport->name, sc->addr.text);
+		return l->fd;
 	}
-	l = &table[count];
-	*l = (struct listener){
-	    .transport = sc->transport, .key = sc->addr, .taker = taker};
+	if ((l = listener_add(err, errlen)) == NULL)
+		return -1;
+	*l = (struct listener){.transport = sc->transport,
+	    .key = sc->addr,
+	    .taker = taker,
+	    .socktype = sc->transport->socktype};
 	if ((l->fd = sc->transport->bind(&sc->addr, sc->backlog, err, errlen)) <
 	    0)
 		return -1;
@@ -129,7 +277,7 @@ listeners_sweep(void)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < count; i++) {
-		if (table[i].keep) {
+		if (table[i].keep || table[i].inherited) {
 			table[kept++] = table[i];
 			continue;
 		}

@@ -15,6 +15,14 @@ struct service_conf;
  * becomes the bound address.  The fd, or -1 with err. */
 int listeners_open(
     struct service_conf *sc, unsigned long taker, char *err, size_t errlen);
+/* Takes the sockets a service manager passed (LISTEN_FDS, LISTEN_PID,
+ * LISTEN_FDNAMES; sd_listen_fds(3)): listeners_open then gives a service
+ * the one named after it, or else the one on its address, instead of
+ * binding.  They are the manager's: never closed before the end, their
+ * files never removed.  0, or -1 with err. */
+int listeners_inherit(char *err, size_t errlen);
+/* Warns about passed sockets no service took. */
+void listeners_check_inherited(void);
 /* Mark and sweep: listeners_keep(fd) for each socket still in use between
  * listeners_begin_sweep and listeners_sweep, which closes the rest and
  * removes their unix socket files. */

@@ -708,8 +708,14 @@ master_run(const char *file, int level, struct config *cfg)
 		config_free(cfg);
 		return 1;
 	}
+	if (listeners_inherit(err, sizeof(err)) < 0) {
+		log_error(NULL, "%s", err);
+		config_free(cfg);
+		goto out;
+	}
 	if ((m.current = generation_new(&m, cfg)) == NULL)
 		goto out;
+	listeners_check_inherited();
 	for (size_t i = 0; i < m.current->cfg.nservices; i++) {
 		struct slot *s = slot_new(&m, m.current, &m.current->svcs[i]);
 

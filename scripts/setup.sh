@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake pkg-config libconfig-dev libcmocka-dev libjson-c-dev
-	python3 binutils procps clang libclang-rt-14-dev groff-base)
+	python3 binutils procps clang libclang-rt-14-dev groff-base
+	systemd) # systemd-socket-activate, for the socket activation test
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -233,6 +233,15 @@ spawn(
 }
 
 int
+server_spawn(struct server *s, const char *const *argv)
+{
+	char logpath[320];
+
+	snprintf(logpath, sizeof(logpath), "%s/modserv.log", s->dir);
+	return (s->pid = spawn(argv, logpath, &s->errfd, 0)) < 0 ? -1 : 0;
+}
+
+int
 server_start(struct server *s, int nlisten, ...)
 {
 	const char *argv[32] = {MODSERV_BIN, "-c", s->conf};

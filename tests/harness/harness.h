@@ -61,6 +61,9 @@ int server_start_one(struct server *s, const char *transport,
  * nlisten "listening on" lines arrived (5 s at most).  0, or -1 (s->log
  * says why; s->status is the exit status if it exited). */
 int server_start(struct server *s, int nlisten, ...);
+/* Starts argv (a program that runs modserv, say) with its stderr in
+ * s->dir/modserv.log, read by server_log; waits for nothing.  0 or -1. */
+int server_spawn(struct server *s, const char *const *argv);
 /* Runs modserv to completion with args (NULL-terminated) and returns its
  * exit status; its stdout and stderr together end up in out. */
 int modserv_run(char *out, size_t outlen, ...);
