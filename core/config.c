@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -214,6 +215,24 @@ key_string(struct parse *p, const char *path, config_setting_t *s, void *dst,
 }
 
 /* A file mode in octal, as a string: "0660". */
+/* A file path; a relative one is taken from the configuration's folder. */
+static int
+key_path(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	char **v = KEY_AT(dst, k, char *), *abs;
+
+	if (key_string(p, path, s, dst, k) < 0)
+		return -1;
+	if (**v == '/' || strcmp(p->cfg->dir, ".") == 0)
+		return 0;
+	if (asprintf(&abs, "%s/%s", p->cfg->dir, *v) < 0)
+		return config_fail(p, s, path, "out of memory");
+	free(*v);
+	*v = abs;
+	return 0;
+}
+
 static int
 key_mode(struct parse *p, const char *path, config_setting_t *s, void *dst,
     const struct key *k)
@@ -665,6 +684,48 @@ config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
 	return 0;
 }
 
+/* "stderr", "syslog", or a file (a path). */
+static int
+config_set_log(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *k)
+{
+	const char *v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
+		return key_string(p, path, s, dst, k);
+	return key_path(p, path, s, dst, k);
+}
+
+static int
+config_set_facility(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} facilities[] = {{"daemon", LOG_DAEMON}, {"user", LOG_USER},
+	    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+	    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
+	struct config *cfg = dst;
+	const char *v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(*facilities); i++)
+		if (strcmp(v, facilities[i].name) == 0) {
+			cfg->syslog_facility = facilities[i].value;
+			return 0;
+		}
+	return config_fail(p, s, path,
+	    "\"%s\" is not one of daemon, user, local0 ... local7", v);
+}
+
 #define CF(field) offsetof(struct config, field)
 
 /* module_path before services: services look their modules up in it; user
@@ -675,6 +736,10 @@ static const struct key config_keys[] = {
     {"shutdown_timeout", 0, key_seconds, CF(shutdown_timeout), 0, 3600},
     {"user", 0, key_string, CF(user), 0, 0},
     {"group", 0, key_string, CF(group), 0, 0},
+    {"status_socket", 0, key_path, CF(status_socket), 0, 0},
+    {"log", 0, config_set_log, CF(log), 0, 0},
+    {"syslog_facility", 0, config_set_facility, 0, 0, 0},
+    {"pidfile", 0, key_path, CF(pidfile), 0, 0},
     {"services", 1, config_set_services, 0, 0, 0},
     {NULL, 0, NULL, 0, 0, 0},
 };
@@ -828,6 +893,7 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = MS_LOG_INFO;
 	cfg->shutdown_timeout = CONFIG_SHUTDOWN_TIMEOUT;
+	cfg->syslog_facility = LOG_DAEMON;
 	if ((cfg->file = strdup(file)) == NULL ||
 	    (cfg->dir = config_dirname(file)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
@@ -889,6 +955,9 @@ config_free(struct config *cfg)
 	strv_free(cfg->module_path);
 	free(cfg->user);
 	free(cfg->group);
+	free(cfg->status_socket);
+	free(cfg->log);
+	free(cfg->pidfile);
 	free(cfg->file);
 	free(cfg->dir);
 	memset(cfg, 0, sizeof(*cfg));

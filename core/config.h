@@ -68,6 +68,10 @@ struct config {
 	int log_level;
 	double shutdown_timeout; /* seconds */
 	char *user, *group;      /* the services' defaults */
+	char *status_socket;     /* where `modserv -s` asks; NULL: nowhere */
+	char *log;               /* "stderr" (or NULL), "syslog", or a file */
+	int syslog_facility;     /* LOG_DAEMON, ... */
+	char *pidfile;           /* NULL: none */
 	char **module_path;      /* absolute or config-relative */
 	size_t nmodule_path;
 	struct service_conf *services;

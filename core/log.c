@@ -2,7 +2,10 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -11,6 +14,9 @@
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static int current_level = MS_LOG_INFO;
+static int to_syslog;  /* else lines go to stderr */
+static char *log_path; /* a file stderr is on, reopened by log_reopen */
+static int syslog_facility = LOG_DAEMON;
 
 int
 log_level_parse(const char *name)
@@ -51,6 +57,18 @@ log_vmsg(int level, const char *who, const char *fmt, va_list ap)
 
 	if (!log_enabled(level))
 		return;
+	if (to_syslog) {
+		static const int prio[] = {
+		    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+
+		n = snprintf(line, sizeof(line), "%s%s", who ? who : "",
+		    who ? ": " : "");
+		if (n < (int)sizeof(line))
+			vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		syslog(prio[level], "%s", line);
+		errno = saved;
+		return;
+	}
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
@@ -66,6 +84,60 @@ log_vmsg(int level, const char *who, const char *fmt, va_list ap)
 		/* nowhere left to report it */
 	}
 	errno = saved;
+}
+
+/* Points stderr at the log file (made if need be): what modules and the
+ * programs they run write there lands in it too. */
+static int
+log_open_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "log %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	return 0;
+}
+
+int
+log_open(const char *target, int facility, char *err, size_t errlen)
+{
+	char *path = NULL;
+
+	if (target && strcmp(target, "stderr") != 0 &&
+	    strcmp(target, "syslog") != 0 &&
+	    ((path = strdup(target)) == NULL ||
+	        log_open_file(path, err, errlen) < 0)) {
+		free(path);
+		return -1;
+	}
+	free(log_path);
+	log_path = path;
+	if (to_syslog)
+		closelog();
+	to_syslog = target && strcmp(target, "syslog") == 0;
+	syslog_facility = facility;
+	if (to_syslog)
+		openlog("modserv", LOG_PID | LOG_NDELAY, facility);
+	return 0;
+}
+
+void
+log_reopen(void)
+{
+	char err[512];
+
+	if (to_syslog) {
+		closelog();
+		openlog("modserv", LOG_PID | LOG_NDELAY, syslog_facility);
+	} else if (log_path && log_open_file(log_path, err, sizeof(err)) < 0) {
+		log_error(NULL, "%s: logging on to the file as it was", err);
+	}
 }
 
 void

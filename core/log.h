@@ -13,6 +13,14 @@ const char *log_level_name(int level);
 void log_set_level(int level);
 int log_enabled(int level);
 
+/* Where lines go: target "stderr" (or NULL), "syslog" (with facility, a
+ * LOG_* value), or a file path, which stderr is then pointed at.  0, or -1
+ * with err (then nothing changed). */
+int log_open(const char *target, int facility, char *err, size_t errlen);
+/* Opens the log file again (after it was rotated), or reconnects to
+ * syslog (in a new process whose descriptors were closed). */
+void log_reopen(void);
+
 /* who: a service name, or NULL for the host itself. */
 void log_msg(int level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

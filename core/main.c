@@ -11,18 +11,22 @@
 #include "master.h"
 #include "model.h"
 #include "service.h"
+#include "status.h"
 #include "transport.h"
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: modserv [-c FILE] [-t] [-f] [-l LEVEL] [-M MODULE] [-V] "
-	    "[-h]\n"
+	    "usage: modserv [-c FILE] [-t] [-f | -d] [-s] [-l LEVEL] "
+	    "[-M MODULE] [-V] [-h]\n"
 	    "  -c FILE    configuration file (default %s)\n"
 	    "  -t         check the configuration and modules, print the "
 	    "plan, exit\n"
-	    "  -f         stay in the foreground (the only mode)\n"
+	    "  -f         stay in the foreground (the default)\n"
+	    "  -d         go to the background once serving\n"
+	    "  -s         print the running modserv's counters (from its "
+	    "status_socket)\n"
 	    "  -l LEVEL   log level: error, warn, info, debug (overrides "
 	    "log_level)\n"
 	    "  -M MODULE  describe a module (a name on module_path, or a "
@@ -106,11 +110,12 @@ int
 main(int argc, char **argv)
 {
 	const char *conf = MODSERV_CONF_DEFAULT, *module = NULL;
-	int check = 0, level = -1, c, rc;
+	int check = 0, background = 0, status = 0, level = -1, c, rc;
+	char *absolute = NULL;
 	struct config cfg;
 	char err[1024];
 
-	while ((c = getopt(argc, argv, "c:tfl:M:Vh")) != -1) {
+	while ((c = getopt(argc, argv, "c:tfdsl:M:Vh")) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
@@ -119,6 +124,13 @@ main(int argc, char **argv)
 			check = 1;
 			break;
 		case 'f':
+			background = 0;
+			break;
+		case 'd':
+			background = 1;
+			break;
+		case 's':
+			status = 1;
 			break;
 		case 'l':
 			if ((level = log_level_parse(optarg)) < 0) {
@@ -153,18 +165,33 @@ main(int argc, char **argv)
 	}
 	if (module)
 		return describe_module(conf, module);
+	/* in the background the working folder is /: the file (and what it
+	 * names relative to itself) must be found from there, on reload too */
+	if (background && !check && (absolute = realpath(conf, NULL)) != NULL)
+		conf = absolute;
 	if (config_load(conf, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
+		free(absolute);
 		return 1;
+	}
+	if (status) {
+		rc = status_query(&cfg);
+		config_free(&cfg);
+		free(absolute);
+		return rc;
 	}
 	log_set_level(level >= 0 ? level : cfg.log_level);
 	if (config_check_users(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
 		config_free(&cfg);
+		free(absolute);
 		return 1;
 	}
-	if (!check)
-		return master_run(conf, level, &cfg);
+	if (!check) {
+		rc = master_run(conf, level, background, &cfg);
+		free(absolute);
+		return rc;
+	}
 	if (services_check(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
 		rc = 1;
@@ -173,5 +200,6 @@ main(int argc, char **argv)
 		rc = 0;
 	}
 	config_free(&cfg);
+	free(absolute);
 	return rc;
 }

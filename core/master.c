@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "daemon.h"
 #include "listeners.h"
 #include "log.h"
 #include "model.h"
 #include "notify.h"
 #include "service.h"
+#include "stats.h"
+#include "status.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -76,8 +79,15 @@ struct master {
 	struct generation *current, *gens;
 	struct slot *slots;
 	int sigfd;
-	int owe_ready;        /* READY=1 once no worker is starting */
+	int owe_ready; /* READY=1 once no worker is starting */
+	int status_fd; /* the status socket, or -1 */
+	struct listen_addr status_addr;
+	long long status_sent; /* ms the last STATUS= line went */
+	unsigned long long status_requests, status_active; /* as it said */
 	unsigned long loaded; /* configurations loaded */
+	int daemon_fd;        /* -d: the parent waiting to hear we serve */
+	int pidfile_fd;       /* -1: no pidfile */
+	char *pidfile;        /* as at start */
 };
 
 static void
@@ -123,8 +133,11 @@ generation_new(struct master *m, struct config *cfg)
 	for (size_t i = 0; i < g->cfg.nservices; i++) {
 		struct service_conf *sc = &g->cfg.services[i];
 
-		g->svcs[i] = (struct ms_service){
-		    .conf = sc, .cfg = &g->cfg, .sigfd = -1, .ready_fd = -1};
+		g->svcs[i] = (struct ms_service){.conf = sc,
+		    .cfg = &g->cfg,
+		    .sigfd = -1,
+		    .ready_fd = -1,
+		    .stats = stats_for(sc->name)};
 		if ((g->svcs[i].listen_fd = listeners_open(
 		         sc, g->serial, err, sizeof(err))) < 0) {
 			log_error(sc->name, "%s", err);
@@ -254,6 +267,7 @@ slot_spawn(struct master *m, struct slot *s)
 	}
 	if (s->pid == 0) {
 		slot_close_others(svc->listen_fd, pfd[1]);
+		log_reopen(); /* syslog's socket was closed with the rest */
 		svc->ready_fd = pfd[1];
 		svc->watch = s->watch;
 		worker_main(svc, master);
@@ -283,6 +297,7 @@ master_notify_ready(struct master *m)
 	if (!m->owe_ready || slots_starting(m) > 0)
 		return;
 	m->owe_ready = 0;
+	daemon_ready(&m->daemon_fd, NULL);
 	notify("READY=1\nSTATUS=serving %zu service%s\nMAINPID=%d",
 	    m->current->cfg.nservices,
 	    m->current->cfg.nservices == 1 ? "" : "s", (int)getpid());
@@ -342,6 +357,8 @@ slot_schedule_restart(struct slot *s)
 		delay = RESTART_MAX_MS;
 	if (s->failures < 16)
 		s->failures++;
+	if (s->svc->stats)
+		s->svc->stats->restarts++;
 	s->state = SLOT_SERVING;
 	s->restart = now + delay;
 	if (delay)
@@ -365,6 +382,12 @@ slot_exited(
 	slot_log_exit(s, pid, status, stopping || s->state == SLOT_RETIRING);
 	if (stopping || s->state == SLOT_RETIRING || replaced) {
 		slot_free(m, s);
+	} else if (s->state == SLOT_STARTING && s->replaces == NULL &&
+	           m->daemon_fd >= 0) {
+		daemon_ready(&m->daemon_fd,
+		    "a worker did not start (its log says why); modserv goes "
+		    "on trying in the background");
+		slot_schedule_restart(s);
 	} else if (s->state == SLOT_STARTING && s->replaces) {
 		log_error(service_name(s->svc),
 		    "the reloaded service did not start: worker %d goes on "
@@ -448,6 +471,110 @@ master_sweep_listeners(struct master *m)
 	listeners_sweep();
 }
 
+/* Follows a changed `log`; the pidfile is where it was at start. */
+static void
+master_log_target(struct master *m, const struct config *cfg)
+{
+	const struct config *was = &m->current->cfg;
+	char err[512];
+
+	if ((was->log == NULL) != (cfg->log == NULL) ||
+	    (cfg->log && strcmp(was->log, cfg->log) != 0) ||
+	    was->syslog_facility != cfg->syslog_facility) {
+		if (log_open(cfg->log, cfg->syslog_facility, err, sizeof(err)) <
+		    0)
+			log_error(NULL, "%s: logging on as before", err);
+		else
+			log_info(NULL, "logging to %s",
+			    cfg->log ? cfg->log : "stderr");
+	}
+	if ((was->pidfile == NULL) != (cfg->pidfile == NULL) ||
+	    (cfg->pidfile && strcmp(was->pidfile, cfg->pidfile) != 0))
+		log_warn(NULL, "pidfile changed: it takes a restart; still %s",
+		    was->pidfile ? was->pidfile : "none");
+}
+
+/* ---- status ---- */
+
+/* The current services' counters, with their running workers counted. */
+static size_t
+master_stats(struct master *m, struct stats_service **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->current->cfg.nservices && n < max; i++) {
+		struct stats_service *st = m->current->svcs[i].stats;
+
+		if (st == NULL)
+			continue;
+		st->workers = 0;
+		for (struct slot *s = m->slots; s; s = s->next)
+			st->workers += s->pid && s->svc->stats == st;
+		out[n++] = st;
+	}
+	return n;
+}
+
+static void
+master_answer_status(struct master *m)
+{
+	struct stats_service *st[STATS_MAX_SERVICES];
+
+	status_answer(
+	    m->status_fd, st, master_stats(m, st, STATS_MAX_SERVICES));
+}
+
+/* Opens, moves or closes the status socket as the configuration says. */
+static int
+master_status_socket(struct master *m, const struct config *cfg)
+{
+	char err[512];
+	int fd;
+
+	if (status_same(cfg, m->status_fd >= 0 ? &m->status_addr : NULL))
+		return 0;
+	if (m->status_fd >= 0) {
+		status_close(m->status_fd, &m->status_addr);
+		m->status_fd = -1;
+	}
+	if (cfg->status_socket == NULL)
+		return 0;
+	if ((fd = status_open(cfg, &m->status_addr, err, sizeof(err))) < 0) {
+		log_error(NULL, "%s: %s", cfg->file, err);
+		return -1;
+	}
+	m->status_fd = fd;
+	return 0;
+}
+
+/* Tells the service manager, every few seconds when they changed, how
+ * many requests were served and are being served. */
+static void
+master_notify_status(struct master *m)
+{
+	struct stats_service *st[STATS_MAX_SERVICES];
+	unsigned long long requests = 0, active = 0;
+	size_t n;
+
+	if (!notify_enabled() || service_now_ms() - m->status_sent < 5000)
+		return;
+	m->status_sent = service_now_ms();
+	n = master_stats(m, st, STATS_MAX_SERVICES);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long done = stats_get(st[i], STAT_REQUESTS);
+
+		requests += done;
+		active += stats_get(st[i], STAT_STARTED) - done;
+	}
+	if (requests == m->status_requests && active == m->status_active)
+		return;
+	m->status_requests = requests;
+	m->status_active = active;
+	notify("STATUS=serving %zu service%s: %llu requests served, %llu "
+	       "active",
+	    n, n == 1 ? "" : "s", requests, active);
+}
+
 /* ---- reload ---- */
 
 /* Reads and checks the configuration file again: the new configuration,
@@ -521,6 +648,8 @@ master_reload(struct master *m)
 		return;
 	}
 	log_set_level(m->level >= 0 ? m->level : g->cfg.log_level);
+	master_status_socket(m, &g->cfg);
+	master_log_target(m, &g->cfg);
 	/* what the new configuration does not name stops */
 	for (s = m->slots; s; s = next) {
 		next = s->next;
@@ -624,6 +753,7 @@ master_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -644,6 +774,13 @@ master_read_signals(struct master *m)
 		case SIGHUP:
 			reload = 1; /* several queued: one reload */
 			break;
+		case SIGUSR1: /* the log was rotated: everyone reopens it */
+			log_reopen();
+			for (struct slot *s = m->slots; s; s = s->next)
+				if (s->pid)
+					kill(s->pid, SIGUSR1);
+			log_info(NULL, "SIGUSR1: log reopened");
+			break;
 		default:
 			log_info(NULL, "signal %s: stopping",
 			    strsignal((int)si.ssi_signo));
@@ -662,11 +799,12 @@ master_supervise(struct master *m)
 	for (;;) {
 		struct pollfd pfd[64];
 		struct slot *who[64];
-		nfds_t n = 1;
+		nfds_t n = 2;
 		int timeout = master_next_restart(m);
 		long long now;
 
 		pfd[0] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = m->status_fd, .events = POLLIN};
 		for (struct slot *s = m->slots; s && n < 64; s = s->next)
 			if (s->ready_fd >= 0) {
 				who[n] = s;
@@ -676,12 +814,17 @@ master_supervise(struct master *m)
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->watch && (timeout < 0 || timeout > 250))
 				timeout = 250;
+		if (notify_enabled() && (timeout < 0 || timeout > 5000))
+			timeout = 5000;
 		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 			return;
 		master_check_stuck(m);
-		for (nfds_t i = 1; i < n; i++)
+		for (nfds_t i = 2; i < n; i++)
 			if (pfd[i].revents)
 				slot_ready(m, who[i]);
+		if (pfd[1].revents)
+			master_answer_status(m);
+		master_notify_status(m);
 		if (pfd[0].revents && master_read_signals(m))
 			return;
 		now = service_now_ms();
@@ -692,14 +835,32 @@ master_supervise(struct master *m)
 }
 
 int
-master_run(const char *file, int level, struct config *cfg)
+master_run(const char *file, int level, int background, struct config *cfg)
 {
-	struct master m = {.file = file, .level = level, .owe_ready = 1};
+	struct master m = {.file = file,
+	    .level = level,
+	    .owe_ready = 1,
+	    .status_fd = -1,
+	    .daemon_fd = -1,
+	    .pidfile_fd = -1};
 	char err[1024];
 	int rc = 1;
 
-	if (check_modules_apart(cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "modserv: %s\n", err);
+	if (check_modules_apart(cfg, err, sizeof(err)) < 0 ||
+	    (background &&
+	        (m.daemon_fd = daemon_start(err, sizeof(err))) < 0) ||
+	    log_open(cfg->log, cfg->syslog_facility, err, sizeof(err)) < 0 ||
+	    (cfg->pidfile && (m.pidfile_fd = pidfile_write(
+	                          cfg->pidfile, err, sizeof(err))) < 0)) {
+		if (m.daemon_fd >= 0)
+			daemon_ready(&m.daemon_fd, err);
+		else
+			fprintf(stderr, "modserv: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	if (cfg->pidfile && (m.pidfile = strdup(cfg->pidfile)) == NULL) {
+		log_error(NULL, "out of memory");
 		config_free(cfg);
 		return 1;
 	}
@@ -713,7 +874,10 @@ master_run(const char *file, int level, struct config *cfg)
 		config_free(cfg);
 		goto out;
 	}
-	if ((m.current = generation_new(&m, cfg)) == NULL)
+	if (stats_init() < 0)
+		log_syserr(MS_LOG_WARN, NULL, "mmap: no counters");
+	if ((m.current = generation_new(&m, cfg)) == NULL ||
+	    master_status_socket(&m, &m.current->cfg) < 0)
 		goto out;
 	listeners_check_inherited();
 	for (size_t i = 0; i < m.current->cfg.nservices; i++) {
@@ -733,6 +897,11 @@ master_run(const char *file, int level, struct config *cfg)
 	rc = 0;
 out:
 	listeners_close_all();
+	if (m.status_fd >= 0)
+		status_close(m.status_fd, &m.status_addr);
+	if (m.pidfile)
+		pidfile_remove(m.pidfile, m.pidfile_fd);
+	free(m.pidfile);
 	while (m.slots)
 		slot_free(&m, m.slots);
 	if (m.current)

@@ -16,6 +16,14 @@
 
 #include "log.h"
 
+int
+notify_enabled(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+
+	return path && (path[0] == '/' || path[0] == '@');
+}
+
 void
 notify(const char *fmt, ...)
 {

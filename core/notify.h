@@ -4,6 +4,8 @@
 
 /* Sends one notification ("READY=1\nSTATUS=...") when NOTIFY_SOCKET is
  * set; otherwise does nothing.  A failure is logged, never fatal. */
+/* Whether a service manager listens (NOTIFY_SOCKET names a socket). */
+int notify_enabled(void);
 void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -59,6 +59,7 @@ request_setup(struct ms_request *r)
 		return -1;
 	}
 	r->started = 1;
+	stats_add(r->svc->stats, STAT_STARTED, 1);
 	return 0;
 }
 
@@ -83,10 +84,14 @@ request_read(struct ms_request *r)
 	do
 		n = recv(r->fd, p, room, 0);
 	while (n < 0 && errno == EINTR);
-	if (n > 0)
+	if (n > 0) {
 		buffer_commit(&r->in, (size_t)n);
-	else if (n == 0)
+		stats_add(r->svc->stats, STAT_BYTES_IN, (unsigned long long)n);
+	} else if (n == 0) {
 		r->eof = 1;
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		stats_add(r->svc->stats, STAT_ERRORS, 1);
+	}
 	return n;
 }
 
@@ -105,10 +110,12 @@ request_handle(struct ms_request *r)
 	if (w)
 		atomic_store(&w->handle_since, 0);
 
-	if (rc < 0)
+	if (rc < 0) {
 		log_warn(service_name(r->svc),
 		    "%s: module %s: handle failed (%d)", ms_peer(r),
 		    r->svc->conf->module, rc);
+		stats_add(r->svc->stats, STAT_ERRORS, 1);
+	}
 	if (rc != MS_MORE || r->eof)
 		r->done = 1;
 }
@@ -116,11 +123,15 @@ request_handle(struct ms_request *r)
 int
 request_flush(struct ms_request *r)
 {
+	size_t queued = r->out.bytes;
 	int rc = output_send(&r->out, r->fd);
 
-	if (rc < 0)
+	stats_add(r->svc->stats, STAT_BYTES_OUT, queued - r->out.bytes);
+	if (rc < 0) {
 		log_debug(service_name(r->svc), "%s: sending: %s", ms_peer(r),
 		    strerror(errno));
+		stats_add(r->svc->stats, STAT_ERRORS, 1);
+	}
 	return rc;
 }
 
@@ -131,6 +142,8 @@ request_finish(struct ms_request *r)
 
 	if (r->started && m->finish)
 		m->finish(r);
+	if (r->started)
+		stats_add(r->svc->stats, STAT_REQUESTS, 1);
 	r->started = 0;
 	request_release(r);
 }
@@ -202,8 +215,15 @@ request_recv_datagram(struct ms_service *svc, void *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n >= 0 && n <= REQUEST_DGRAM_MAX &&
-		    !admit_allowed(svc, (struct sockaddr *)peer))
+		    !admit_allowed(svc, (struct sockaddr *)peer)) {
+			stats_add(svc->stats, STAT_REFUSED, 1);
 			continue;
+		}
+		if (n >= 0 && n <= REQUEST_DGRAM_MAX) {
+			stats_add(svc->stats, STAT_ACCEPTED, 1);
+			stats_add(
+			    svc->stats, STAT_BYTES_IN, (unsigned long long)n);
+		}
 		if (n <= REQUEST_DGRAM_MAX)
 			return n;
 		char from[ADDR_TEXT_MAX];
@@ -232,9 +252,13 @@ request_reply_datagram(struct ms_request *r)
 		return;
 	}
 	if (sendto(r->svc->listen_fd, p, len, MSG_NOSIGNAL,
-	        (struct sockaddr *)&r->peer, r->peerlen) < 0)
+	        (struct sockaddr *)&r->peer, r->peerlen) < 0) {
 		log_warn(service_name(r->svc), "%s: reply of %zu bytes: %s",
 		    ms_peer(r), len, strerror(errno));
+		stats_add(r->svc->stats, STAT_ERRORS, 1);
+	} else {
+		stats_add(r->svc->stats, STAT_BYTES_OUT, len);
+	}
 }
 
 void
@@ -301,6 +325,8 @@ ms_write(ms_request *req, const void *buf, size_t len)
 		if (n > 0) {
 			buf = (const char *)buf + n;
 			len -= (size_t)n;
+			stats_add(req->svc->stats, STAT_BYTES_OUT,
+			    (unsigned long long)n);
 		}
 	}
 	return output_write(&req->out, buf, len);

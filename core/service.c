@@ -166,6 +166,10 @@ service_read_signals(struct ms_service *svc)
 	struct signalfd_siginfo si;
 
 	while (read(svc->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			log_reopen();
+			continue;
+		}
 		if (!svc->stopping)
 			log_info(service_name(svc),
 			    "signal %s: stop accepting, drain",

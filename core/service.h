@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "loader.h"
+#include "stats.h"
 
 /* Shared by a worker and the master (MAP_SHARED): which request the
  * worker's event loop is handling, so the master can tell a stuck module. */
@@ -28,6 +29,7 @@ struct ms_service {
 	volatile sig_atomic_t stopping; /* stop accepting, drain */
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
+	struct stats_service *stats;    /* shared counters; NULL: not counted */
 };
 
 /* The name logs use for the service. */
@@ -44,7 +46,8 @@ int service_load_module(struct ms_service *svc, char *err, size_t errlen);
 /* Loads and checks every service's module, then closes them again.  0, or
  * -1 with the first error in err. */
 int services_check(const struct config *cfg, char *err, size_t errlen);
-/* Reads the worker's signalfd; sets stopping on SIGTERM/SIGINT. */
+/* Reads the worker's signalfd: sets stopping on SIGTERM/SIGINT, reopens
+ * the log on SIGUSR1. */
 void service_read_signals(struct ms_service *svc);
 /* The shutdown deadline from now, in CLOCK_MONOTONIC milliseconds. */
 long long service_drain_deadline(const struct ms_service *svc);

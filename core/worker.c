@@ -58,8 +58,11 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 		    SOCK_CLOEXEC | flags);
 		if (fd >= 0) {
 			admit_count_connection(svc);
-			if (admit_request(svc, (struct sockaddr *)peer))
+			if (admit_request(svc, (struct sockaddr *)peer)) {
+				stats_add(svc->stats, STAT_ACCEPTED, 1);
 				return fd;
+			}
+			stats_add(svc->stats, STAT_REFUSED, 1);
 			close(fd);
 			continue;
 		}
@@ -108,7 +111,8 @@ worker_reset_signals(int for_exec)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* SIGTERM and SIGINT arrive on a signalfd; the rest as a child expects. */
+/* SIGTERM, SIGINT and SIGUSR1 arrive on a signalfd; the rest as a child
+ * expects. */
 static int
 worker_signals(struct ms_service *svc, pid_t master)
 {
@@ -117,6 +121,7 @@ worker_signals(struct ms_service *svc, pid_t master)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1); /* the master's "reopen the log" */
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGTERM, SIG_DFL); /* for request processes, once unblocked */
 	signal(SIGINT, SIG_DFL);

@@ -3,6 +3,7 @@
  * pidfile, syslog, log reopening, the status counters. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,12 +156,318 @@ sockets_from_the_service_manager_are_used_not_bound(void **state)
 	assert_true(S_ISSOCK(st.st_mode));
 }
 
+/* A tcp connection to addr from source address from (127.0.0.x). */
+static int
+connect_from(const char *from, const char *addr)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET},
+	                   dst = {.sin_family = AF_INET};
+	const char *colon = strrchr(addr, ':');
+	char host[64];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, host, &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The value of metric{service="name"} in `modserv -s` output, or -1. */
+static long long
+metric(const char *text, const char *name, const char *service)
+{
+	char key[160];
+	const char *p;
+
+	snprintf(
+	    key, sizeof(key), "modserv_%s{service=\"%s\"} ", name, service);
+	if ((p = strstr(text, key)) == NULL)
+		return -1;
+	return atoll(p + strlen(key));
+}
+
+static char status[1 << 14];
+
+/* Runs modserv -s until metric of service reads want (2 s at most). */
+static void
+status_until(const char *name, const char *service, long long want)
+{
+	long long end = now_ms() + 2000;
+
+	do
+		assert_int_equal(modserv_run(status, sizeof(status), "-c",
+		                     srv.conf, "-s", NULL),
+		    0);
+	while (metric(status, name, service) != want && now_ms() < end &&
+	       !usleep(20000));
+}
+
+static void
+status_counters_match_what_clients_did(void **state)
+{
+	char reply[64];
+	pid_t worker;
+	int fd;
+
+	(void)state;
+	/* no status socket configured: -s says what to add */
+	assert_int_equal(server_write_conf(&srv,
+	                     "services = ( { name = \"s\"; transport = "
+	                     "\"tcp\"; listen = \"127.0.0.1:0\"; module = "
+	                     "\"@MODULES@/echo.so\"; } );\n"),
+	    0);
+	assert_int_equal(
+	    modserv_run(status, sizeof(status), "-c", srv.conf, "-s", NULL), 1);
+	assert_non_null(strstr(status, "sets no status_socket"));
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "status_socket = \"status.sock\";\n"
+	        "services = (\n"
+	        " { name = \"s\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"select\"; module = \"@MODULES@/upper.so\";\n"
+	        "   deny = [ \"127.0.0.2\" ]; },\n"
+	        " { name = \"d\"; transport = \"udp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"thread\"; module = \"@MODULES@/echo.so\"; } );\n",
+	        user()),
+	    0);
+	assert_int_equal(server_start(&srv, 2, NULL), 0);
+	/* five connections of three 5-byte lines; one refused */
+	for (int i = 0; i < 5; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(
+			    client_exchange(fd, "abcd\n", 5, reply), 0);
+			assert_memory_equal(reply, "ABCD\n", 5);
+		}
+		close(fd);
+	}
+	fd = connect_from("127.0.0.2", srv.addr[0]);
+	assert_true(fd >= 0);
+	assert_true(recv(fd, reply, sizeof(reply), 0) <= 0);
+	close(fd);
+	/* four datagrams of 10 bytes */
+	assert_true((fd = client_connect("udp", srv.addr[1])) >= 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(send(fd, "0123456789", 10, 0), 10);
+		assert_int_equal(recv(fd, reply, sizeof(reply), 0), 10);
+	}
+	close(fd);
+	/* a worker killed and restarted */
+	worker = log_pid("s: worker ");
+	assert_true(worker > 0);
+	assert_int_equal(kill(worker, SIGKILL), 0);
+	assert_true(server_wait_log(&srv, "killed by signal 9", 3000));
+	status_until("requests_total", "s", 5);
+	assert_int_equal(metric(status, "accepted_total", "s"), 5);
+	assert_int_equal(metric(status, "refused_total", "s"), 1);
+	assert_int_equal(metric(status, "requests_total", "s"), 5);
+	assert_int_equal(metric(status, "active", "s"), 0);
+	assert_int_equal(metric(status, "errors_total", "s"), 0);
+	assert_int_equal(metric(status, "received_bytes_total", "s"), 75);
+	assert_int_equal(metric(status, "sent_bytes_total", "s"), 75);
+	assert_int_equal(metric(status, "worker_restarts_total", "s"), 1);
+	assert_int_equal(metric(status, "accepted_total", "d"), 4);
+	assert_int_equal(metric(status, "requests_total", "d"), 4);
+	assert_int_equal(metric(status, "received_bytes_total", "d"), 40);
+	assert_int_equal(metric(status, "sent_bytes_total", "d"), 40);
+	assert_int_equal(metric(status, "workers", "d"), 1);
+	assert_int_equal(metric(status, "worker_restarts_total", "d"), 0);
+	assert_non_null(
+	    strstr(status, "# TYPE modserv_requests_total counter\n"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* Reads file path whole into buf; its length, or -1. */
+static long
+read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* Waits up to ms for text in the file at path. */
+static int
+file_has(const char *path, const char *text, int ms)
+{
+	static char buf[1 << 16];
+	long long end = now_ms() + ms;
+
+	do
+		if (read_file(path, buf, sizeof(buf)) >= 0 && strstr(buf, text))
+			return 1;
+	while (now_ms() < end && !usleep(20000));
+	return 0;
+}
+
+static void
+background_mode_pidfile_and_log_reopening(void **state)
+{
+	char pidfile[300], log[300], rotated[300], buf[64], out[2048];
+	char addr[64];
+	const char *p;
+	pid_t pid;
+	int fd;
+	long long end;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/modserv.pid", srv.dir);
+	snprintf(log, sizeof(log), "%s/service.log", srv.dir);
+	snprintf(rotated, sizeof(rotated), "%s/service.log.1", srv.dir);
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "pidfile = \"modserv.pid\";\n"
+	        "log = \"service.log\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; module = \"@MODULES@/upper.so\";\n"
+	        "  deny = [ \"127.0.0.2\" ]; } );\n",
+	        user()),
+	    0);
+	/* -d returns once it serves, 0 */
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, "-d", NULL), 0);
+	assert_true(read_file(pidfile, buf, sizeof(buf)) > 0);
+	pid = atoi(buf);
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_true(file_has(log, "s: worker ", 1000));
+	assert_true(read_file(log, out, sizeof(out)) > 0);
+	p = strstr(out, "listening on tcp ");
+	assert_non_null(p);
+	sscanf(p, "listening on tcp %63s", addr);
+	{
+		char reply[8];
+
+		fd = client_connect("tcp", addr);
+		assert_int_equal(client_exchange(fd, "bg\n", 3, reply), 0);
+		assert_memory_equal(reply, "BG\n", 3);
+		close(fd);
+	}
+	/* a second one with the same pidfile is refused, and says why */
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, "-d", NULL), 1);
+	assert_non_null(strstr(out, "is running with it already"));
+	snprintf(buf, sizeof(buf), "pid %d", (int)pid);
+	assert_non_null(strstr(out, buf));
+	/* the log rotated away, SIGUSR1: master and worker write anew */
+	assert_int_equal(rename(log, rotated), 0);
+	assert_int_equal(kill(pid, SIGUSR1), 0);
+	assert_true(file_has(log, "SIGUSR1: log reopened", 2000));
+	usleep(100000); /* the worker's turn */
+	fd = connect_from("127.0.0.2", addr);
+	if (fd >= 0)
+		close(fd);
+	assert_true(file_has(log, "127.0.0.2:", 2000)); /* the worker's line */
+	assert_false(file_has(rotated, "127.0.0.2:", 0));
+	/* SIGTERM: it stops and takes its pidfile along */
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	end = now_ms() + 5000;
+	while (kill(pid, 0) == 0 && now_ms() < end) {
+		waitpid(pid, NULL, WNOHANG); /* ours: we are the subreaper */
+		usleep(20000);
+	}
+	assert_int_equal(kill(pid, 0), -1);
+	assert_int_equal(access(pidfile, F_OK), -1);
+	assert_true(file_has(log, "stopped", 0));
+}
+
+/* log = "syslog": modserv runs in a mount namespace of its own where
+ * /dev/log is the test's socket. */
+static void
+syslog_gets_every_line_with_its_facility(void **state)
+{
+	char sock[300], cmd[1200], line[1024];
+	int fd, got_master = 0, got_worker = 0;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	long long end;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: a mount namespace takes root\n");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/log.sock", srv.dir);
+	assert_true(strlen(sock) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, sock, strlen(sock));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "log = \"syslog\";\n"
+	        "syslog_facility = \"local3\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; module = \"@MODULES@/echo.so\"; } "
+	        ");\n",
+	        user()),
+	    0);
+	snprintf(cmd, sizeof(cmd),
+	    "mount -t tmpfs tmpfs /dev && ln -s %s /dev/log && "
+	    "exec %s -c %s",
+	    sock, MODSERV_BIN, srv.conf);
+	{
+		const char *argv[] = {"/usr/bin/unshare", "--mount",
+		    "--propagation", "private", "/bin/sh", "-c", cmd, NULL};
+
+		assert_int_equal(server_spawn(&srv, argv), 0);
+	}
+	end = now_ms() + 5000;
+	while ((!got_master || !got_worker) && now_ms() < end) {
+		struct timeval tv = {0, 200000};
+		ssize_t n;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if ((n = recv(fd, line, sizeof(line) - 1, 0)) <= 0)
+			continue;
+		line[n] = '\0';
+		/* local3 (19) * 8 + info (6) */
+		got_master |= strncmp(line, "<158>", 5) == 0 &&
+		              strstr(line, "modserv[") &&
+		              strstr(line, "s: listening on tcp 127.0.0.1:");
+		got_worker |= strncmp(line, "<158>", 5) == 0 &&
+		              strstr(line, "s: worker ") &&
+		              strstr(line, "serving tcp");
+	}
+	close(fd);
+	assert_true(got_master);
+	assert_true(got_worker);
+	/* nothing of it on stderr */
+	assert_null(strstr(server_log(&srv, 0), "listening on"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        sockets_from_the_service_manager_are_used_not_bound, srv_setup,
+	        srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        status_counters_match_what_clients_did, srv_setup,
+	        srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        background_mode_pidfile_and_log_reopening, srv_setup,
+	        srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        syslog_gets_every_line_with_its_facility, srv_setup,
 	        srv_teardown),
 	};
 
