@@ -27,6 +27,15 @@ check "modserv(8) installed" test -f "$prefix/share/man/man8/modserv.8"
 check "modserv.conf(5) installed" test -f "$prefix/share/man/man5/modserv.conf.5"
 check "installed config names the installed modules" \
 	grep -q "\"$prefix/lib/modserv/modules\"" "$conf"
+units="$prefix/lib/systemd/system"
+check "modserv.service installed" test -f "$units/modserv.service"
+check "modserv.socket installed" test -f "$units/modserv.socket"
+check "modserv.service runs the installed binary on the installed config" \
+	grep -q "^ExecStart=$prefix/sbin/modserv -f -c $conf\$" "$units/modserv.service"
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the units" \
+		systemd-analyze verify --man=no "$units/modserv.service" "$units/modserv.socket"
+fi
 check "installed config passes -t" "$prefix/sbin/modserv" -t -c "$conf"
 check "-t plan names the installed upper.so" \
 	bash -c "'$prefix/sbin/modserv' -t -c '$conf' | grep -q '$prefix/lib/modserv/modules/upper.so'"
