@@ -251,7 +251,7 @@ slot_close_others(int listen_fd, int ready_fd)
 }
 
 static void
-slot_spawn(struct master *m, struct slot *s)
+slot_spawn(struct slot *s)
 {
 	struct ms_service *svc = s->svc;
 	pid_t master = getpid();
@@ -277,7 +277,6 @@ slot_spawn(struct master *m, struct slot *s)
 	s->state = SLOT_STARTING;
 	s->started = service_now_ms();
 	module_id_of(svc->conf->module_file, &s->module);
-	(void)m;
 	log_debug(service_name(svc), "worker %d started", (int)s->pid);
 }
 
@@ -683,7 +682,7 @@ master_reload(struct master *m)
 		}
 		swapped += was != NULL;
 		added += was == NULL;
-		slot_spawn(m, s);
+		slot_spawn(s);
 	}
 	m->current->users--;
 	m->current = g;
@@ -796,16 +795,36 @@ master_read_signals(struct master *m)
 static void
 master_supervise(struct master *m)
 {
+	struct pollfd *pfd = NULL;
+	struct slot **who = NULL;
+	size_t room = 0;
+
 	for (;;) {
-		struct pollfd pfd[64];
-		struct slot *who[64];
 		nfds_t n = 2;
 		int timeout = master_next_restart(m);
 		long long now;
+		size_t want = 2;
 
+		for (struct slot *s = m->slots; s; s = s->next)
+			want += s->ready_fd >= 0;
+		if (want > room) {
+			struct pollfd *p = realloc(pfd, want * sizeof(*pfd));
+			struct slot **w =
+			    p ? realloc(who, want * sizeof(*who)) : NULL;
+
+			if (p)
+				pfd = p;
+			if (w)
+				who = w;
+			if (p == NULL || w == NULL) {
+				log_error(NULL, "out of memory: stopping");
+				break;
+			}
+			room = want;
+		}
 		pfd[0] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = m->status_fd, .events = POLLIN};
-		for (struct slot *s = m->slots; s && n < 64; s = s->next)
+		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->ready_fd >= 0) {
 				who[n] = s;
 				pfd[n++] = (struct pollfd){
@@ -816,8 +835,10 @@ master_supervise(struct master *m)
 				timeout = 250;
 		if (notify_enabled() && (timeout < 0 || timeout > 5000))
 			timeout = 5000;
-		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
-			return;
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+			log_syserr(MS_LOG_ERROR, NULL, "poll: stopping");
+			break;
+		}
 		master_check_stuck(m);
 		for (nfds_t i = 2; i < n; i++)
 			if (pfd[i].revents)
@@ -826,12 +847,14 @@ master_supervise(struct master *m)
 			master_answer_status(m);
 		master_notify_status(m);
 		if (pfd[0].revents && master_read_signals(m))
-			return;
+			break;
 		now = service_now_ms();
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->restart && s->restart <= now)
-				slot_spawn(m, s);
+				slot_spawn(s);
 	}
+	free(pfd);
+	free(who);
 }
 
 int
@@ -885,7 +908,7 @@ master_run(const char *file, int level, int background, struct config *cfg)
 
 		if (s == NULL)
 			goto out;
-		slot_spawn(&m, s);
+		slot_spawn(s);
 	}
 	master_supervise(&m);
 	notify("STOPPING=1\nSTATUS=stopping: finishing accepted requests");

@@ -42,7 +42,7 @@ sanitized() {
 
 echo "== ASan + UBSan: the whole suite"
 sanitized build-asan address,undefined '.'
-echo "== TSan: the thread and select tests"
-sanitized build-tsan thread '(thread|select|unit/)'
+echo "== TSan: the thread and select tests, reload and daemon"
+sanitized build-tsan thread '(thread|select|unit/|reload|daemon)'
 echo "== libFuzzer: every parser that sees outside bytes"
 bash scripts/fuzz.sh
