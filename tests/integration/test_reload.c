@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -56,11 +57,14 @@ install_module(const char *src, const char *dst)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The transport of the service under load: tcp or udp. */
+static const char *transport = "tcp";
+
 /* One request on a fresh connection: its reply, or "" when none came. */
 static void
 ask(const char *addr, const char *msg, char *reply, size_t n)
 {
-	int fd = client_connect("tcp", addr);
+	int fd = client_connect(transport, addr);
 	size_t len = strlen(msg);
 
 	reply[0] = '\0';
@@ -106,8 +110,9 @@ load_client(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
 	while (!atomic_load(&l->stop)) {
-		int fd = client_connect("tcp", l->addr),
+		int fd = client_connect(transport, l->addr),
 		    k = 1 + rand_r(&seed) % 8;
+		struct timeval tv = {2, 0}; /* a datagram lost is lost */
 
 		if (fd < 0) {
 			if (errno == ECONNREFUSED)
@@ -122,12 +127,14 @@ load_client(void *arg)
 			    (void *)&seed, seq++);
 
 			expect_upper(msg, (size_t)len, up);
-			if (client_send_all(fd, msg, (size_t)len) < 0) {
-				load_lost(l, "send", i);
-				break;
-			}
-			if (client_recv_all(fd, reply, (size_t)len) < 0) {
-				load_lost(l, "receive", i);
+			setsockopt(
+			    fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			if (client_send_all(fd, msg, (size_t)len) < 0 ||
+			    client_recv_all(fd, reply, (size_t)len) < 0) {
+				if (errno == ECONNREFUSED)
+					atomic_fetch_add(&l->refused, 1);
+				else
+					load_lost(l, "exchange", i);
 				break;
 			}
 			atomic_fetch_add(&l->requests, 1);
@@ -150,23 +157,26 @@ write_conf(const char *model, const char *listen)
 	    server_write_conf(&srv,
 	        "user = \"%s\";\n"
 	        "shutdown_timeout = 5.0;\n"
-	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "services = ( { name = \"s\"; transport = \"%s\";\n"
 	        "  listen = \"%s\"; model = \"%s\"; module = \"./mod.so\"; } "
 	        ");\n",
-	        getenv("USER") ? getenv("USER") : "root", listen, model),
+	        getenv("USER") ? getenv("USER") : "root", transport, listen,
+	        model),
 	    0);
 }
 
+/* Clients hammer transport's service while the test reloads it. */
 static void
-models_and_modules_swap_under_load_and_no_request_fails(void **state)
+swap_under_load(void)
 {
 	static const char *const models[] = {"thread", "select", "fork"};
 	char mod[512], upper[512], echo[512], addr[160];
 	struct load l = {0};
 	pthread_t clients[4];
 	int reloads = 0, unchanged = 0;
+	char serving[32];
 
-	(void)state;
+	snprintf(serving, sizeof(serving), " serving %s ", transport);
 	snprintf(mod, sizeof(mod), "%s/mod.so", srv.dir);
 	snprintf(upper, sizeof(upper), "%s/upper.so", MODSERV_MODULES);
 	snprintf(echo, sizeof(echo), "%s/echo.so", MODSERV_MODULES);
@@ -193,10 +203,11 @@ models_and_modules_swap_under_load_and_no_request_fails(void **state)
 	atomic_store(&l.stop, 1);
 	for (int i = 0; i < 4; i++)
 		pthread_join(clients[i], NULL);
-	print_message("%d reloads under load: %ld requests, %ld answered by "
-	              "upper and %ld by echo; %ld refused, %ld lost, %ld "
-	              "wrong\n",
-	    reloads, atomic_load(&l.requests), atomic_load(&l.upper),
+	print_message(
+	    "%s, %d reloads under load: %ld requests, %ld answered by "
+	    "upper and %ld by echo; %ld refused, %ld lost, %ld "
+	    "wrong\n",
+	    transport, reloads, atomic_load(&l.requests), atomic_load(&l.upper),
 	    atomic_load(&l.echo), atomic_load(&l.refused), atomic_load(&l.lost),
 	    atomic_load(&l.wrong));
 	if (atomic_load(&l.lost))
@@ -221,11 +232,29 @@ models_and_modules_swap_under_load_and_no_request_fails(void **state)
 		assert_string_equal(reply, "LAST\n");
 	}
 	/* and a reload that changes nothing leaves the worker alone */
-	unchanged = log_count(" serving tcp ");
+	unchanged = log_count(serving);
 	reload("1 service unchanged, 0 restarted", 1);
 	usleep(200000);
-	assert_int_equal(log_count(" serving tcp "), unchanged);
+	assert_int_equal(log_count(serving), unchanged);
 	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+models_and_modules_swap_under_load_and_no_request_fails(void **state)
+{
+	(void)state;
+	transport = "tcp";
+	swap_under_load();
+}
+
+/* Datagrams: the old and new workers share the socket; what the old one
+ * read it answers, the rest the new one reads. */
+static void
+the_same_over_udp(void **state)
+{
+	(void)state;
+	transport = "udp";
+	swap_under_load();
 }
 
 /* The one worker's pid, from its "serving" log line (the last one). */
@@ -245,6 +274,7 @@ last_worker(void)
 static void
 a_bad_configuration_changes_nothing(void **state)
 {
+	transport = "tcp";
 	char upper[512], mod[512], reply[16];
 	int worker;
 
@@ -358,6 +388,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        models_and_modules_swap_under_load_and_no_request_fails,
 	        srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        the_same_over_udp, srv_setup, srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_bad_configuration_changes_nothing, srv_setup, srv_teardown),
 	    cmocka_unit_test_setup_teardown(
