@@ -290,16 +290,47 @@ slots_starting(const struct master *m)
 	return n;
 }
 
+static size_t master_stats(
+    struct master *m, struct stats_service **out, size_t max);
+
+/* "serving 2 services: 1234 requests served, 5 active" into line; 1 when
+ * the figures changed since the last call. */
+static int
+master_status_line(struct master *m, char *line, size_t size)
+{
+	struct stats_service *st[STATS_MAX_SERVICES];
+	unsigned long long requests = 0, active = 0;
+	size_t n = master_stats(m, st, STATS_MAX_SERVICES), services;
+	int changed;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long done = stats_get(st[i], STAT_REQUESTS);
+
+		requests += done;
+		active += stats_get(st[i], STAT_STARTED) - done;
+	}
+	services = m->current->cfg.nservices;
+	snprintf(line, size,
+	    "serving %zu service%s: %llu request%s served, %llu active",
+	    services, services == 1 ? "" : "s", requests,
+	    requests == 1 ? "" : "s", active);
+	changed = requests != m->status_requests || active != m->status_active;
+	m->status_requests = requests;
+	m->status_active = active;
+	return changed;
+}
+
 static void
 master_notify_ready(struct master *m)
 {
+	char line[256];
+
 	if (!m->owe_ready || slots_starting(m) > 0)
 		return;
 	m->owe_ready = 0;
 	daemon_ready(&m->daemon_fd, NULL);
-	notify("READY=1\nSTATUS=serving %zu service%s\nMAINPID=%d",
-	    m->current->cfg.nservices,
-	    m->current->cfg.nservices == 1 ? "" : "s", (int)getpid());
+	master_status_line(m, line, sizeof(line));
+	notify("READY=1\nSTATUS=%s\nMAINPID=%d", line, (int)getpid());
 }
 
 /* A starting worker said it serves (or closed the pipe, dying). */
@@ -551,27 +582,13 @@ master_status_socket(struct master *m, const struct config *cfg)
 static void
 master_notify_status(struct master *m)
 {
-	struct stats_service *st[STATS_MAX_SERVICES];
-	unsigned long long requests = 0, active = 0;
-	size_t n;
+	char line[256];
 
 	if (!notify_enabled() || service_now_ms() - m->status_sent < 5000)
 		return;
 	m->status_sent = service_now_ms();
-	n = master_stats(m, st, STATS_MAX_SERVICES);
-	for (size_t i = 0; i < n; i++) {
-		unsigned long long done = stats_get(st[i], STAT_REQUESTS);
-
-		requests += done;
-		active += stats_get(st[i], STAT_STARTED) - done;
-	}
-	if (requests == m->status_requests && active == m->status_active)
-		return;
-	m->status_requests = requests;
-	m->status_active = active;
-	notify("STATUS=serving %zu service%s: %llu requests served, %llu "
-	       "active",
-	    n, n == 1 ? "" : "s", requests, active);
+	if (master_status_line(m, line, sizeof(line)))
+		notify("STATUS=%s", line);
 }
 
 /* ---- reload ---- */

@@ -694,7 +694,8 @@ a_service_manager_hears_ready_and_stopping(void **state)
 	unsetenv("NOTIFY_SOCKET");
 	manager_read(fd, msg, sizeof(msg), 3000);
 	assert_non_null(strstr(msg, "READY=1\n"));
-	assert_non_null(strstr(msg, "STATUS=serving 1 service\n"));
+	assert_non_null(strstr(
+	    msg, "STATUS=serving 1 service: 0 requests served, 0 active\n"));
 	snprintf(reply, sizeof(reply), "MAINPID=%d", (int)srv.pid);
 	assert_non_null(strstr(msg, reply));
 	/* requests (and the programs they start) say nothing to it */
@@ -707,6 +708,9 @@ a_service_manager_hears_ready_and_stopping(void **state)
 	assert_non_null(strstr(msg, "MONOTONIC_USEC="));
 	manager_read(fd, msg, sizeof(msg), 3000);
 	assert_non_null(strstr(msg, "READY=1\n"));
+	/* with the live counters: the request above */
+	assert_non_null(
+	    strstr(msg, "STATUS=serving 1 service: 1 request served"));
 	if (!server_wait_log(&srv, "with model select", 1000))
 		fail_msg("%s", server_log(&srv, 0));
 	assert_int_equal(server_stop(&srv), 0);
