@@ -234,6 +234,16 @@ key_path(struct parse *p, const char *path, config_setting_t *s, void *dst,
 }
 
 static int
+key_bool(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	if (config_want(p, path, s, CONFIG_TYPE_BOOL) < 0)
+		return -1;
+	*KEY_AT(dst, k, int) = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
 key_mode(struct parse *p, const char *path, config_setting_t *s, void *dst,
     const struct key *k)
 {
@@ -348,6 +358,28 @@ service_set_model(struct parse *p, const char *path, config_setting_t *s,
 	return 0;
 }
 
+/* A number of worker processes, or "auto": one a CPU. */
+static int
+service_set_workers(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *k)
+{
+	struct service_conf *sc = dst;
+	long cpus;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return config_get_int(
+		    p, path, s, (int)k->min, (int)k->max, &sc->workers);
+	if (strcmp(config_setting_get_string(s), "auto") != 0)
+		return config_fail(p, s, path,
+		    "\"%s\" is neither a number nor \"auto\"",
+		    config_setting_get_string(s));
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	sc->workers = cpus < 1              ? 1
+	              : cpus > (long)k->max ? (int)k->max
+	                                    : (int)cpus;
+	return 0;
+}
+
 static int
 service_set_module(struct parse *p, const char *path, config_setting_t *s,
     void *dst, const struct key *KEY_UNUSED)
@@ -455,6 +487,7 @@ static const struct key service_keys[] = {
     {"model", 0, service_set_model, 0, 0, 0},
     {"module", 1, service_set_module, 0, 0, 0},
     {"options", 0, service_set_options, 0, 0, 0},
+    {"workers", 0, service_set_workers, 0, 1, 256},
     {"max_clients", 0, key_int, SC(max_clients), 1, 1 << 20},
     {"backlog", 0, key_int, SC(backlog), 1, 1 << 16},
     {"blocking_threads", 0, key_int, SC(blocking_threads), 1, 256},
@@ -465,6 +498,7 @@ static const struct key service_keys[] = {
     {"max_request", 0, key_int, SC(max_request), 1, 1 << 30},
     {"idle_timeout", 0, key_seconds, SC(idle_timeout), 0, DAY},
     {"handle_timeout", 0, key_seconds, SC(handle_timeout), 0, DAY},
+    {"proxy_protocol", 0, key_bool, SC(proxy_protocol), 0, 0},
     {"allow", 0, key_cidrs, SC(allow), 0, 0},
     {"deny", 0, key_cidrs, SC(deny), 0, 0},
     {"user", 0, key_string, SC(user), 0, 0},
@@ -482,11 +516,21 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 {
 	int unix_socket = sc->addr.ss.ss_family == AF_UNIX;
 
-	if (unix_socket && (sc->allow.n || sc->deny.n))
+	if (unix_socket && !sc->proxy_protocol && (sc->allow.n || sc->deny.n))
 		return config_fail(p, s, path,
 		    "allow and deny take IP addresses, and this service "
 		    "listens on a unix socket (use socket_mode, socket_owner, "
 		    "socket_group)");
+	if (sc->proxy_protocol && sc->transport->socktype != SOCK_STREAM)
+		return config_fail(p, s, path,
+		    "proxy_protocol is for stream transports, and this "
+		    "service is %s",
+		    sc->transport->name);
+	if (sc->proxy_protocol && sc->per_source && sc->model == &model_fork)
+		return config_fail(p, s, path,
+		    "per_source with proxy_protocol needs the thread or select "
+		    "model: under fork the client is known only in the "
+		    "request's own process");
 	if (!unix_socket &&
 	    (sc->socket_mode >= 0 || sc->socket_owner || sc->socket_group))
 		return config_fail(p, s, path,
@@ -605,6 +649,7 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		sc->line = config_setting_source_line(e);
 		sc->model = &model_thread;
 		sc->max_clients = CONFIG_MAX_CLIENTS;
+		sc->workers = 1;
 		sc->backlog = SOMAXCONN;
 		sc->blocking_threads = CONFIG_BLOCKING_THREADS;
 		sc->thread_stack = CONFIG_THREAD_STACK;
@@ -734,6 +779,7 @@ static const struct key config_keys[] = {
     {"log_level", 0, config_set_log_level, 0, 0, 0},
     {"module_path", 0, config_set_module_path, 0, 0, 0},
     {"shutdown_timeout", 0, key_seconds, CF(shutdown_timeout), 0, 3600},
+    {"drain_delay", 0, key_seconds, CF(drain_delay), 0, 3600},
     {"user", 0, key_string, CF(user), 0, 0},
     {"group", 0, key_string, CF(group), 0, 0},
     {"status_socket", 0, key_path, CF(status_socket), 0, 0},

@@ -40,7 +40,8 @@ struct service_conf {
 	struct option_value *options;
 	size_t noptions;
 	int options_line;
-	int max_clients;      /* concurrent requests */
+	int workers;          /* worker processes sharing the listener */
+	int max_clients;      /* concurrent requests (a worker's) */
 	int backlog;          /* listen(2) backlog */
 	int blocking_threads; /* select: threads for a blocking module */
 	int thread_stack;     /* thread: bytes of stack per request */
@@ -50,6 +51,7 @@ struct service_conf {
 	int max_request;      /* bytes of input buffered per request */
 	double idle_timeout;  /* seconds a peer may send nothing; 0: forever */
 	double handle_timeout; /* select: seconds handle may take; 0: forever */
+	int proxy_protocol;    /* a PROXY header comes first */
 	struct cidr_list allow, deny; /* checked before setup */
 	char *user, *group;           /* the worker's; NULL: modserv's own */
 	int switch_user; /* set by config_check_users: become uid/gid */
@@ -67,6 +69,7 @@ struct config {
 	char *dir;  /* its folder: relative paths start here */
 	int log_level;
 	double shutdown_timeout; /* seconds */
+	double drain_delay;      /* seconds of serving on, draining, at stop */
 	char *user, *group;      /* the services' defaults */
 	char *status_socket;     /* where `modserv -s` asks; NULL: nowhere */
 	char *log;               /* "stderr" (or NULL), "syslog", or a file */

@@ -44,7 +44,10 @@ loop_close(struct loop *l)
 static void
 loop_listen(struct loop *l, int want)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+	/* workers of one service (and, during a reload, the old and the new)
+	 * wait on one listener: a new client wakes one of them, not all */
+	struct epoll_event ev = {
+	    .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = l};
 
 	if (want == l->listening || l->svc->listen_fd < 0)
 		return;

@@ -65,7 +65,6 @@ struct slot {
 	enum slot_state state;
 	pid_t pid;                   /* 0: not running */
 	int ready_fd;                /* STARTING: the worker's "serving" */
-	struct slot *replaces;       /* retired once this one serves */
 	struct module_id module;     /* as at the last start */
 	struct service_watch *watch; /* NULL unless handle_timeout applies */
 	long long started;           /* ms */
@@ -213,9 +212,6 @@ slot_free(struct master *m, struct slot *s)
 			*p = s->next;
 			break;
 		}
-	for (struct slot *o = m->slots; o; o = o->next)
-		if (o->replaces == s)
-			o->replaces = NULL;
 	if (s->ready_fd >= 0)
 		close(s->ready_fd);
 	if (s->watch)
@@ -228,7 +224,6 @@ static void
 slot_retire(struct slot *s)
 {
 	s->state = SLOT_RETIRING;
-	s->replaces = NULL;
 	if (s->pid)
 		kill(s->pid, SIGTERM);
 }
@@ -328,15 +323,56 @@ master_notify_ready(struct master *m)
 	if (!m->owe_ready || slots_starting(m) > 0)
 		return;
 	m->owe_ready = 0;
+	stats_set_host_state(MS_HOST_SERVING);
 	daemon_ready(&m->daemon_fd, NULL);
 	master_status_line(m, line, sizeof(line));
 	notify("READY=1\nSTATUS=%s\nMAINPID=%d", line, (int)getpid());
+}
+
+static int
+slot_named(const struct slot *s, const char *name)
+{
+	return s->state != SLOT_RETIRING &&
+	       strcmp(service_name(s->svc), name) == 0;
+}
+
+/* Whether a worker of the service named name, of generation g (or, with
+ * g NULL, of any other than not_g), is in state (-1: any). */
+static int
+slots_any(const struct master *m, const char *name, const struct generation *g,
+    const struct generation *not_g, int state)
+{
+	for (const struct slot *s = m->slots; s; s = s->next)
+		if (slot_named(s, name) &&
+		    (g ? s->gen == g : s->gen != not_g) &&
+		    (state < 0 || (int)s->state == state))
+			return 1;
+	return 0;
+}
+
+/* The workers of generation g serve the service named name, all of them:
+ * the older ones stop accepting and drain. */
+static void
+slots_take_over(struct master *m, const char *name, struct generation *g)
+{
+	for (struct slot *s = m->slots; s; s = s->next)
+		if (slot_named(s, name) && s->gen != g) {
+			log_info(name,
+			    "the new workers serve: worker %d stops accepting "
+			    "and drains",
+			    (int)s->pid);
+			if (s->pid)
+				slot_retire(s);
+			else
+				s->state = SLOT_RETIRING, s->restart = 0;
+		}
 }
 
 /* A starting worker said it serves (or closed the pipe, dying). */
 static void
 slot_ready(struct master *m, struct slot *s)
 {
+	const char *name = service_name(s->svc);
 	char c;
 	ssize_t n = read(s->ready_fd, &c, 1);
 
@@ -347,12 +383,8 @@ slot_ready(struct master *m, struct slot *s)
 	if (n != 1)
 		return; /* it died before serving: the reaper says how */
 	s->state = SLOT_SERVING;
-	if (s->replaces) {
-		log_info(service_name(s->svc),
-		    "worker %d serves: worker %d stops accepting and drains",
-		    (int)s->pid, (int)s->replaces->pid);
-		slot_retire(s->replaces);
-	}
+	if (!slots_any(m, name, s->gen, NULL, SLOT_STARTING))
+		slots_take_over(m, name, s->gen);
 	master_notify_ready(m);
 }
 
@@ -400,31 +432,32 @@ static void
 slot_exited(
     struct master *m, struct slot *s, pid_t pid, int status, int stopping)
 {
-	int replaced = 0;
+	const char *name = service_name(s->svc);
 
 	s->pid = 0;
 	if (s->ready_fd >= 0) {
 		close(s->ready_fd);
 		s->ready_fd = -1;
 	}
-	for (struct slot *o = m->slots; o; o = o->next)
-		replaced |= o->replaces == s;
 	slot_log_exit(s, pid, status, stopping || s->state == SLOT_RETIRING);
-	if (stopping || s->state == SLOT_RETIRING || replaced) {
+	if (stopping || s->state == SLOT_RETIRING) {
 		slot_free(m, s);
-	} else if (s->state == SLOT_STARTING && s->replaces == NULL &&
-	           m->daemon_fd >= 0) {
-		daemon_ready(&m->daemon_fd,
-		    "a worker did not start (its log says why); modserv goes "
-		    "on trying in the background");
-		slot_schedule_restart(s);
-	} else if (s->state == SLOT_STARTING && s->replaces) {
-		log_error(service_name(s->svc),
-		    "the reloaded service did not start: worker %d goes on "
-		    "serving the previous configuration",
-		    (int)s->replaces->pid);
+	} else if (s->state == SLOT_STARTING &&
+	           slots_any(m, name, NULL, s->gen, SLOT_SERVING)) {
+		/* a reload's new worker failed: the old ones go on */
+		log_error(name, "the reloaded service did not start: the "
+		                "previous workers go on serving");
+		for (struct slot *o = m->slots; o; o = o->next)
+			if (o != s && slot_named(o, name) && o->gen == s->gen)
+				slot_retire(o);
 		slot_free(m, s);
+	} else if (slots_any(m, name, NULL, s->gen, SLOT_STARTING)) {
+		slot_free(m, s); /* its replacements are starting */
 	} else {
+		if (s->state == SLOT_STARTING)
+			daemon_ready(&m->daemon_fd,
+			    "a worker did not start (its log says why); "
+			    "modserv goes on trying in the background");
 		slot_schedule_restart(s);
 	}
 	master_notify_ready(m);
@@ -623,17 +656,6 @@ bad:
 	return NULL;
 }
 
-/* The newest worker of the service named name that is not retiring. */
-static struct slot *
-master_slot_of(struct master *m, const char *name)
-{
-	for (struct slot *s = m->slots; s; s = s->next)
-		if (s->state != SLOT_RETIRING &&
-		    strcmp(service_name(s->svc), name) == 0)
-			return s;
-	return NULL;
-}
-
 static int
 slot_unchanged(const struct slot *s, const struct ms_service *svc)
 {
@@ -659,6 +681,7 @@ master_reload(struct master *m)
 	notify("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%lld",
 	    service_now_ms() * 1000);
 	m->owe_ready = 1;
+	stats_set_host_state(MS_HOST_RELOADING);
 	if ((g = master_read_config(m)) == NULL) {
 		master_notify_ready(m);
 		return;
@@ -666,13 +689,15 @@ master_reload(struct master *m)
 	log_set_level(m->level >= 0 ? m->level : g->cfg.log_level);
 	master_status_socket(m, &g->cfg);
 	master_log_target(m, &g->cfg);
+	for (size_t i = 0; i < m->current->cfg.nservices; i++)
+		removed += config_service(&g->cfg,
+		               m->current->cfg.services[i].name) == NULL;
 	/* what the new configuration does not name stops */
 	for (s = m->slots; s; s = next) {
 		next = s->next;
 		if (s->state == SLOT_RETIRING ||
 		    config_service(&g->cfg, service_name(s->svc)) != NULL)
 			continue;
-		removed += s->replaces == NULL;
 		if (s->pid == 0)
 			slot_free(m, s);
 		else
@@ -680,26 +705,36 @@ master_reload(struct master *m)
 	}
 	for (size_t i = 0; i < g->cfg.nservices; i++) {
 		struct ms_service *svc = &g->svcs[i];
-		struct slot *was = master_slot_of(m, svc->conf->name);
+		const char *name = svc->conf->name;
+		int moved = 0, had = 0;
 
-		if (was && slot_unchanged(was, svc)) {
-			slot_move(was, g, svc);
+		/* workers running it as it is now go on with the new copy */
+		for (s = m->slots; s; s = s->next)
+			if (slot_named(s, name) && slot_unchanged(s, svc)) {
+				slot_move(s, g, svc);
+				moved++;
+			}
+		if (moved) {
 			kept++;
 			continue;
 		}
-		if ((s = slot_new(m, g, svc)) == NULL)
-			continue;
-		if (was && was->pid == 0) { /* waiting for a restart */
-			slot_free(m, was);
-		} else if (was && was->state == SLOT_STARTING) {
-			s->replaces = was->replaces;
-			slot_retire(was);
-		} else {
-			s->replaces = was;
+		/* changed: the serving workers stay until the new serve */
+		for (s = m->slots; s; s = next) {
+			next = s->next;
+			if (!slot_named(s, name))
+				continue;
+			if (s->pid == 0)
+				slot_free(m, s);
+			else if (s->state == SLOT_STARTING)
+				slot_retire(s);
+			else
+				had++;
 		}
-		swapped += was != NULL;
-		added += was == NULL;
-		slot_spawn(s);
+		for (int w = 0; w < svc->conf->workers; w++)
+			if ((s = slot_new(m, g, svc)) != NULL)
+				slot_spawn(s);
+		swapped += had > 0;
+		added += had == 0;
 	}
 	m->current->users--;
 	m->current = g;
@@ -722,6 +757,35 @@ master_running(const struct master *m)
 	for (const struct slot *s = m->slots; s; s = s->next)
 		running += s->pid != 0;
 	return running;
+}
+
+/* Before stopping, everything serves on for drain_delay seconds while
+ * health checks say "draining", so a balancer moves traffic away first.
+ * A second SIGTERM or SIGINT cuts it short. */
+static void
+master_drain_delay(struct master *m)
+{
+	long long end =
+	    service_now_ms() + (long long)(m->current->cfg.drain_delay * 1000);
+	struct pollfd pfd = {.fd = m->sigfd, .events = POLLIN};
+	struct signalfd_siginfo si;
+
+	stats_set_host_state(MS_HOST_STOPPING);
+	if (m->current->cfg.drain_delay > 0)
+		log_info(NULL, "draining: serving on for %g s before stopping",
+		    m->current->cfg.drain_delay);
+	while (service_now_ms() < end) {
+		if (poll(&pfd, 1, (int)(end - service_now_ms())) <= 0)
+			continue;
+		while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD)
+				master_reap(m, 1);
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+				return;
+		}
+		if (m->status_fd >= 0)
+			master_answer_status(m);
+	}
 }
 
 /* SIGTERM to every worker, then wait for them: they drain within the
@@ -920,15 +984,18 @@ master_run(const char *file, int level, int background, struct config *cfg)
 	    master_status_socket(&m, &m.current->cfg) < 0)
 		goto out;
 	listeners_check_inherited();
-	for (size_t i = 0; i < m.current->cfg.nservices; i++) {
-		struct slot *s = slot_new(&m, m.current, &m.current->svcs[i]);
+	for (size_t i = 0; i < m.current->cfg.nservices; i++)
+		for (int w = 0; w < m.current->svcs[i].conf->workers; w++) {
+			struct slot *s =
+			    slot_new(&m, m.current, &m.current->svcs[i]);
 
-		if (s == NULL)
-			goto out;
-		slot_spawn(s);
-	}
+			if (s == NULL)
+				goto out;
+			slot_spawn(s);
+		}
 	master_supervise(&m);
 	notify("STOPPING=1\nSTATUS=stopping: finishing accepted requests");
+	master_drain_delay(&m);
 	/* new clients are turned away (unix socket files go) while the
 	 * workers drain what they accepted */
 	listeners_close_all();

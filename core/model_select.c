@@ -108,7 +108,7 @@ select_close(struct selector *l, struct conn *c)
 		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
 	}
 	request_finish(&c->req);
-	admit_release(l->svc, (struct sockaddr *)&c->req.peer);
+	request_unadmit(&c->req);
 	select_unlink(l, c);
 	free(c);
 	l->active--;
@@ -186,6 +186,42 @@ select_watch_child(struct selector *l, struct conn *c)
 	}
 }
 
+static void select_conn_event(
+    struct selector *l, struct conn *c, uint32_t events);
+static void select_watch_child(struct selector *l, struct conn *c);
+
+/* Input came before the PROXY header was whole: once it is, the request
+ * is admitted and set up, and what followed the header is handled. */
+static void
+select_proxied(struct selector *l, struct conn *c)
+{
+	struct ms_request *r = &c->req;
+	int rc = request_take_proxy(r);
+
+	if (rc == 0) {
+		select_rearm(l, c);
+		return;
+	}
+	if (rc < 0 || request_setup(r) < 0) {
+		select_close(l, c);
+		return;
+	}
+	if (r->child) {
+		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, r->fd, NULL);
+		c->events = 0;
+		select_watch_child(l, c);
+		return;
+	}
+	if (buffer_len(&r->in) > 0 || r->eof) {
+		if (l->pool) {
+			select_offload(l, c);
+			return;
+		}
+		request_handle(r);
+	}
+	select_conn_event(l, c, 0);
+}
+
 static void
 select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 {
@@ -206,6 +242,9 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 				select_close(l, c);
 				return;
 			}
+		} else if (r->await_proxy) {
+			select_proxied(l, c);
+			return;
 		} else if (l->pool) {
 			select_offload(l, c);
 			return;
@@ -240,7 +279,7 @@ select_accept(struct selector *l)
 		}
 		request_init(&c->req, svc, fd, (struct sockaddr *)&peer, plen);
 		c->pidfd = -1;
-		if (request_setup(&c->req) < 0) {
+		if (!c->req.await_proxy && request_setup(&c->req) < 0) {
 			free(c);
 			admit_release(svc, (struct sockaddr *)&peer);
 			continue;

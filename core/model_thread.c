@@ -59,7 +59,7 @@ thread_main(void *arg)
 		    (struct sockaddr *)&job->req.peer, job->req.peerlen);
 	else {
 		request_serve_stream(&job->req);
-		admit_release(pool->svc, (struct sockaddr *)&job->req.peer);
+		request_unadmit(&job->req);
 	}
 	free(job);
 	thread_release(pool);
@@ -86,8 +86,7 @@ thread_start(struct pool *pool, struct job *job)
 		    "%s: request refused: no thread", ms_peer(&job->req));
 		if (!job->req.datagram) {
 			close(job->req.fd);
-			admit_release(
-			    pool->svc, (struct sockaddr *)&job->req.peer);
+			request_unadmit(&job->req);
 		}
 		free(job);
 		atomic_fetch_sub(&pool->active, 1);

@@ -30,9 +30,10 @@
 extern "C" {
 #endif
 
-/* A newer minor adds to the end of struct ms_module; a newer major breaks. */
+/* A newer minor adds to the end of struct ms_module or adds functions (1.1:
+ * ms_host_state); a newer major breaks. */
 #define MODSERV_ABI_MAJOR 1
-#define MODSERV_ABI_MINOR 0
+#define MODSERV_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define MS_API __attribute__((visibility("default")))
@@ -98,8 +99,10 @@ struct ms_module {
 	/* Once per worker process at a clean stop.  May be NULL. */
 	void (*fini)(ms_service *svc);
 	/* A connection was accepted, or a datagram arrived.  May write a
-	 * greeting.  Return 0, or -1 to refuse the request (it is closed and
-	 * finish is not called).  May be NULL. */
+	 * greeting.  Return 0 (MS_MORE), MS_CLOSE to send what it wrote and
+	 * finish without waiting for input (a banner; since ABI 1.1), or -1
+	 * to refuse the request (it is closed and finish is not called).
+	 * May be NULL. */
 	int (*setup)(ms_request *req);
 	/* Input arrived (or the peer finished sending: see ms_eof).  Consume
 	 * what it used, queue replies, return MS_MORE or MS_CLOSE.  Required.
@@ -194,6 +197,15 @@ MS_API int ms_opt_bool(const ms_service *svc, const char *name);
 /* A list option's strings; their number in *count.  Never NULL. */
 MS_API const char *const *ms_opt_list(
     const ms_service *svc, const char *name, size_t *count);
+
+/* ---- The server as a whole (ABI 1.1). ---- */
+enum ms_host_state {
+	MS_HOST_STARTING,  /* not every service's workers serve yet */
+	MS_HOST_SERVING,   /* every service serves */
+	MS_HOST_RELOADING, /* a reload swaps workers (no client is refused) */
+	MS_HOST_STOPPING,  /* draining to stop: a balancer should move away */
+};
+MS_API int ms_host_state(const ms_service *svc);
 
 /* ---- Log, through the host's log with the service's name. ---- */
 enum ms_log_level { MS_LOG_ERROR, MS_LOG_WARN, MS_LOG_INFO, MS_LOG_DEBUG };

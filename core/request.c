@@ -12,6 +12,8 @@
 
 #include "admit.h"
 #include "log.h"
+#include "model.h"
+#include "proxy.h"
 
 void
 request_init(struct ms_request *r, struct ms_service *svc, int fd,
@@ -27,6 +29,62 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	memcpy(&r->peer, peer, peerlen);
 	r->peerlen = peerlen;
 	r->peer_text[0] = '\0';
+	/* a connection without a header to wait for was admitted on accept */
+	r->await_proxy = !r->datagram && svc->conf->proxy_protocol;
+	r->admitted = !r->datagram && !r->await_proxy;
+}
+
+int
+request_take_proxy(struct ms_request *r)
+{
+	struct ms_service *svc = r->svc;
+	struct sockaddr_storage client;
+	socklen_t len = 0;
+	size_t have;
+	const void *p = buffer_peek(&r->in, &have);
+	char why[128];
+	int n;
+
+	if (!r->await_proxy)
+		return 1;
+	if ((n = proxy_parse(p, have, &client, &len, why, sizeof(why))) == 0 &&
+	    r->eof) {
+		snprintf(why, sizeof(why), "closed before its PROXY header");
+		n = -1;
+	}
+	if (n <= 0) {
+		if (n < 0) {
+			log_info(service_name(svc), "%s: %s: closed",
+			    ms_peer(r), why);
+			stats_add(svc->stats, STAT_ERRORS, 1);
+		}
+		return n;
+	}
+	buffer_consume(&r->in, (size_t)n);
+	r->await_proxy = 0;
+	if (len > 0) { /* else (LOCAL, UNKNOWN) the balancer's own address */
+		memcpy(&r->peer, &client, len);
+		r->peerlen = len;
+		r->peer_text[0] = '\0';
+	}
+	/* under fork the count lives in the worker, which never sees the
+	 * header: per_source is refused with proxy_protocol there */
+	if (svc->conf->model == &model_fork
+	        ? admit_allowed(svc, (struct sockaddr *)&r->peer)
+	        : admit_request(svc, (struct sockaddr *)&r->peer)) {
+		r->admitted = svc->conf->model != &model_fork;
+		return 1;
+	}
+	stats_add(svc->stats, STAT_REFUSED, 1);
+	return -1;
+}
+
+void
+request_unadmit(struct ms_request *r)
+{
+	if (r->admitted)
+		admit_release(r->svc, (struct sockaddr *)&r->peer);
+	r->admitted = 0;
 }
 
 void
@@ -51,13 +109,16 @@ int
 request_setup(struct ms_request *r)
 {
 	const struct ms_module *m = r->svc->module.mod;
+	int rc = m->setup ? m->setup(r) : MS_MORE;
 
-	if (m->setup && m->setup(r) < 0) {
+	if (rc < 0) {
 		log_debug(service_name(r->svc), "%s: setup refused the request",
 		    ms_peer(r));
 		request_release(r);
 		return -1;
 	}
+	if (rc == MS_CLOSE) /* a banner: sent, then done */
+		r->done = 1;
 	r->started = 1;
 	stats_add(r->svc->stats, STAT_STARTED, 1);
 	return 0;
@@ -165,6 +226,19 @@ void
 request_serve_stream(struct ms_request *r)
 {
 	request_set_idle_timeout(r);
+	while (r->await_proxy) {
+		int rc = request_take_proxy(r);
+
+		if (rc < 0 || (rc == 0 && request_read(r) < 0)) {
+			if (rc == 0)
+				log_info(service_name(r->svc),
+				    "%s: no PROXY header: %s", ms_peer(r),
+				    errno == EAGAIN ? "timed out"
+				                    : strerror(errno));
+			request_release(r);
+			return;
+		}
+	}
 	if (request_setup(r) < 0)
 		return;
 	if (r->child) { /* handed to a program: wait for it */
@@ -275,7 +349,8 @@ request_serve_datagram(struct ms_service *svc, const void *buf, size_t len,
 	}
 	if (request_setup(&r) < 0)
 		return;
-	request_handle(&r);
+	if (!r.done)
+		request_handle(&r);
 	if (r.replied)
 		request_reply_datagram(&r);
 	request_finish(&r);

@@ -15,10 +15,12 @@ struct ms_request {
 	struct ms_service *svc;
 	int fd; /* the connection; -1 for a datagram */
 	unsigned datagram : 1;
-	unsigned eof : 1;     /* the peer sends nothing more */
-	unsigned done : 1;    /* handle is not called again */
-	unsigned started : 1; /* setup succeeded: finish owed */
-	unsigned replied : 1; /* output was written (datagram) */
+	unsigned eof : 1;         /* the peer sends nothing more */
+	unsigned done : 1;        /* handle is not called again */
+	unsigned started : 1;     /* setup succeeded: finish owed */
+	unsigned replied : 1;     /* output was written (datagram) */
+	unsigned await_proxy : 1; /* its PROXY header has not come yet */
+	unsigned admitted : 1;    /* counted by per_source: released at end */
 	struct buffer in;
 	struct output out;
 	void *data;  /* the module's */
@@ -41,8 +43,18 @@ void request_init(struct ms_request *r, struct ms_service *svc, int fd,
  * outliving the request), so a request may be served without a malloc. */
 void request_lend(
     struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen);
-/* Calls setup.  0, or -1 when the module refused the request (then it is
- * released: fd closed, finish not called). */
+/* With proxy_protocol: takes the PROXY header from the input buffer (what
+ * came after it stays), makes its client the request's peer, and admits
+ * the request (allow/deny, per_source) as worker_accept does otherwise.
+ * 1 when done (or no header is awaited), 0 when more input is needed, -1
+ * when the header is bad or the client refused (logged; the caller
+ * releases the request). */
+int request_take_proxy(struct ms_request *r);
+/* Gives back what admission counted for the request (per_source). */
+void request_unadmit(struct ms_request *r);
+/* Calls setup (r->done when it returned MS_CLOSE).  0, or -1 when the
+ * module refused the request (then it is released: fd closed, finish not
+ * called). */
 int request_setup(struct ms_request *r);
 /* Reads what the connection has into the input buffer: >0 bytes, 0 end of
  * input (r->eof set), -1 errno (EAGAIN on a non-blocking fd). */

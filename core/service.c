@@ -109,6 +109,13 @@ ms_opt_list(const ms_service *svc, const char *name, size_t *count)
 	return v ? (const char *const *)v->list : empty;
 }
 
+int
+ms_host_state(const ms_service *svc)
+{
+	(void)svc;
+	return stats_host_state();
+}
+
 void
 ms_log(const ms_service *svc, int level, const char *fmt, ...)
 {

@@ -4,18 +4,41 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "modserv.h"
+
+/* The shared mapping: the host's state, then the services' counters. */
+struct stats_table {
+	_Atomic int host_state;
+	struct stats_service services[STATS_MAX_SERVICES];
+};
+
+static struct stats_table *shared;
 static struct stats_service *table;
 
 int
 stats_init(void)
 {
-	table = mmap(NULL, STATS_MAX_SERVICES * sizeof(*table),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (table == MAP_FAILED) {
-		table = NULL;
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		shared = NULL;
 		return -1;
 	}
+	table = shared->services;
 	return 0;
+}
+
+void
+stats_set_host_state(int state)
+{
+	if (shared)
+		atomic_store(&shared->host_state, state);
+}
+
+int
+stats_host_state(void)
+{
+	return shared ? atomic_load(&shared->host_state) : MS_HOST_SERVING;
 }
 
 struct stats_service *

@@ -36,6 +36,9 @@ struct stats_service {
 
 /* Makes the shared table (in the master, before any worker).  0 or -1. */
 int stats_init(void);
+/* The master's state (MS_HOST_*), as workers and their modules see it. */
+void stats_set_host_state(int state);
+int stats_host_state(void);
 /* The counters of the service named name, made on first use; NULL when
  * the table is full (that service is not counted). */
 struct stats_service *stats_for(const char *name);

@@ -58,7 +58,10 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 		    SOCK_CLOEXEC | flags);
 		if (fd >= 0) {
 			admit_count_connection(svc);
-			if (admit_request(svc, (struct sockaddr *)peer)) {
+			/* behind a balancer the client is known only once
+			 * its PROXY header is read: admitted then */
+			if (svc->conf->proxy_protocol ||
+			    admit_request(svc, (struct sockaddr *)peer)) {
 				stats_add(svc->stats, STAT_ACCEPTED, 1);
 				return fd;
 			}

@@ -10,7 +10,7 @@ CC=clang BUILD_DIR=build-fuzz CMAKE_ARGS="-DMODSERV_FUZZ=ON" \
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 rc=0
-for target in config addr buffer framed cmd; do
+for target in config addr buffer proxy framed cmd; do
 	work=build-fuzz/found/$target
 	rm -rf "$work" && mkdir -p "$work/corpus"
 	cp tests/fuzz/corpus/$target/* "$work/corpus/"

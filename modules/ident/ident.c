@@ -1,6 +1,8 @@
 /* ident - seed 001's ThreadedTCPServer example: reply "<worker>: <message>",
  * where <worker> names the thread or process that served the request, so a
- * client sees the concurrency model at work; then close. */
+ * client sees the concurrency model at work; then close.  With show_peer,
+ * "<client address> " comes first: behind a balancer speaking the PROXY
+ * protocol, the client's own. */
 #include <unistd.h>
 
 #include <modserv.h>
@@ -15,6 +17,8 @@ ident_handle(ms_request *req)
 
 	if (n == 0 && !ms_eof(req))
 		return MS_MORE;
+	if (ms_opt_bool(svc, "show_peer"))
+		ms_printf(req, "%s ", ms_peer(req));
 	/* a thread per request shows its thread id, else the process id */
 	if (model[0] == 't')
 		ms_printf(req, "Thread-%d: ", (int)gettid());
@@ -27,6 +31,14 @@ ident_handle(ms_request *req)
 	return MS_CLOSE;
 }
 
+static const struct ms_option ident_options[] = {
+    {.name = "show_peer",
+        .type = MS_OPT_BOOL,
+        .def = "false",
+        .help = "start the reply with the client's address"},
+    {0},
+};
+
 MODSERV_MODULE(.name = "ident",
     .summary = "replies <thread or process>: <message>, then closes",
-    .handle = ident_handle);
+    .options = ident_options, .handle = ident_handle);

@@ -151,18 +151,24 @@ load_client(void *arg)
 }
 
 static void
-write_conf(const char *model, const char *listen)
+write_conf_workers(const char *model, const char *listen, int workers)
 {
 	assert_int_equal(
 	    server_write_conf(&srv,
 	        "user = \"%s\";\n"
 	        "shutdown_timeout = 5.0;\n"
 	        "services = ( { name = \"s\"; transport = \"%s\";\n"
-	        "  listen = \"%s\"; model = \"%s\"; module = \"./mod.so\"; } "
-	        ");\n",
+	        "  listen = \"%s\"; model = \"%s\"; module = \"./mod.so\";\n"
+	        "  workers = %d; } );\n",
 	        getenv("USER") ? getenv("USER") : "root", transport, listen,
-	        model),
+	        model, workers),
 	    0);
+}
+
+static void
+write_conf(const char *model, const char *listen)
+{
+	write_conf_workers(model, listen, 1);
 }
 
 /* Clients hammer transport's service while the test reloads it. */
@@ -189,14 +195,16 @@ swap_under_load(void)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(
 		    pthread_create(&clients[i], NULL, load_client, &l), 0);
-	/* thread -> select -> fork -> thread ..., the module file rebuilt
-	 * every other time, four reloads a second for 4 s */
+	/* thread -> select -> fork -> thread ..., one worker or two, the
+	 * module file rebuilt every other time, four reloads a second for 4 s
+	 */
 	for (int i = 1; i <= 16; i++) {
 		usleep(250000);
 		if (i % 2 == 0)
 			install_module(i % 4 ? echo : upper, mod);
 		else
-			write_conf(models[(i / 2 + 1) % 3], "127.0.0.1:0");
+			write_conf_workers(models[(i / 2 + 1) % 3],
+			    "127.0.0.1:0", 1 + (i / 2) % 2);
 		reload("reloaded:", ++reloads);
 	}
 	usleep(250000);
@@ -309,7 +317,7 @@ a_bad_configuration_changes_nothing(void **state)
 	        "} );\n",
 	        getenv("USER") ? getenv("USER") : "root"),
 	    0);
-	reload("goes on serving the previous configuration", 1);
+	reload("the reloaded service did not start", 1);
 	/* the same worker answered all along, and still does */
 	assert_int_equal(last_worker() == worker ||
 	                     strstr(server_log(&srv, 0), "init failed"),
@@ -381,6 +389,99 @@ services_come_go_and_stay_across_a_reload(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* Connections of ident on addr until end: the worker pids that answered,
+ * from "Loop-<pid>: " replies. */
+struct spread {
+	const char *addr;
+	long long end;
+	int pids[8], n;
+	pthread_mutex_t lock;
+};
+
+static void *
+spread_client(void *arg)
+{
+	struct spread *sp = arg;
+
+	while (now_ms() < sp->end) {
+		char reply[64] = "";
+		int fd = client_connect("tcp", sp->addr), pid;
+		ssize_t got;
+
+		if (fd < 0)
+			continue;
+		if (client_send_all(fd, "x", 1) == 0 &&
+		    shutdown(fd, SHUT_WR) == 0 &&
+		    (got = recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL)) >
+		        0 &&
+		    sscanf(reply, "Loop-%d:", &pid) == 1) {
+			int seen = 0;
+
+			pthread_mutex_lock(&sp->lock);
+			for (int i = 0; i < sp->n; i++)
+				seen |= sp->pids[i] == pid;
+			if (!seen && sp->n < 8)
+				sp->pids[sp->n++] = pid;
+			pthread_mutex_unlock(&sp->lock);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* workers = 2: two processes, each with its own event loop, take the
+ * clients of one listener; a reload to workers = 1 leaves one. */
+static void
+workers_share_one_listener(void **state)
+{
+	struct spread sp = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t t[4];
+	pid_t kids[8];
+
+	(void)state;
+	transport = "tcp";
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"select\"; workers = 2;\n"
+	        "  module = \"@MODULES@/ident.so\"; } );\n",
+	        getenv("USER") ? getenv("USER") : "root"),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_true(server_wait_log(&srv, "s: worker ", 3000));
+	usleep(200000);
+	assert_int_equal(proc_children(srv.pid, kids, 8), 2);
+	sp.addr = srv.addr[0];
+	sp.end = now_ms() + 1500;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, spread_client, &sp);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	print_message("answered by %d worker processes\n", sp.n);
+	assert_int_equal(sp.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_true(sp.pids[i] == kids[0] || sp.pids[i] == kids[1]);
+	/* down to one */
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"%s\"; model = \"select\"; workers = 1;\n"
+	        "  module = \"@MODULES@/ident.so\"; } );\n",
+	        getenv("USER") ? getenv("USER") : "root", srv.addr[0]),
+	    0);
+	reload("0 services unchanged, 1 restarted", 1);
+	{
+		long long end = now_ms() + 5000;
+
+		while (proc_children(srv.pid, kids, 8) != 1 && now_ms() < end)
+			usleep(20000);
+	}
+	assert_int_equal(proc_children(srv.pid, kids, 8), 1);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(void)
 {
@@ -395,6 +496,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        services_come_go_and_stay_across_a_reload, srv_setup,
 	        srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        workers_share_one_listener, srv_setup, srv_teardown),
 	};
 
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);

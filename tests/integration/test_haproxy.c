@@ -1,0 +1,465 @@
+/* test_haproxy.c - modserv as a backend of a real HAProxy: two instances
+ * behind it with send-proxy-v2 and agent health checks; clients see their
+ * own address; one instance stopped gracefully (no request fails), then
+ * started again and killed (only what it had in flight fails). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define HAPROXY "/usr/sbin/haproxy"
+#define CLIENTS 4
+
+static struct server a, b;
+static int port_a, port_b, health_a, health_b, front;
+static pid_t haproxy = -1;
+static char hadir[256];
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* A modserv with ident (PROXY protocol, the client's address shown) on
+ * port and the health agent on health. */
+static void
+start_instance(struct server *s, int port, int health)
+{
+	assert_int_equal(
+	    server_write_conf(s,
+	        "user = \"%s\";\n"
+	        "drain_delay = 1.0;\n"
+	        "shutdown_timeout = 5.0;\n"
+	        "services = (\n"
+	        " { name = \"ident\"; transport = \"tcp\";\n"
+	        "   listen = \"127.0.0.1:%d\"; model = \"select\";\n"
+	        "   module = \"@MODULES@/ident.so\"; proxy_protocol = true;\n"
+	        "   options = { show_peer = true; }; },\n"
+	        " { name = \"health\"; transport = \"tcp\";\n"
+	        "   listen = \"127.0.0.1:%d\"; module = "
+	        "\"@MODULES@/health.so\"; "
+	        "} );\n",
+	        getenv("USER") ? getenv("USER") : "root", port, health),
+	    0);
+	assert_int_equal(server_start(s, 2, NULL), 0);
+}
+
+static const char haproxy_conf[] =
+    "global\n"
+    "  maxconn 1000\n"
+    "defaults\n"
+    "  mode tcp\n"
+    "  timeout connect 2s\n"
+    "  timeout client 10s\n"
+    "  timeout server 10s\n"
+    "  retries 3\n"
+    "  option redispatch\n"
+    "frontend front\n"
+    "  bind 127.0.0.1:%d\n"
+    "  default_backend modserv\n"
+    "backend modserv\n"
+    "  balance roundrobin\n"
+    "  default-server send-proxy-v2 check check-send-proxy inter 200ms "
+    "fall 2 rise 1 agent-check agent-inter 200ms\n"
+    "  server a 127.0.0.1:%d agent-port %d\n"
+    "  server b 127.0.0.1:%d agent-port %d\n";
+
+static void
+start_haproxy(void)
+{
+	char conf[320], log[320];
+	FILE *f;
+	long long end = now_ms() + 5000;
+
+	snprintf(hadir, sizeof(hadir), "/tmp/modserv-haproxy.XXXXXX");
+	assert_non_null(mkdtemp(hadir));
+	snprintf(conf, sizeof(conf), "%s/haproxy.cfg", hadir);
+	snprintf(log, sizeof(log), "%s/haproxy.log", hadir);
+	assert_non_null(f = fopen(conf, "w"));
+	fprintf(f, haproxy_conf, front, port_a, health_a, port_b, health_b);
+	fclose(f);
+	if ((haproxy = fork()) == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execl(HAPROXY, "haproxy", "-db", "-f", conf, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(haproxy > 0);
+	for (;;) { /* up once its frontend accepts */
+		char addr[32];
+		int fd;
+
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", front);
+		if ((fd = client_connect("tcp", addr)) >= 0) {
+			close(fd);
+			break;
+		}
+		if (now_ms() > end)
+			fail_msg("haproxy did not start");
+		usleep(20000);
+	}
+}
+
+static void
+stop_haproxy(void)
+{
+	char cmd[600];
+
+	if (haproxy > 0) {
+		kill(haproxy, SIGTERM);
+		waitpid(haproxy, NULL, 0);
+		haproxy = -1;
+	}
+	if (hadir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", hadir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", hadir);
+		hadir[0] = '\0';
+	}
+}
+
+/* What HAProxy logged so far. */
+static const char *
+haproxy_log(void)
+{
+	static char text[1 << 16];
+	char path[320];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/haproxy.log", hadir);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	return text;
+}
+
+/* ---- clients ---- */
+
+struct load {
+	atomic_int stop;
+	atomic_long ok, failed, wrong, by_a, by_b;
+	char first_failure[160];
+	atomic_int worker_a, worker_b; /* "Loop-<pid>" of each instance */
+};
+
+/* One request through HAProxy from source address 127.0.0.<n>: the reply
+ * must start with exactly that address and the client's port. */
+static void
+one_request(struct load *l, int n)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET},
+	                   dst = {.sin_family = AF_INET};
+	socklen_t len = sizeof(src);
+	struct timeval tv = {5, 0};
+	char reply[256], want[64], srcip[32];
+	size_t got = 0;
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), pid = 0;
+
+	snprintf(srcip, sizeof(srcip), "127.0.0.%d", n);
+	inet_pton(AF_INET, srcip, &src.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)front);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&src, &len) < 0 ||
+	    send(fd, "hello\n", 6, MSG_NOSIGNAL) != 6)
+		goto failed;
+	while (got < sizeof(reply) - 1 &&
+	       (r = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	reply[got] = '\0';
+	if (got == 0)
+		goto failed;
+	close(fd);
+	snprintf(want, sizeof(want), "%s:%d Loop-", srcip, ntohs(src.sin_port));
+	if (strncmp(reply, want, strlen(want)) != 0 ||
+	    strstr(reply, ": hello\n") == NULL) {
+		atomic_fetch_add(&l->wrong, 1);
+		return;
+	}
+	pid = atoi(reply + strlen(want));
+	atomic_fetch_add(&l->ok, 1);
+	if (pid == atomic_load(&l->worker_a))
+		atomic_fetch_add(&l->by_a, 1);
+	else if (pid == atomic_load(&l->worker_b))
+		atomic_fetch_add(&l->by_b, 1);
+	return;
+failed:
+	if (atomic_fetch_add(&l->failed, 1) == 0)
+		snprintf(l->first_failure, sizeof(l->first_failure),
+		    "from %s: %s (got %zu bytes)", srcip, strerror(errno), got);
+	close(fd);
+}
+
+static struct load load;
+
+static void *
+client(void *arg)
+{
+	int n = (int)(long)arg;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!atomic_load(&load.stop)) {
+		one_request(&load, n);
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static pid_t
+worker_of(struct server *s)
+{
+	const char *p = strstr(server_log(s, 0), "ident: worker ");
+
+	return p ? atoi(p + strlen("ident: worker ")) : -1;
+}
+
+static void
+counts(const char *phase)
+{
+	print_message("%s: %ld requests ok (%ld by a, %ld by b), %ld failed, "
+	              "%ld wrong%s%s\n",
+	    phase, atomic_load(&load.ok), atomic_load(&load.by_a),
+	    atomic_load(&load.by_b), atomic_load(&load.failed),
+	    atomic_load(&load.wrong),
+	    atomic_load(&load.failed) ? "; first: " : "",
+	    atomic_load(&load.failed) ? load.first_failure : "");
+}
+
+static void
+reset_counts(void)
+{
+	atomic_store(&load.ok, 0);
+	atomic_store(&load.failed, 0);
+	atomic_store(&load.wrong, 0);
+	atomic_store(&load.by_a, 0);
+	atomic_store(&load.by_b, 0);
+}
+
+/* Waits until requests reach instance a again (HAProxy saw it healthy). */
+static void
+wait_for_a(void)
+{
+	long long end = now_ms() + 10000;
+	long before = atomic_load(&load.by_a);
+
+	while (atomic_load(&load.by_a) < before + 20 && now_ms() < end)
+		usleep(20000);
+	assert_true(atomic_load(&load.by_a) >= before + 20);
+}
+
+static void
+behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request(
+    void **state)
+{
+	pthread_t t[CLIENTS];
+	pid_t kids[16];
+	int nkids, status;
+
+	(void)state;
+	if (access(HAPROXY, X_OK) != 0)
+		fail_msg("%s is missing: scripts/setup.sh installs haproxy",
+		    HAPROXY);
+	memset(&load, 0, sizeof(load));
+	port_a = free_port();
+	port_b = free_port();
+	health_a = free_port();
+	health_b = free_port();
+	front = free_port();
+	assert_int_equal(server_prepare(&a), 0);
+	assert_int_equal(server_prepare(&b), 0);
+	start_instance(&a, port_a, health_a);
+	start_instance(&b, port_b, health_b);
+	assert_true(server_wait_log(&a, "ident: worker ", 3000));
+	assert_true(server_wait_log(&b, "ident: worker ", 3000));
+	atomic_store(&load.worker_a, worker_of(&a));
+	atomic_store(&load.worker_b, worker_of(&b));
+	start_haproxy();
+	for (long i = 0; i < CLIENTS; i++)
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, client, (void *)(i + 2)), 0);
+
+	/* both serve; every client sees its own address */
+	wait_for_a();
+	sleep(1);
+	counts("both instances");
+	assert_int_equal(atomic_load(&load.failed), 0);
+	assert_int_equal(atomic_load(&load.wrong), 0);
+	assert_true(atomic_load(&load.by_b) > 20);
+
+	/* a stops gracefully: its health agent says "drain" for drain_delay,
+	 * HAProxy moves new clients to b, then a drains and exits */
+	reset_counts();
+	assert_int_equal(server_stop(&a), 0);
+	sleep(1);
+	counts("a stopped gracefully");
+	assert_int_equal(atomic_load(&load.failed), 0);
+	assert_int_equal(atomic_load(&load.wrong), 0);
+	assert_true(server_wait_log(&a, "draining: serving on", 0));
+	/* HAProxy heard "drain" from the agent before a's port closed */
+	{
+		const char *log = haproxy_log(),
+		           *drain =
+		               strstr(log, "Server modserv/a enters drain"),
+		           *down = strstr(log, "Server modserv/a is DOWN");
+
+		if (drain == NULL || (down && down < drain))
+			fail_msg(
+			    "no drain before down in haproxy's log:\n%s", log);
+	}
+
+	/* a again, then killed outright, master and workers */
+	server_cleanup(&a);
+	assert_int_equal(server_prepare(&a), 0);
+	start_instance(&a, port_a, health_a);
+	assert_true(server_wait_log(&a, "ident: worker ", 3000));
+	atomic_store(&load.worker_a, worker_of(&a));
+	wait_for_a();
+	reset_counts();
+	nkids = proc_children(a.pid, kids, 16);
+	kill(a.pid, SIGKILL);
+	for (int i = 0; i < nkids; i++)
+		kill(kids[i], SIGKILL);
+	waitpid(a.pid, &status, 0);
+	a.pid = -1;
+	sleep(1);
+	counts("a killed");
+	/* at most what was in flight on a: one request a client */
+	assert_true(atomic_load(&load.failed) <= CLIENTS);
+	assert_int_equal(atomic_load(&load.wrong), 0);
+	/* and then everything goes to b */
+	reset_counts();
+	usleep(500000);
+	counts("after the kill");
+	assert_int_equal(atomic_load(&load.failed), 0);
+	assert_int_equal(atomic_load(&load.by_a), 0);
+	assert_true(atomic_load(&load.by_b) > 20);
+
+	atomic_store(&load.stop, 1);
+	for (int i = 0; i < CLIENTS; i++)
+		pthread_join(t[i], NULL);
+	stop_haproxy();
+	assert_int_equal(server_stop(&b), 0);
+	server_cleanup(&a);
+	server_cleanup(&b);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	atomic_store(&load.stop, 1);
+	stop_haproxy();
+	server_cleanup(&a);
+	server_cleanup(&b);
+	return 0;
+}
+
+/* The agent's answers, and the http form, as the host's state changes. */
+static void
+the_health_check_says_ready_then_drain(void **state)
+{
+	char reply[256], addr[160];
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_prepare(&a), 0);
+	assert_int_equal(
+	    server_write_conf(&a,
+	        "user = \"%s\";\n"
+	        "drain_delay = 2.0;\n"
+	        "services = (\n"
+	        " { name = \"agent\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   module = \"@MODULES@/health.so\"; },\n"
+	        " { name = \"http\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"select\"; module = \"@MODULES@/health.so\";\n"
+	        "   options = { protocol = \"http\"; }; } );\n",
+	        getenv("USER") ? getenv("USER") : "root"),
+	    0);
+	assert_int_equal(server_start(&a, 2, NULL), 0);
+	assert_true(server_wait_log(&a, "http: worker ", 3000));
+	usleep(100000); /* READY: every worker serves */
+	fd = client_connect("tcp", a.addr[0]);
+	memset(reply, 0, sizeof(reply));
+	assert_true(recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0);
+	assert_string_equal(reply, "up ready\n");
+	close(fd);
+	fd = client_connect("tcp", a.addr[1]);
+	assert_int_equal(client_send_all(fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+	memset(reply, 0, sizeof(reply));
+	assert_true(recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0);
+	assert_non_null(strstr(reply, "HTTP/1.0 200 OK\r\n"));
+	assert_non_null(strstr(reply, "\r\n\r\nready\n"));
+	close(fd);
+	/* SIGTERM: still answering for drain_delay, now "drain" */
+	snprintf(addr, sizeof(addr), "%s", a.addr[1]);
+	assert_int_equal(kill(a.pid, SIGTERM), 0);
+	assert_true(server_wait_log(&a, "draining: serving on for 2 s", 2000));
+	fd = client_connect("tcp", a.addr[0]);
+	memset(reply, 0, sizeof(reply));
+	assert_true(recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0);
+	assert_string_equal(reply, "drain\n");
+	close(fd);
+	fd = client_connect("tcp", addr);
+	assert_int_equal(client_send_all(fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+	memset(reply, 0, sizeof(reply));
+	assert_true(recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0);
+	assert_non_null(strstr(reply, "HTTP/1.0 503 Service Unavailable\r\n"));
+	assert_non_null(strstr(reply, "draining\n"));
+	close(fd);
+	assert_int_equal(server_stop(&a), 0);
+	server_cleanup(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(
+	        the_health_check_says_ready_then_drain, teardown),
+	    cmocka_unit_test_teardown(
+	        behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request,
+	        teardown),
+	};
+
+	return cmocka_run_group_tests_name("haproxy", tests, NULL, NULL);
+}
