@@ -499,6 +499,7 @@ static const struct key service_keys[] = {
     {"idle_timeout", 0, key_seconds, SC(idle_timeout), 0, DAY},
     {"handle_timeout", 0, key_seconds, SC(handle_timeout), 0, DAY},
     {"proxy_protocol", 0, key_bool, SC(proxy_protocol), 0, 0},
+    {"proxy_from", 0, key_cidrs, SC(proxy_from), 0, 0},
     {"allow", 0, key_cidrs, SC(allow), 0, 0},
     {"deny", 0, key_cidrs, SC(deny), 0, 0},
     {"user", 0, key_string, SC(user), 0, 0},
@@ -521,6 +522,14 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 		    "allow and deny take IP addresses, and this service "
 		    "listens on a unix socket (use socket_mode, socket_owner, "
 		    "socket_group)");
+	if (sc->proxy_from.n && !sc->proxy_protocol)
+		return config_fail(p, s, path,
+		    "proxy_from names who may send a PROXY header: it needs "
+		    "proxy_protocol = true");
+	if (sc->proxy_from.n && unix_socket)
+		return config_fail(p, s, path,
+		    "proxy_from takes IP addresses, and this service listens "
+		    "on a unix socket");
 	if (sc->proxy_protocol && sc->transport->socktype != SOCK_STREAM)
 		return config_fail(p, s, path,
 		    "proxy_protocol is for stream transports, and this "
@@ -988,6 +997,7 @@ config_free(struct config *cfg)
 		free(sc->options);
 		free(sc->allow.v);
 		free(sc->deny.v);
+		free(sc->proxy_from.v);
 		free(sc->user);
 		free(sc->group);
 		free(sc->socket_owner);

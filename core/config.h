@@ -52,6 +52,7 @@ struct service_conf {
 	double idle_timeout;  /* seconds a peer may send nothing; 0: forever */
 	double handle_timeout; /* select: seconds handle may take; 0: forever */
 	int proxy_protocol;    /* a PROXY header comes first */
+	struct cidr_list proxy_from;  /* who may send one; empty: anyone */
 	struct cidr_list allow, deny; /* checked before setup */
 	char *user, *group;           /* the worker's; NULL: modserv's own */
 	int switch_user; /* set by config_check_users: become uid/gid */

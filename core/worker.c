@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "admit.h"
 #include "log.h"
 #include "model.h"
@@ -46,6 +47,22 @@ worker_accept_pause(struct ms_service *svc, int ms)
 	accept_paused_until = service_now_ms() + ms;
 }
 
+/* proxy_from: only the balancers may send a PROXY header. */
+static int
+worker_from_balancer(struct ms_service *svc, struct sockaddr_storage *peer)
+{
+	const struct cidr_list *from = &svc->conf->proxy_from;
+	char text[ADDR_TEXT_MAX];
+
+	if (from->n == 0 ||
+	    access_allowed(from->v, from->n, NULL, 0, (struct sockaddr *)peer))
+		return 1;
+	addr_format((struct sockaddr *)peer, sizeof(*peer), text, sizeof(text));
+	log_warn(service_name(svc),
+	    "%s: not in proxy_from, so not a balancer: closed", text);
+	return 0;
+}
+
 int
 worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
     socklen_t *peerlen, int flags)
@@ -60,8 +77,9 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 			admit_count_connection(svc);
 			/* behind a balancer the client is known only once
 			 * its PROXY header is read: admitted then */
-			if (svc->conf->proxy_protocol ||
-			    admit_request(svc, (struct sockaddr *)peer)) {
+			if (svc->conf->proxy_protocol
+			        ? worker_from_balancer(svc, peer)
+			        : admit_request(svc, (struct sockaddr *)peer)) {
 				stats_add(svc->stats, STAT_ACCEPTED, 1);
 				return fd;
 			}

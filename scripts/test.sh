@@ -43,6 +43,6 @@ sanitized() {
 echo "== ASan + UBSan: the whole suite"
 sanitized build-asan address,undefined '.'
 echo "== TSan: the thread and select tests, reload and daemon"
-sanitized build-tsan thread '(thread|select|unit/|reload|daemon)'
+sanitized build-tsan thread '(thread|select|unit/|reload|daemon|haproxy)'
 echo "== libFuzzer: every parser that sees outside bytes"
 bash scripts/fuzz.sh

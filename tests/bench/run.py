@@ -207,9 +207,12 @@ class Pair:
             module
 
     def ours(self, folder):
-        return modserv(self.model, self.t, folder, self.module)
+        return modserv(self.model, self.t, folder, self.module,
+                       "workers = 2;" if self.kind == "workers" else "")
 
     def theirs(self, folder):
+        if self.kind == "workers":  # the same with one worker process
+            return modserv(self.model, self.t, folder, self.module)
         if self.kind == "base":
             return baseline(self.name, self.t, folder)
         if self.kind == "peer":
@@ -236,6 +239,9 @@ def scenarios(quick):
                           64, True, "base", base))
     pairs.append(Pair("select vs C udp loop", "select", "udp", 50, 64, False,
                       "base", "udp"))
+    for model, c in (("select", 50), ("select", 500), ("thread", 50)):
+        pairs.append(Pair(f"{model} 2 workers vs 1", model, "tcp", c, 64,
+                          False, "workers", None))
     pairs.append(Pair("thread vs C thread per datagram", "thread", "udp", 50,
                       64, False, "base", "udp-thread"))
     if quick:

@@ -416,13 +416,22 @@ the_health_check_says_ready_then_drain(void **state)
 	        getenv("USER") ? getenv("USER") : "root"),
 	    0);
 	assert_int_equal(server_start(&a, 2, NULL), 0);
-	assert_true(server_wait_log(&a, "http: worker ", 3000));
-	usleep(100000); /* READY: every worker serves */
-	fd = client_connect("tcp", a.addr[0]);
-	memset(reply, 0, sizeof(reply));
-	assert_true(recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0);
+	/* "down" until every worker serves, then "up ready" */
+	{
+		long long end = now_ms() + 5000;
+
+		do {
+			fd = client_connect("tcp", a.addr[0]);
+			memset(reply, 0, sizeof(reply));
+			assert_true(recv(fd, reply, sizeof(reply) - 1,
+			                MSG_WAITALL) > 0);
+			close(fd);
+			if (strcmp(reply, "down\n") != 0)
+				break;
+			usleep(20000);
+		} while (now_ms() < end);
+	}
 	assert_string_equal(reply, "up ready\n");
-	close(fd);
 	fd = client_connect("tcp", a.addr[1]);
 	assert_int_equal(client_send_all(fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
 	memset(reply, 0, sizeof(reply));
@@ -450,10 +459,112 @@ the_health_check_says_ready_then_drain(void **state)
 	server_cleanup(&a);
 }
 
+/* Sends what, in pieces of step bytes, from source address from; the
+ * whole reply ("" when closed without one). */
+static void
+proxied(const char *addr, const char *from, const void *what, size_t n,
+    size_t step, char *reply, size_t size)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET},
+	                   dst = {.sin_family = AF_INET};
+	struct timeval tv = {5, 0};
+	const char *colon = strrchr(addr, ':');
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t got = 0;
+	ssize_t r;
+
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)atoi(colon + 1));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	for (size_t off = 0; off < n; off += step) {
+		size_t k = n - off < step ? n - off : step;
+
+		if (send(fd, (const char *)what + off, k, MSG_NOSIGNAL) !=
+		    (ssize_t)k)
+			break;
+		if (step < n)
+			usleep(2000);
+	}
+	shutdown(fd, SHUT_WR);
+	while (got < size - 1 &&
+	       (r = recv(fd, reply + got, size - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	reply[got] = '\0';
+	close(fd);
+}
+
+/* proxy_protocol under every model, without a balancer: the header as a
+ * balancer sends it, whole or in pieces, and what must be turned away. */
+static void
+a_proxy_header_names_the_client_under_every_model(void **state)
+{
+	static const char *const models[] = {"thread", "select", "fork"};
+	static const unsigned char local[] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00,
+	    0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00,
+	    'h', 'i', '\n'};
+	const char *v1 = "PROXY TCP4 192.0.2.1 127.0.0.1 4242 80\r\nhi\n";
+	const char *denied = "PROXY TCP4 192.0.2.66 127.0.0.1 4242 80\r\nhi\n";
+	char reply[256];
+
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		assert_int_equal(server_prepare(&a), 0);
+		assert_int_equal(
+		    server_write_conf(&a,
+		        "user = \"%s\";\n"
+		        "services = ( { name = \"ident\"; transport = "
+		        "\"tcp\";\n"
+		        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+		        "  module = \"@MODULES@/ident.so\"; proxy_protocol = "
+		        "true;\n"
+		        "  proxy_from = [ \"127.0.0.1\" ];\n"
+		        "  deny = [ \"192.0.2.66\" ];\n"
+		        "  options = { show_peer = true; }; } );\n",
+		        getenv("USER") ? getenv("USER") : "root", models[m]),
+		    0);
+		assert_int_equal(server_start(&a, 1, NULL), 0);
+		proxied(a.addr[0], "127.0.0.1", v1, strlen(v1), 1000, reply,
+		    sizeof(reply));
+		if (strncmp(reply, "192.0.2.1:4242 ", 15) != 0 ||
+		    !strstr(reply, ": hi\n"))
+			fail_msg("%s: %s", models[m], reply);
+		/* a byte at a time */
+		proxied(a.addr[0], "127.0.0.1", v1, strlen(v1), 1, reply,
+		    sizeof(reply));
+		assert_int_equal(strncmp(reply, "192.0.2.1:4242 ", 15), 0);
+		/* v2 LOCAL: the balancer's own address stands */
+		proxied(a.addr[0], "127.0.0.1", local, sizeof(local), 1000,
+		    reply, sizeof(reply));
+		assert_int_equal(strncmp(reply, "127.0.0.1:", 10), 0);
+		assert_non_null(strstr(reply, ": hi\n"));
+		/* no header; a denied client; not from a balancer */
+		proxied(a.addr[0], "127.0.0.1", "hi\n", 3, 1000, reply,
+		    sizeof(reply));
+		assert_string_equal(reply, "");
+		proxied(a.addr[0], "127.0.0.1", denied, strlen(denied), 1000,
+		    reply, sizeof(reply));
+		assert_string_equal(reply, "");
+		proxied(a.addr[0], "127.0.0.2", v1, strlen(v1), 1000, reply,
+		    sizeof(reply));
+		assert_string_equal(reply, "");
+		assert_true(
+		    server_wait_log(&a, "no PROXY protocol header", 1000));
+		assert_true(server_wait_log(&a, "192.0.2.66", 1000));
+		assert_true(server_wait_log(&a, "not in proxy_from", 1000));
+		assert_int_equal(server_stop(&a), 0);
+		server_cleanup(&a);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(
+	        a_proxy_header_names_the_client_under_every_model, teardown),
 	    cmocka_unit_test_teardown(
 	        the_health_check_says_ready_then_drain, teardown),
 	    cmocka_unit_test_teardown(
