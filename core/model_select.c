@@ -190,8 +190,8 @@ static void select_conn_event(
     struct selector *l, struct conn *c, uint32_t events);
 static void select_watch_child(struct selector *l, struct conn *c);
 
-/* Input came before the PROXY header was whole: once it is, the request
- * is admitted and set up, and what followed the header is handled. */
+/* Bytes of the PROXY header came: once it is whole, the request is
+ * admitted and set up, and reads on as any other. */
 static void
 select_proxied(struct selector *l, struct conn *c)
 {
@@ -212,13 +212,6 @@ select_proxied(struct selector *l, struct conn *c)
 		select_watch_child(l, c);
 		return;
 	}
-	if (buffer_len(&r->in) > 0 || r->eof) {
-		if (l->pool) {
-			select_offload(l, c);
-			return;
-		}
-		request_handle(r);
-	}
 	select_conn_event(l, c, 0);
 }
 
@@ -234,6 +227,11 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 		return;
 	}
 
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN &&
+	    r->await_proxy) {
+		select_proxied(l, c);
+		return;
+	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN) {
 		if (request_read(r) < 0) {
 			if (errno != EAGAIN) {
@@ -242,9 +240,6 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 				select_close(l, c);
 				return;
 			}
-		} else if (r->await_proxy) {
-			select_proxied(l, c);
-			return;
 		} else if (l->pool) {
 			select_offload(l, c);
 			return;

@@ -34,39 +34,12 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	r->admitted = !r->datagram && !r->await_proxy;
 }
 
-int
-request_take_proxy(struct ms_request *r)
+/* Admits the request once its PROXY header named the client. */
+static int
+request_admit_proxied(struct ms_request *r)
 {
 	struct ms_service *svc = r->svc;
-	struct sockaddr_storage client;
-	socklen_t len = 0;
-	size_t have;
-	const void *p = buffer_peek(&r->in, &have);
-	char why[128];
-	int n;
 
-	if (!r->await_proxy)
-		return 1;
-	if ((n = proxy_parse(p, have, &client, &len, why, sizeof(why))) == 0 &&
-	    r->eof) {
-		snprintf(why, sizeof(why), "closed before its PROXY header");
-		n = -1;
-	}
-	if (n <= 0) {
-		if (n < 0) {
-			log_info(service_name(svc), "%s: %s: closed",
-			    ms_peer(r), why);
-			stats_add(svc->stats, STAT_ERRORS, 1);
-		}
-		return n;
-	}
-	buffer_consume(&r->in, (size_t)n);
-	r->await_proxy = 0;
-	if (len > 0) { /* else (LOCAL, UNKNOWN) the balancer's own address */
-		memcpy(&r->peer, &client, len);
-		r->peerlen = len;
-		r->peer_text[0] = '\0';
-	}
 	/* under fork the count lives in the worker, which never sees the
 	 * header: per_source is refused with proxy_protocol there */
 	if (svc->conf->model == &model_fork
@@ -77,6 +50,65 @@ request_take_proxy(struct ms_request *r)
 	}
 	stats_add(svc->stats, STAT_REFUSED, 1);
 	return -1;
+}
+
+/* The header is peeked at and only its own bytes are taken from the
+ * socket: what the client sent after it stays there for the module (or
+ * the program ms_exec hands the connection to).  Bytes of a header not yet
+ * whole wait in the input buffer, so a level-triggered loop is not woken
+ * again for bytes it has seen. */
+int
+request_take_proxy(struct ms_request *r)
+{
+	struct ms_service *svc = r->svc;
+	char head[PROXY_MAX_HEADER], why[128];
+	struct sockaddr_storage client;
+	socklen_t len = 0;
+	size_t have = buffer_len(&r->in), took;
+	ssize_t n;
+	int whole;
+
+	if (!r->await_proxy)
+		return 1;
+	if (have > 0)
+		memcpy(head, buffer_peek(&r->in, &took), have);
+	do
+		n = recv(r->fd, head + have, sizeof(head) - have, MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0; /* errno says so: a blocking socket timed out */
+	if (n <= 0) {
+		snprintf(why, sizeof(why), "%s before its PROXY header",
+		    n == 0 ? "closed" : strerror(errno));
+		whole = -1;
+	} else {
+		whole = proxy_parse(
+		    head, have + (size_t)n, &client, &len, why, sizeof(why));
+	}
+	if (whole < 0) {
+		log_info(service_name(svc), "%s: %s: closed", ms_peer(r), why);
+		stats_add(svc->stats, STAT_ERRORS, 1);
+		return -1;
+	}
+	/* take what belongs to the header: all of it if it is not whole */
+	took = whole > 0 ? (size_t)whole - have : (size_t)n;
+	if (recv(r->fd, head + have, took, 0) != (ssize_t)took) {
+		log_info(service_name(svc), "%s: reading its PROXY header: %s",
+		    ms_peer(r), strerror(errno));
+		return -1;
+	}
+	if (whole == 0) {
+		errno = 0;
+		return buffer_append(&r->in, head + have, took) < 0 ? -1 : 0;
+	}
+	buffer_consume(&r->in, have);
+	r->await_proxy = 0;
+	if (len > 0) { /* else (LOCAL, UNKNOWN) the balancer's own address */
+		memcpy(&r->peer, &client, len);
+		r->peerlen = len;
+		r->peer_text[0] = '\0';
+	}
+	return request_admit_proxied(r);
 }
 
 void
@@ -229,12 +261,11 @@ request_serve_stream(struct ms_request *r)
 	while (r->await_proxy) {
 		int rc = request_take_proxy(r);
 
-		if (rc < 0 || (rc == 0 && request_read(r) < 0)) {
-			if (rc == 0)
-				log_info(service_name(r->svc),
-				    "%s: no PROXY header: %s", ms_peer(r),
-				    errno == EAGAIN ? "timed out"
-				                    : strerror(errno));
+		if (rc == 0 && errno == EAGAIN)
+			log_info(service_name(r->svc),
+			    "%s: no PROXY header in %g s: closed", ms_peer(r),
+			    r->svc->conf->idle_timeout);
+		if (rc < 0 || (rc == 0 && errno == EAGAIN)) {
 			request_release(r);
 			return;
 		}

@@ -522,10 +522,21 @@ a_proxy_header_names_the_client_under_every_model(void **state)
 		        "true;\n"
 		        "  proxy_from = [ \"127.0.0.1\" ];\n"
 		        "  deny = [ \"192.0.2.66\" ];\n"
-		        "  options = { show_peer = true; }; } );\n",
-		        getenv("USER") ? getenv("USER") : "root", models[m]),
+		        "  options = { show_peer = true; }; },\n"
+		        " { name = \"cat\"; transport = \"tcp\";\n"
+		        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+		        "  module = \"@MODULES@/exec.so\"; proxy_protocol = "
+		        "true;\n"
+		        "  options = { argv = [ \"cat\" ]; }; } );\n",
+		        getenv("USER") ? getenv("USER") : "root", models[m],
+		        models[m]),
 		    0);
-		assert_int_equal(server_start(&a, 1, NULL), 0);
+		assert_int_equal(server_start(&a, 2, NULL), 0);
+		/* a program handed the connection reads what came after the
+		 * header, even in the same segment */
+		proxied(a.addr[1], "127.0.0.1", v1, strlen(v1), 1000, reply,
+		    sizeof(reply));
+		assert_string_equal(reply, "hi\n");
 		proxied(a.addr[0], "127.0.0.1", v1, strlen(v1), 1000, reply,
 		    sizeof(reply));
 		if (strncmp(reply, "192.0.2.1:4242 ", 15) != 0 ||
@@ -559,12 +570,92 @@ a_proxy_header_names_the_client_under_every_model(void **state)
 	}
 }
 
+/* A connection to addr whose PROXY header names client (kept open). */
+static int
+proxied_open(const char *addr, const char *client)
+{
+	char header[128];
+	int fd = client_connect("tcp", addr);
+	int n = snprintf(header, sizeof(header),
+	    "PROXY TCP4 %s 127.0.0.1 4242 80\r\n", client);
+
+	assert_true(fd >= 0);
+	assert_int_equal(client_send_all(fd, header, (size_t)n), 0);
+	return fd;
+}
+
+/* Whether fd (a proxied echo connection) still answers. */
+static int
+echoes(int fd)
+{
+	char reply[3];
+
+	return client_send_all(fd, "e\n", 2) == 0 &&
+	       client_recv_all(fd, reply, 2) == 0 &&
+	       memcmp(reply, "e\n", 2) == 0;
+}
+
+/* per_source counts the clients the headers name, not the balancer. */
+static void
+per_source_counts_the_real_clients(void **state)
+{
+	static const char *const models[] = {"thread", "select"};
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		int first, second, other, again;
+
+		assert_int_equal(server_prepare(&a), 0);
+		assert_int_equal(
+		    server_write_conf(&a,
+		        "user = \"%s\";\n"
+		        "services = ( { name = \"echo\"; transport = \"tcp\";\n"
+		        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+		        "  module = \"@MODULES@/echo.so\"; proxy_protocol = "
+		        "true;\n"
+		        "  per_source = 1; } );\n",
+		        getenv("USER") ? getenv("USER") : "root", models[m]),
+		    0);
+		assert_int_equal(server_start(&a, 1, NULL), 0);
+		first = proxied_open(a.addr[0], "192.0.2.1");
+		assert_true(echoes(first));
+		second =
+		    proxied_open(a.addr[0], "192.0.2.1"); /* one too many */
+		assert_false(echoes(second));
+		other = proxied_open(a.addr[0], "192.0.2.2");
+		assert_true(echoes(other));
+		close(first); /* its count goes back */
+		close(second);
+		{
+			long long end = now_ms() + 3000;
+
+			do {
+				again = proxied_open(a.addr[0], "192.0.2.1");
+				if (echoes(again))
+					break;
+				close(again);
+				again = -1;
+				usleep(20000);
+			} while (now_ms() < end);
+		}
+		assert_true(again >= 0);
+		close(again);
+		close(other);
+		assert_true(
+		    server_wait_log(&a, "already 1 requests from there", 1000));
+		assert_int_equal(server_stop(&a), 0);
+		server_cleanup(&a);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(
 	        a_proxy_header_names_the_client_under_every_model, teardown),
+	    cmocka_unit_test_teardown(
+	        per_source_counts_the_real_clients, teardown),
 	    cmocka_unit_test_teardown(
 	        the_health_check_says_ready_then_drain, teardown),
 	    cmocka_unit_test_teardown(
