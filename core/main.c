@@ -64,10 +64,14 @@ print_plan(const struct config *cfg)
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_conf *sc = &cfg->services[i];
 
-		printf("%s: %s %s, model %s, module %s (%s), max_clients %d\n",
+		printf("%s: %s %s, model %s, module %s (%s), max_clients %d%s",
 		    sc->name, sc->transport->name, sc->addr.text,
 		    sc->model->name, sc->module, sc->module_file,
-		    sc->max_clients);
+		    sc->max_clients,
+		    sc->proxy_protocol ? ", PROXY protocol" : "");
+		if (sc->workers > 1)
+			printf(", %d workers", sc->workers);
+		printf("\n");
 		for (size_t j = 0; j < sc->noptions; j++)
 			print_option(&sc->options[j]);
 	}

@@ -228,6 +228,17 @@ slot_retire(struct slot *s)
 		kill(s->pid, SIGTERM);
 }
 
+/* Retires s, or frees it when no process runs (one waiting for a
+ * restart). */
+static void
+slot_stop(struct master *m, struct slot *s)
+{
+	if (s->pid)
+		slot_retire(s);
+	else
+		slot_free(m, s);
+}
+
 /* The child keeps its listener, its "serving" pipe and stdio: nothing
  * else of the master's (other listeners, other pipes, the signalfd). */
 static void
@@ -253,9 +264,14 @@ slot_spawn(struct slot *s)
 	int pfd[2];
 
 	s->restart = 0;
+	pfd[0] = pfd[1] = -1;
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (s->pid = fork()) < 0) {
 		log_syserr(
 		    MS_LOG_ERROR, service_name(svc), "starting a worker");
+		if (pfd[0] >= 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		s->pid = 0;
 		s->restart = service_now_ms() + RESTART_MAX_MS;
 		return;
@@ -355,17 +371,17 @@ slots_any(const struct master *m, const char *name, const struct generation *g,
 static void
 slots_take_over(struct master *m, const char *name, struct generation *g)
 {
-	for (struct slot *s = m->slots; s; s = s->next)
-		if (slot_named(s, name) && s->gen != g) {
+	for (struct slot *s = m->slots, *next; s; s = next) {
+		next = s->next;
+		if (!slot_named(s, name) || s->gen == g)
+			continue;
+		if (s->pid)
 			log_info(name,
 			    "the new workers serve: worker %d stops accepting "
 			    "and drains",
 			    (int)s->pid);
-			if (s->pid)
-				slot_retire(s);
-			else
-				s->state = SLOT_RETIRING, s->restart = 0;
-		}
+		slot_stop(m, s);
+	}
 }
 
 /* A starting worker said it serves (or closed the pipe, dying). */
@@ -447,9 +463,11 @@ slot_exited(
 		/* a reload's new worker failed: the old ones go on */
 		log_error(name, "the reloaded service did not start: the "
 		                "previous workers go on serving");
-		for (struct slot *o = m->slots; o; o = o->next)
+		for (struct slot *o = m->slots, *next; o; o = next) {
+			next = o->next;
 			if (o != s && slot_named(o, name) && o->gen == s->gen)
-				slot_retire(o);
+				slot_stop(m, o);
+		}
 		slot_free(m, s);
 	} else if (slots_any(m, name, NULL, s->gen, SLOT_STARTING)) {
 		slot_free(m, s); /* its replacements are starting */
@@ -698,10 +716,7 @@ master_reload(struct master *m)
 		if (s->state == SLOT_RETIRING ||
 		    config_service(&g->cfg, service_name(s->svc)) != NULL)
 			continue;
-		if (s->pid == 0)
-			slot_free(m, s);
-		else
-			slot_retire(s);
+		slot_stop(m, s);
 	}
 	for (size_t i = 0; i < g->cfg.nservices; i++) {
 		struct ms_service *svc = &g->svcs[i];

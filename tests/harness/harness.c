@@ -1,6 +1,7 @@
 /* harness.c - start, watch and stop the real modserv; be its client. */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 struct server srv;
 
@@ -433,6 +433,51 @@ client_connect(const char *transport, const char *addr)
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+client_connect_from(const char *from, const char *addr)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET},
+	                   dst = {.sin_family = AF_INET};
+	struct timeval tv = {5, 0};
+	const char *colon = strrchr(addr, ':');
+	char host[64];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || colon == NULL)
+		goto fail;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+	    inet_pton(AF_INET, host, &dst.sin_addr) != 1)
+		goto fail;
+	dst.sin_port = htons((uint16_t)atoi(colon + 1));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int
+free_port(void)
+{
+	struct sockaddr_in sin = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
 }
 
 int

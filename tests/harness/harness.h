@@ -81,6 +81,11 @@ void server_cleanup(struct server *s);
  * send timeouts.  unix-dgram clients get an autobound address to be replied
  * to.  fd or -1. */
 int client_connect(const char *transport, const char *addr);
+/* A tcp connection to addr ("127.0.0.1:port") from source address from
+ * (another 127.0.0.x), with 5 s timeouts.  fd or -1. */
+int client_connect_from(const char *from, const char *addr);
+/* A tcp port on 127.0.0.1 that was free a moment ago. */
+int free_port(void);
 int client_send_all(int fd, const void *p, size_t n);
 /* Reads exactly n bytes (stream); 0, or -1 on error, timeout or EOF. */
 int client_recv_all(int fd, void *p, size_t n);

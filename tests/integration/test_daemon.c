@@ -30,22 +30,6 @@ user(void)
 	return getenv("USER") ? getenv("USER") : "root";
 }
 
-/* A tcp port on 127.0.0.1 that was free a moment ago. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sin = {
-	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 /* One exchange on a fresh connection; the reply ("" if none). */
 static void
 ask(const char *transport, const char *addr, const char *msg, char *reply)
@@ -156,28 +140,6 @@ sockets_from_the_service_manager_are_used_not_bound(void **state)
 	assert_true(S_ISSOCK(st.st_mode));
 }
 
-/* A tcp connection to addr from source address from (127.0.0.x). */
-static int
-connect_from(const char *from, const char *addr)
-{
-	struct sockaddr_in src = {.sin_family = AF_INET},
-	                   dst = {.sin_family = AF_INET};
-	const char *colon = strrchr(addr, ':');
-	char host[64];
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, host, &dst.sin_addr);
-	dst.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The value of metric{service="name"} in `modserv -s` output, or -1. */
 static long long
 metric(const char *text, const char *name, const char *service)
@@ -250,7 +212,7 @@ status_counters_match_what_clients_did(void **state)
 		}
 		close(fd);
 	}
-	fd = connect_from("127.0.0.2", srv.addr[0]);
+	fd = client_connect_from("127.0.0.2", srv.addr[0]);
 	assert_true(fd >= 0);
 	assert_true(recv(fd, reply, sizeof(reply), 0) <= 0);
 	close(fd);
@@ -371,7 +333,7 @@ background_mode_pidfile_and_log_reopening(void **state)
 	assert_int_equal(kill(pid, SIGUSR1), 0);
 	assert_true(file_has(log, "SIGUSR1: log reopened", 2000));
 	usleep(100000); /* the worker's turn */
-	fd = connect_from("127.0.0.2", addr);
+	fd = client_connect_from("127.0.0.2", addr);
 	if (fd >= 0)
 		close(fd);
 	assert_true(file_has(log, "127.0.0.2:", 2000)); /* the worker's line */

@@ -33,21 +33,6 @@ static int port_a, port_b, health_a, health_b, front;
 static pid_t haproxy = -1;
 static char hadir[256];
 
-static int
-free_port(void)
-{
-	struct sockaddr_in sin = {
-	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 /* A modserv with ident (PROXY protocol, the client's address shown) on
  * port and the health agent on health. */
 static void
@@ -180,22 +165,16 @@ struct load {
 static void
 one_request(struct load *l, int n)
 {
-	struct sockaddr_in src = {.sin_family = AF_INET},
-	                   dst = {.sin_family = AF_INET};
+	struct sockaddr_in src;
 	socklen_t len = sizeof(src);
-	struct timeval tv = {5, 0};
-	char reply[256], want[64], srcip[32];
+	char reply[256], want[64], srcip[32], to[32];
 	size_t got = 0;
 	ssize_t r;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), pid = 0;
+	int fd, pid = 0;
 
 	snprintf(srcip, sizeof(srcip), "127.0.0.%d", n);
-	inet_pton(AF_INET, srcip, &src.sin_addr);
-	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-	dst.sin_port = htons((uint16_t)front);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 ||
+	snprintf(to, sizeof(to), "127.0.0.1:%d", front);
+	if ((fd = client_connect_from(srcip, to)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&src, &len) < 0 ||
 	    send(fd, "hello\n", 6, MSG_NOSIGNAL) != 6)
 		goto failed;
@@ -223,7 +202,8 @@ failed:
 	if (atomic_fetch_add(&l->failed, 1) == 0)
 		snprintf(l->first_failure, sizeof(l->first_failure),
 		    "from %s: %s (got %zu bytes)", srcip, strerror(errno), got);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 static struct load load;
@@ -465,20 +445,11 @@ static void
 proxied(const char *addr, const char *from, const void *what, size_t n,
     size_t step, char *reply, size_t size)
 {
-	struct sockaddr_in src = {.sin_family = AF_INET},
-	                   dst = {.sin_family = AF_INET};
-	struct timeval tv = {5, 0};
-	const char *colon = strrchr(addr, ':');
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = client_connect_from(from, addr);
 	size_t got = 0;
 	ssize_t r;
 
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-	dst.sin_port = htons((uint16_t)atoi(colon + 1));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	assert_true(fd >= 0);
 	for (size_t off = 0; off < n; off += step) {
 		size_t k = n - off < step ? n - off : step;
 

@@ -333,7 +333,6 @@ services_come_go_and_stay_across_a_reload(void **state)
 {
 	char reply[16], keep[160], gone[300], path[300];
 	const char *user = getenv("USER") ? getenv("USER") : "root";
-	int kept_worker;
 	struct stat st;
 
 	(void)state;
@@ -352,8 +351,6 @@ services_come_go_and_stay_across_a_reload(void **state)
 	assert_int_equal(server_start(&srv, 2, NULL), 0);
 	snprintf(keep, sizeof(keep), "%s", srv.addr[0]);
 	snprintf(gone, sizeof(gone), "%s", srv.addr[1]);
-	kept_worker = last_worker(); /* the log's last "s: worker" is none */
-	(void)kept_worker;
 	assert_int_equal(
 	    server_write_conf(&srv,
 	        "user = \"%s\";\n"
