@@ -415,6 +415,73 @@ syslog_gets_every_line_with_its_facility(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* drain_delay: a stop first serves on; a second SIGTERM cuts it short. */
+static void
+a_drain_delay_serves_on_and_a_second_signal_ends_it(void **state)
+{
+	char reply[8];
+	long long t0;
+	int fd, exit_status;
+
+	(void)state;
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "drain_delay = 30.0;\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; module = \"@MODULES@/upper.so\"; "
+	        "} );\n",
+	        user()),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	assert_true(
+	    server_wait_log(&srv, "draining: serving on for 30 s", 3000));
+	fd = client_connect("tcp", srv.addr[0]); /* still served */
+	assert_true(fd >= 0);
+	assert_int_equal(client_exchange(fd, "dr\n", 3, reply), 0);
+	assert_memory_equal(reply, "DR\n", 3);
+	close(fd);
+	t0 = now_ms();
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	assert_int_equal(waitpid(srv.pid, &exit_status, 0), srv.pid);
+	srv.pid = -1;
+	assert_true(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
+	assert_true(now_ms() - t0 < 5000);
+}
+
+/* status_socket follows the file on reload: the old socket goes. */
+static void
+the_status_socket_moves_on_reload(void **state)
+{
+	char a[300], b[300];
+	static const char conf[] =
+	    "user = \"%s\";\n"
+	    "status_socket = \"%s\";\n"
+	    "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	    "  listen = \"127.0.0.1:0\"; module = \"@MODULES@/echo.so\"; } "
+	    ");\n";
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/a.sock", srv.dir);
+	snprintf(b, sizeof(b), "%s/b.sock", srv.dir);
+	assert_int_equal(server_write_conf(&srv, conf, user(), "a.sock"), 0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_int_equal(
+	    modserv_run(status, sizeof(status), "-c", srv.conf, "-s", NULL), 0);
+	assert_int_equal(access(a, F_OK), 0);
+	assert_int_equal(server_write_conf(&srv, conf, user(), "b.sock"), 0);
+	assert_int_equal(kill(srv.pid, SIGHUP), 0);
+	assert_true(server_wait_log(&srv, "reloaded:", 5000));
+	assert_int_equal(access(a, F_OK), -1);
+	assert_int_equal(access(b, F_OK), 0);
+	assert_int_equal(
+	    modserv_run(status, sizeof(status), "-c", srv.conf, "-s", NULL), 0);
+	assert_non_null(strstr(status, "modserv_workers{service=\"s\"} 1\n"));
+	assert_int_equal(server_stop(&srv), 0);
+	assert_int_equal(access(b, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -424,6 +491,11 @@ main(void)
 	        srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        status_counters_match_what_clients_did, srv_setup,
+	        srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        the_status_socket_moves_on_reload, srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_drain_delay_serves_on_and_a_second_signal_ends_it, srv_setup,
 	        srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        background_mode_pidfile_and_log_reopening, srv_setup,

@@ -479,6 +479,47 @@ workers_share_one_listener(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* Under thread, each worker's acceptor takes clients too: a program run
+ * for each connection names its parent, the worker that accepted it. */
+static void
+thread_workers_both_accept(void **state)
+{
+	int pids[8], n = 0;
+	long long end;
+
+	(void)state;
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"thread\"; workers = 2;\n"
+	        "  module = \"@MODULES@/exec.so\";\n"
+	        "  options = { argv = [ \"sh\", \"-c\", \"echo $PPID\" ]; }; } "
+	        ");\n",
+	        getenv("USER") ? getenv("USER") : "root"),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	end = now_ms() + 5000;
+	while (n < 2 && now_ms() < end) {
+		char reply[32] = "";
+		int fd = client_connect("tcp", srv.addr[0]), pid, seen = 0;
+
+		if (fd < 0)
+			continue;
+		if (recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0 &&
+		    (pid = atoi(reply)) > 0) {
+			for (int i = 0; i < n; i++)
+				seen |= pids[i] == pid;
+			if (!seen)
+				pids[n++] = pid;
+		}
+		close(fd);
+	}
+	print_message("thread: %d worker processes accepted\n", n);
+	assert_int_equal(n, 2);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(void)
 {
@@ -495,6 +536,8 @@ main(void)
 	        srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        workers_share_one_listener, srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        thread_workers_both_accept, srv_setup, srv_teardown),
 	};
 
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
