@@ -227,12 +227,11 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 		return;
 	}
 
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN &&
-	    r->await_proxy) {
-		select_proxied(l, c);
-		return;
-	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN) {
+		if (r->await_proxy) {
+			select_proxied(l, c);
+			return;
+		}
 		if (request_read(r) < 0) {
 			if (errno != EAGAIN) {
 				log_debug(service_name(l->svc),

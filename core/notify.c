@@ -34,7 +34,7 @@ notify(const char *fmt, ...)
 	va_list ap;
 	int fd, n;
 
-	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+	if (!notify_enabled())
 		return;
 	if ((len = strlen(path)) >= sizeof(sun.sun_path)) {
 		log_warn(NULL, "NOTIFY_SOCKET %s: too long", path);

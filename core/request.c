@@ -12,7 +12,6 @@
 
 #include "admit.h"
 #include "log.h"
-#include "model.h"
 #include "proxy.h"
 
 void
@@ -34,21 +33,17 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	r->admitted = !r->datagram && !r->await_proxy;
 }
 
-/* Admits the request once its PROXY header named the client. */
+/* Admits the request once its PROXY header named the client.  (Under
+ * fork this runs in the request's own process, where per_source could not
+ * count: the configuration refuses per_source with proxy_protocol there.) */
 static int
 request_admit_proxied(struct ms_request *r)
 {
-	struct ms_service *svc = r->svc;
-
-	/* under fork the count lives in the worker, which never sees the
-	 * header: per_source is refused with proxy_protocol there */
-	if (svc->conf->model == &model_fork
-	        ? admit_allowed(svc, (struct sockaddr *)&r->peer)
-	        : admit_request(svc, (struct sockaddr *)&r->peer)) {
-		r->admitted = svc->conf->model != &model_fork;
+	if (admit_request(r->svc, (struct sockaddr *)&r->peer)) {
+		r->admitted = 1;
 		return 1;
 	}
-	stats_add(svc->stats, STAT_REFUSED, 1);
+	stats_add(r->svc->stats, STAT_REFUSED, 1);
 	return -1;
 }
 
