@@ -86,10 +86,11 @@ class Server:
     """A server process; its address from its "listening on" line, or
     fixed (inetd) and then ready once it accepts a connection."""
 
-    def __init__(self, argv, folder, addr=None):
+    def __init__(self, argv, folder, addr=None, cpus=None):
         self.log = open(os.path.join(folder, "server.log"), "w+")
         self.p = subprocess.Popen(argv, stderr=self.log,
-                                  stdout=subprocess.DEVNULL, cwd=folder)
+                                  stdout=subprocess.DEVNULL, cwd=folder,
+                                  preexec_fn=pinner(cpus))
         deadline = time.time() + 10
         while time.time() < deadline:
             self.log.seek(0)
@@ -117,6 +118,21 @@ class Server:
                 os.kill(pid, 9)
             except OSError:
                 pass
+
+
+def pinner(cpus):
+    """For Popen: runs the process (and what it starts) on those CPUs."""
+    return None if cpus is None else lambda: os.sched_setaffinity(0, cpus)
+
+
+def cpu_split(pin):
+    """(server's CPUs, load generator's CPUs): apart when pinned, so the
+    two never compete for a core; None for either leaves it to the
+    scheduler."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2:
+        return None, None
+    return set(cpus[1:]), {cpus[0]}
 
 
 def accepts(addr):
@@ -172,16 +188,18 @@ def inetd_usable():
 
 
 def measure(argv, transport, conns, size, fresh, seconds, echo=False,
-            addr=None):
+            addr=None, pin=True):
+    server_cpus, loadgen_cpus = cpu_split(pin)
     with tempfile.TemporaryDirectory() as folder:
-        srv = Server(argv(folder), folder, addr)
+        srv = Server(argv(folder), folder, addr, server_cpus)
         try:
             cpu0, peak = cpu_ticks(srv.p.pid), 0
             cmd = [f"{BUILD}/tests/loadgen", "-t", transport, "-a",
                    srv.addr, "-c", str(conns), "-s", str(size), "-d",
                    str(seconds)] + (["-n"] if fresh else []) + \
                 (["-e"] if echo else [])
-            lg = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+            lg = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                                  preexec_fn=pinner(loadgen_cpus))
             while lg.poll() is None:
                 peak = max(peak, rss_kb(srv.p.pid))
                 time.sleep(0.25)
@@ -218,6 +236,11 @@ class Pair:
         if self.kind == "peer":
             return peer(self.name, self.t, folder)
         return inetd(folder)
+
+    def pinned(self):
+        """The server on its own core(s) and the load generator on another,
+        except where two workers are to use both."""
+        return self.kind != "workers"
 
     def key(self):
         return f"{self.label} {self.t} c={self.c} s={self.s}"
@@ -273,14 +296,15 @@ def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
-def run_pair(p, seconds, repeat):
+def run_pair(p, seconds, repeat, pin):
     ours, theirs = [], []
     echo = p.module == "echo"
     addr = INETD_ADDR if p.kind == "inetd" else None
     for _ in range(repeat):  # A B A B ...
-        ours.append(measure(p.ours, p.t, p.c, p.s, p.fresh, seconds, echo))
+        ours.append(measure(p.ours, p.t, p.c, p.s, p.fresh, seconds, echo,
+                            None, pin and p.pinned()))
         theirs.append(measure(p.theirs, p.t, p.c, p.s, p.fresh, seconds,
-                              echo, addr))
+                              echo, addr, pin and p.pinned()))
     row = {"label": p.label, "transport": p.t, "conns": p.c, "size": p.s,
            "fresh": p.fresh, "kind": p.kind}
     for side, runs in (("m", ours), ("b", theirs)):
@@ -374,13 +398,15 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-pin", action="store_true",
+                    help="let server and load generator share every core")
     ap.add_argument("--only", help="run the rows whose label matches "
                     "this regular expression (no report written)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs",
                                                   "benchmarks.md"))
     args = ap.parse_args()
     build()
-    rows = [run_pair(p, args.seconds, args.repeat)
+    rows = [run_pair(p, args.seconds, args.repeat, not args.no_pin)
             for p in scenarios(args.quick)
             if not args.only or re.search(args.only, p.key())]
     if args.only:
