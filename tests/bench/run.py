@@ -188,7 +188,7 @@ def inetd_usable():
 
 
 def measure(argv, transport, conns, size, fresh, seconds, echo=False,
-            addr=None, pin=True):
+            addr=None, pin=False):
     server_cpus, loadgen_cpus = cpu_split(pin)
     with tempfile.TemporaryDirectory() as folder:
         srv = Server(argv(folder), folder, addr, server_cpus)
@@ -219,12 +219,15 @@ class Pair:
     """modserv's model (and module) against one comparison server."""
 
     def __init__(self, label, model, t, c, s, fresh, kind, name,
-                 module="upper"):
+                 module="upper", instead=None):
         self.label, self.model, self.t, self.c, self.s = label, model, t, c, s
         self.fresh, self.kind, self.name, self.module = fresh, kind, name, \
             module
+        self.instead = instead  # a C baseline in modserv's place
 
     def ours(self, folder):
+        if self.instead:
+            return baseline(self.instead, self.t, folder)
         return modserv(self.model, self.t, folder, self.module,
                        "workers = 2;" if self.kind == "workers" else "")
 
@@ -278,6 +281,14 @@ def scenarios(quick):
     pairs.append(Pair("thread vs Python ThreadingTCPServer, new conn",
                       "thread", "tcp", 50, 64, True, "peer",
                       "ThreadingTCPServer"))
+    # what the hand-written servers reach against the same peers: the
+    # ceiling of the ratio targets on this machine
+    pairs.append(Pair("C epoll (no modserv) vs Python ThreadingTCPServer",
+                      None, "tcp", 50, 64, False, "peer",
+                      "ThreadingTCPServer", instead="epoll"))
+    pairs.append(Pair("C thread (no modserv) vs Python ThreadingTCPServer, "
+                      "new conn", None, "tcp", 50, 64, True, "peer",
+                      "ThreadingTCPServer", instead="thread"))
     pairs.append(Pair("select vs Python ThreadingUDPServer", "select", "udp",
                       50, 64, False, "peer", "ThreadingUDPServer"))
     pairs.append(Pair("thread vs Python ThreadingUnixStreamServer",
@@ -297,23 +308,34 @@ def median_of(runs, key):
 
 
 def run_pair(p, seconds, repeat, pin):
+    """repeat pairs of runs, the order alternating (A B, B A, ...) so a
+    drift of the machine favours neither side.  Each ratio is the median of
+    the pairs' ratios: the two runs of a pair saw the same machine."""
     ours, theirs = [], []
     echo = p.module == "echo"
     addr = INETD_ADDR if p.kind == "inetd" else None
-    for _ in range(repeat):  # A B A B ...
-        ours.append(measure(p.ours, p.t, p.c, p.s, p.fresh, seconds, echo,
-                            None, pin and p.pinned()))
-        theirs.append(measure(p.theirs, p.t, p.c, p.s, p.fresh, seconds,
-                              echo, addr, pin and p.pinned()))
+    pin = pin and p.pinned()
+    for i in range(repeat):
+        for side in ((0, 1) if i % 2 == 0 else (1, 0)):
+            if side == 0:
+                ours.append(measure(p.ours, p.t, p.c, p.s, p.fresh, seconds,
+                                    echo, None, pin))
+            else:
+                theirs.append(measure(p.theirs, p.t, p.c, p.s, p.fresh,
+                                      seconds, echo, addr, pin))
     row = {"label": p.label, "transport": p.t, "conns": p.c, "size": p.s,
            "fresh": p.fresh, "kind": p.kind}
     for side, runs in (("m", ours), ("b", theirs)):
         for key in ("rps", "p99", "cpu_us", "rss", "errors", "timeouts"):
             row[side + key] = median_of(runs, key)
+    for key in ("rps", "p99", "cpu_us"):
+        row["r" + key] = statistics.median(
+            a[key] / max(b[key], 1e-9) for a, b in zip(ours, theirs))
     print(f"{p.label:46} {p.t:5} c={p.c:<4} s={p.s:<6} "
           f"rps {row['mrps']:>9.0f} / {row['brps']:>9.0f} = "
-          f"{row['mrps'] / max(row['brps'], 1):5.2f}  "
-          f"cpu/req {row['mcpu_us']:6.1f} / {row['bcpu_us']:6.1f} us  "
+          f"{row['rrps']:5.2f}  "
+          f"cpu/req {row['mcpu_us']:6.1f} / {row['bcpu_us']:6.1f} = "
+          f"{row['rcpu_us']:4.2f}  "
           f"p99 {row['mp99']:.0f} / {row['bp99']:.0f} us  "
           f"err {row['merrors']:.0f}+{row['mtimeouts']:.0f} / "
           f"{row['berrors']:.0f}+{row['btimeouts']:.0f}", flush=True)
@@ -398,15 +420,16 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--no-pin", action="store_true",
-                    help="let server and load generator share every core")
+    ap.add_argument("--pin", action="store_true",
+                    help="the server on its own core(s), the load generator "
+                    "on another")
     ap.add_argument("--only", help="run the rows whose label matches "
                     "this regular expression (no report written)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs",
                                                   "benchmarks.md"))
     args = ap.parse_args()
     build()
-    rows = [run_pair(p, args.seconds, args.repeat, not args.no_pin)
+    rows = [run_pair(p, args.seconds, args.repeat, args.pin)
             for p in scenarios(args.quick)
             if not args.only or re.search(args.only, p.key())]
     if args.only:
@@ -427,7 +450,7 @@ def targets(rows, mem):
     out = []
 
     def ratio(r, k):
-        return r["m" + k] / max(r["b" + k], 1e-9)
+        return r["r" + k]
     for r in rows:
         if r["kind"] != "base" or (r["conns"] == 1 and not r["fresh"]):
             continue
@@ -489,13 +512,23 @@ def write_report(rows, mem, args):
         "`tests/bench/loadgen.c` (epoll, every reply checked byte for "
         "byte).  Each figure is the median of "
         f"{args.repeat} runs of {args.seconds:g} s, modserv and its "
-        "comparison interleaved.  *ratio* is modserv / comparison: above 1 "
+        "comparison interleaved in pairs whose order alternates (A B, B A, "
+        "A B).  *ratio* is modserv / comparison, the median of the pairs' "
+        "ratios (the two runs of a pair saw the same machine), so it can "
+        "differ a little from the ratio of the medians: above 1 "
         "is better for requests/s, below 1 is better for CPU and p99.  "
-        "Against inetd both sides echo (modserv's `echo` module).",
+        "Against inetd both sides echo (modserv's `echo` module).  "
+        "Rows named \"C … (no modserv)\" put the hand-written baseline in "
+        "modserv's column against the same peer: what a server without "
+        "modserv's abstraction reaches, the ceiling of the ratio targets "
+        "against Python on this machine.",
         "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.system()} {platform.release()}; the load generator "
-        "runs on the same cores, so server CPU per request is the steadier "
-        "figure.  The machine is shared: the same row moves by about "
+        f"{platform.system()} {platform.release()}; "
+        + ("the server runs on its own core and the load generator on "
+           "another (`--pin`; not the 2-workers rows).  " if args.pin else
+           "the load generator runs on the same cores, so server CPU per "
+           "request is the steadier figure.  ") +
+        "The machine is shared: the same row moves by about "
         "±10 % between runs.", "",
         "Rerun: `bash scripts/bench.sh` (full) or `bash scripts/bench.sh "
         "--quick`.", "", "## Targets", "",
@@ -513,9 +546,9 @@ def write_report(rows, mem, args):
         lines.append(
             f"| {r['label']} | {r['transport']} | {r['conns']} | "
             f"{r['size']} | {r['mrps']:.0f} | {r['brps']:.0f} | "
-            f"{r['mrps'] / max(r['brps'], 1):.2f} | {r['mcpu_us']:.1f} | "
+            f"{r['rrps']:.2f} | {r['mcpu_us']:.1f} | "
             f"{r['bcpu_us']:.1f} | "
-            f"{r['mcpu_us'] / max(r['bcpu_us'], 1e-9):.2f} | "
+            f"{r['rcpu_us']:.2f} | "
             f"{r['mp99']:.0f} | {r['bp99']:.0f} | {r['mrss']:.0f} | "
             f"{r['brss']:.0f} | {r['merrors'] + r['mtimeouts']:.0f} / "
             f"{r['berrors'] + r['btimeouts']:.0f} |")
