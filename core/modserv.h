@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 /* A newer minor adds to the end of struct ms_module or adds functions (1.1:
- * ms_host_state); a newer major breaks. */
+ * ms_host_state; 1.2: ms_peek_mut); a newer major breaks. */
 #define MODSERV_ABI_MAJOR 1
-#define MODSERV_ABI_MINOR 1
+#define MODSERV_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define MS_API __attribute__((visibility("default")))
@@ -129,6 +129,11 @@ struct ms_module {
 
 /* All buffered input; its length in *len (may be 0). */
 MS_API const void *ms_peek(ms_request *req, size_t *len);
+/* The same bytes, writable: a module that transforms its input may do it in
+ * place, then ms_write and ms_consume them, without a buffer of its own
+ * (ABI 1.2).  Bytes changed and not consumed are seen changed by the next
+ * handle. */
+MS_API void *ms_peek_mut(ms_request *req, size_t *len);
 /* Drops the first n buffered bytes (n larger than what is buffered drops
  * all). */
 MS_API void ms_consume(ms_request *req, size_t n);

@@ -390,6 +390,13 @@ ms_peek(ms_request *req, size_t *len)
 	return buffer_peek(&req->in, len);
 }
 
+void *
+ms_peek_mut(ms_request *req, size_t *len)
+{
+	/* the input buffer is the request's own memory, never shared */
+	return (void *)buffer_peek(&req->in, len);
+}
+
 void
 ms_consume(ms_request *req, size_t n)
 {

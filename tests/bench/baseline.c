@@ -23,7 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The same loop as modules/upper (one the compiler vectorizes). */
+/* The same loop as modules/upper, in place as it is (one the compiler
+ * vectorizes). */
 static void
 upper(char *p, size_t n)
 {
