@@ -177,6 +177,9 @@ service_read_signals(struct ms_service *svc)
 			log_reopen();
 			continue;
 		}
+		if (si.ssi_signo == SIGHUP) /* a terminal's hangup: the master
+		                               reloads, a worker serves on */
+			continue;
 		if (!svc->stopping)
 			log_info(service_name(svc),
 			    "signal %s: stop accepting, drain",

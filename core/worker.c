@@ -124,16 +124,17 @@ worker_reset_signals(int for_exec)
 {
 	sigset_t none;
 
-	/* the rest are at their defaults already (worker_signals) */
-	signal(SIGHUP, SIG_DFL);
+	/* every disposition is the default already (worker_signals): only the
+	 * mask is the worker's */
 	if (for_exec) /* the host ignores it; a program expects it */
 		signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* SIGTERM, SIGINT and SIGUSR1 arrive on a signalfd; the rest as a child
- * expects. */
+/* SIGTERM, SIGINT, SIGUSR1 and SIGHUP arrive on a signalfd (SIGHUP to be
+ * dropped: reloading is the master's business); every disposition is the
+ * default, so a request process need only unblock them. */
 static int
 worker_signals(struct ms_service *svc, pid_t master)
 {
@@ -143,13 +144,13 @@ worker_signals(struct ms_service *svc, pid_t master)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGUSR1); /* the master's "reopen the log" */
+	sigaddset(&stop, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGTERM, SIG_DFL); /* for request processes, once unblocked */
+	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_IGN); /* reloading is the master's business */
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&rest);
-	sigaddset(&rest, SIGHUP);
 	sigaddset(&rest, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &rest, NULL);
 	svc->sigfd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -487,6 +487,30 @@ a_killed_worker_is_restarted_and_serves(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* A terminal's hangup reaches the whole process group: the master reloads,
+ * a worker of any model serves on as it was. */
+static void
+a_hangup_sent_to_a_worker_changes_nothing(void **state)
+{
+	char reply[64];
+
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		pid_t w;
+
+		start_one("tcp", "127.0.0.1:0", models[m], "upper", NULL);
+		w = worker_pid();
+		assert_int_equal(kill(w, SIGHUP), 0);
+		assert_int_equal(ask("still\n", reply, sizeof(reply)), 6);
+		assert_string_equal(reply, "STILL\n");
+		assert_int_equal(worker_pid(), w);
+		assert_false(server_wait_log(&srv, "signal", 200));
+		assert_int_equal(server_stop(&srv), 0);
+		server_cleanup(&srv);
+		server_prepare(&srv);
+	}
+}
+
 /* SIGSEGV and abort() in handle: under fork only that request's process
  * dies; under thread and select the worker is restarted within a second. */
 static void
@@ -822,6 +846,7 @@ main(void)
 	    T(sigterm_lets_requests_in_flight_finish),
 	    T(shutdown_timeout_bounds_the_drain),
 	    T(a_killed_worker_is_restarted_and_serves),
+	    T(a_hangup_sent_to_a_worker_changes_nothing),
 	    T(a_crash_in_handle_costs_one_worker_not_the_service),
 	    T(a_failing_init_is_logged_and_retried_with_backoff),
 	    T(a_crash_in_init_does_not_take_the_master_down),
