@@ -236,23 +236,9 @@ request_finish(struct ms_request *r)
 	request_release(r);
 }
 
-/* A blocking socket gives up after idle_timeout without progress. */
-static void
-request_set_idle_timeout(struct ms_request *r)
-{
-	double t = r->svc->conf->idle_timeout;
-	struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
-
-	if (t > 0) {
-		setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
-}
-
 void
 request_serve_stream(struct ms_request *r)
 {
-	request_set_idle_timeout(r);
 	while (r->await_proxy) {
 		int rc = request_take_proxy(r);
 

@@ -63,6 +63,20 @@ worker_from_balancer(struct ms_service *svc, struct sockaddr_storage *peer)
 	return 0;
 }
 
+/* A blocking socket gives up after idle_timeout without progress.  Set by
+ * the acceptor, so a fork model's request process does not map the code. */
+static void
+worker_set_idle_timeout(const struct ms_service *svc, int fd)
+{
+	double t = svc->conf->idle_timeout;
+	struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
+
+	if (t > 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+}
+
 int
 worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
     socklen_t *peerlen, int flags)
@@ -81,6 +95,8 @@ worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
 			        ? worker_from_balancer(svc, peer)
 			        : admit_request(svc, (struct sockaddr *)peer)) {
 				stats_add(svc->stats, STAT_ACCEPTED, 1);
+				if (!(flags & SOCK_NONBLOCK))
+					worker_set_idle_timeout(svc, fd);
 				return fd;
 			}
 			stats_add(svc->stats, STAT_REFUSED, 1);
@@ -119,17 +135,19 @@ worker_stop_listening(struct ms_service *svc)
 	svc->listen_fd = -1;
 }
 
+/* Made empty by the worker, so a request process calls no sigemptyset: in a
+ * fork model's child each other libc page touched is a page fault. */
+static sigset_t worker_no_signals;
+
 void
 worker_reset_signals(int for_exec)
 {
-	sigset_t none;
-
 	/* every disposition is the default already (worker_signals): only the
-	 * mask is the worker's */
+	 * mask is the worker's.  (pthread_sigmask: sigprocmask calls it from
+	 * another page.) */
 	if (for_exec) /* the host ignores it; a program expects it */
 		signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	pthread_sigmask(SIG_SETMASK, &worker_no_signals, NULL);
 }
 
 /* SIGTERM, SIGINT, SIGUSR1 and SIGHUP arrive on a signalfd (SIGHUP to be
@@ -140,6 +158,7 @@ worker_signals(struct ms_service *svc, pid_t master)
 {
 	sigset_t stop, rest;
 
+	sigemptyset(&worker_no_signals);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);

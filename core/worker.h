@@ -15,7 +15,8 @@ void worker_main(struct ms_service *svc, pid_t master)
 /* Accepts one connection from svc's listener, close-on-exec, with flags
  * (SOCK_NONBLOCK or 0) for accept4, that allow/deny and per_source admit
  * (the others are closed at once); it counts against per_source until
- * admit_release.
+ * admit_release.  A blocking one gives up after idle_timeout without
+ * progress.
  * The fd, or -1: EAGAIN when none is waiting; on running out of descriptors
  * or memory, accepting is paused a moment (see worker_accept_paused). */
 int worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
