@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Release and runs the benchmark (tests/bench/run.py): modserv's
 # models against C baselines, Python's socketserver and inetd's built-in
-# echo, interleaved, median of 3; writes docs/benchmarks.md and
+# echo, interleaved in pairs, median of 5; writes docs/benchmarks.md and
 # docs/benchmarks.png.  Arguments go to run.py (--quick for a short run,
 # --seconds, --repeat, --only).
 set -euo pipefail
