@@ -348,17 +348,18 @@ request_reply_datagram(struct ms_request *r)
 }
 
 void
-request_serve_datagram(struct ms_service *svc, const void *buf, size_t len,
+request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
     const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct ms_request r;
+	char out[REQUEST_OUT_SIZE];
 
+	/* the module reads the datagram where it was received, and the reply
+	 * starts on the stack: no malloc and no copy a datagram */
 	request_init(&r, svc, -1, peer, peerlen);
-	if (buffer_append(&r.in, buf, len) < 0) {
-		log_warn(service_name(svc), "%s: no memory for a datagram",
-		    ms_peer(&r));
-		return;
-	}
+	buffer_lend(&r.in, buf, len);
+	buffer_commit(&r.in, len);
+	buffer_lend(&r.out.head, out, sizeof(out));
 	if (request_setup(&r) < 0)
 		return;
 	if (!r.done)

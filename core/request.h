@@ -75,8 +75,9 @@ int request_reap_child(struct ms_request *r, int block);
 /* Drives a stream request on a blocking fd from setup to finish. */
 void request_serve_stream(struct ms_request *r);
 /* Serves one datagram received on svc's listener from peer, replying with
- * one datagram.  Takes the datagram's bytes from buf. */
-void request_serve_datagram(struct ms_service *svc, const void *buf, size_t len,
+ * one datagram.  The module reads (and may change) the datagram's len bytes
+ * in buf, which must outlive the call. */
+void request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
     const struct sockaddr *peer, socklen_t peerlen);
 /* Receives one datagram from svc's listener into buf (REQUEST_DGRAM_MAX).
  * Its length, or -1 (errno; EAGAIN when none is waiting).  One larger than
