@@ -313,16 +313,13 @@ def run_pair(p, seconds, repeat, pin):
     the pairs' ratios: the two runs of a pair saw the same machine."""
     ours, theirs = [], []
     echo = p.module == "echo"
-    addr = INETD_ADDR if p.kind == "inetd" else None
     pin = pin and p.pinned()
+    sides = [(p.ours, None, ours),
+             (p.theirs, INETD_ADDR if p.kind == "inetd" else None, theirs)]
     for i in range(repeat):
-        for side in ((0, 1) if i % 2 == 0 else (1, 0)):
-            if side == 0:
-                ours.append(measure(p.ours, p.t, p.c, p.s, p.fresh, seconds,
-                                    echo, None, pin))
-            else:
-                theirs.append(measure(p.theirs, p.t, p.c, p.s, p.fresh,
-                                      seconds, echo, addr, pin))
+        for argv, addr, runs in (sides if i % 2 == 0 else sides[::-1]):
+            runs.append(measure(argv, p.t, p.c, p.s, p.fresh, seconds, echo,
+                                addr, pin))
     row = {"label": p.label, "transport": p.t, "conns": p.c, "size": p.s,
            "fresh": p.fresh, "kind": p.kind}
     for side, runs in (("m", ours), ("b", theirs)):
