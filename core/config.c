@@ -492,6 +492,7 @@ static const struct key service_keys[] = {
     {"backlog", 0, key_int, SC(backlog), 1, 1 << 16},
     {"blocking_threads", 0, key_int, SC(blocking_threads), 1, 256},
     {"thread_stack", 0, key_int, SC(thread_stack), 64 << 10, 64 << 20},
+    {"spare_threads", 0, key_int, SC(spare_threads), 0, 1 << 20},
     {"per_source", 0, key_int, SC(per_source), 0, 1 << 20},
     {"rate", 0, key_int, SC(rate), 0, 1 << 24},
     {"rate_pause", 0, key_seconds, SC(rate_pause), 0.01, DAY},
@@ -662,6 +663,7 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		sc->backlog = SOMAXCONN;
 		sc->blocking_threads = CONFIG_BLOCKING_THREADS;
 		sc->thread_stack = CONFIG_THREAD_STACK;
+		sc->spare_threads = CONFIG_SPARE_THREADS;
 		sc->rate_pause = CONFIG_RATE_PAUSE;
 		sc->max_request = CONFIG_MAX_REQUEST;
 		sc->idle_timeout = CONFIG_IDLE_TIMEOUT;

@@ -45,6 +45,7 @@ struct service_conf {
 	int backlog;          /* listen(2) backlog */
 	int blocking_threads; /* select: threads for a blocking module */
 	int thread_stack;     /* thread: bytes of stack per request */
+	int spare_threads;    /* thread: idle threads kept for reuse */
 	int per_source;       /* concurrent requests from one address; 0: any */
 	int rate;             /* new connections a second; 0: any */
 	double rate_pause;    /* seconds accepting stops past the rate */
@@ -86,6 +87,7 @@ struct config {
 #define CONFIG_SHUTDOWN_TIMEOUT 10.0
 #define CONFIG_BLOCKING_THREADS 4
 #define CONFIG_THREAD_STACK (256 << 10)
+#define CONFIG_SPARE_THREADS 64
 #define CONFIG_RATE_PAUSE 10.0
 #define CONFIG_MAX_REQUEST (4 << 20)
 #define CONFIG_IDLE_TIMEOUT 300.0

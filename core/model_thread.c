@@ -1,15 +1,22 @@
 /* model_thread.c - a thread per request, as socketserver's ThreadingMixIn,
  * bounded by max_clients: at the limit the model stops accepting and new
- * clients wait in the listen backlog. */
+ * clients wait in the listen backlog.
+ *
+ * A thread whose request ended waits a while for the next one (up to
+ * spare_threads of them, as Apache's worker keeps spare threads): handing a
+ * request to a waiting thread costs a wakeup, creating one a clone, a
+ * kernel stack and an exit, all on the single acceptor's time. */
 #include "model.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admit.h"
@@ -18,12 +25,28 @@
 #include "transport.h"
 #include "worker.h"
 
+/* How long a spare thread waits for another request before it exits. */
+#define SPARE_LINGER_S 10
+
+/* A thread waiting for its next request, on that thread's stack.  Taken
+ * off the list under the lock, then posted: the lock is never held while
+ * a thread is woken, so the woken one does not wait for it. */
+struct spare {
+	sem_t wake;
+	struct job *job; /* handed over; NULL: exit */
+	struct spare *next;
+};
+
 struct pool {
 	struct ms_service *svc;
 	atomic_int active;
 	int max;
-	int wakefd;    /* eventfd: a slot freed, or the last ended */
-	char *scratch; /* datagram transports: receive buffer */
+	int wakefd;           /* eventfd: a slot freed, or the last ended */
+	char *scratch;        /* datagram transports: receive buffer */
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t gone;  /* the last thread exited while closing */
+	struct spare *spares; /* the last to wait first: its stack is warm */
+	int nspare, threads, closing;
 };
 
 /* A stream request, or a datagram with its bytes after the struct. */
@@ -48,22 +71,120 @@ thread_release(struct pool *pool)
 	}
 }
 
+/* Waits, as a spare, for the acceptor to hand over a request: NULL when
+ * there are spares enough, the wait ran out or the model is closing. */
+static struct job *
+thread_next(struct pool *pool)
+{
+	struct spare me = {.job = NULL};
+	struct timespec until;
+	int rc;
+
+	pthread_mutex_lock(&pool->lock);
+	if (pool->closing || pool->nspare >= pool->svc->conf->spare_threads) {
+		pthread_mutex_unlock(&pool->lock);
+		return NULL;
+	}
+	sem_init(&me.wake, 0, 0);
+	me.next = pool->spares;
+	pool->spares = &me;
+	pool->nspare++;
+	pthread_mutex_unlock(&pool->lock);
+	/* the real-time clock, as sem_timedwait has it: a clock step only
+	 * makes a spare linger shorter or longer */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SPARE_LINGER_S;
+	while ((rc = sem_timedwait(&me.wake, &until)) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		int listed = 0;
+
+		pthread_mutex_lock(&pool->lock);
+		for (struct spare **pp = &pool->spares; *pp; pp = &(*pp)->next)
+			if (*pp == &me) {
+				*pp = me.next;
+				pool->nspare--;
+				listed = 1;
+				break;
+			}
+		pthread_mutex_unlock(&pool->lock);
+		/* taken off the list already: its post is coming */
+		while (!listed && sem_wait(&me.wake) < 0 && errno == EINTR)
+			;
+	}
+	sem_destroy(&me.wake);
+	return me.job;
+}
+
 static void *
 thread_main(void *arg)
 {
 	struct job *job = arg;
 	struct pool *pool = job->pool;
 
-	if (job->req.datagram)
-		request_serve_datagram(pool->svc, job->bytes, job->len,
-		    (struct sockaddr *)&job->req.peer, job->req.peerlen);
-	else {
-		request_serve_stream(&job->req);
-		request_unadmit(&job->req);
-	}
-	free(job);
-	thread_release(pool);
+	do {
+		if (job->req.datagram)
+			request_serve_datagram(pool->svc, job->bytes, job->len,
+			    (struct sockaddr *)&job->req.peer,
+			    job->req.peerlen);
+		else {
+			request_serve_stream(&job->req);
+			request_unadmit(&job->req);
+		}
+		free(job);
+		thread_release(pool);
+	} while ((job = thread_next(pool)) != NULL);
+	pthread_mutex_lock(&pool->lock);
+	if (--pool->threads == 0 && pool->closing)
+		pthread_cond_signal(&pool->gone);
+	pthread_mutex_unlock(&pool->lock);
 	return NULL;
+}
+
+/* Hands the request to a spare thread: 0, or -1 when none waits. */
+static int
+thread_hand_over(struct pool *pool, struct job *job)
+{
+	struct spare *s;
+
+	pthread_mutex_lock(&pool->lock);
+	if ((s = pool->spares) == NULL) {
+		pool->threads++; /* the one about to be started */
+		pthread_mutex_unlock(&pool->lock);
+		return -1;
+	}
+	pool->spares = s->next;
+	pool->nspare--;
+	pthread_mutex_unlock(&pool->lock);
+	s->job = job;
+	sem_post(&s->wake);
+	return 0;
+}
+
+/* Tells the spares to exit and waits for every thread to have left, when
+ * no request is left running; a thread cut off by the shutdown deadline
+ * ends with the process. */
+static void
+thread_close(struct pool *pool, int cut_off)
+{
+	struct spare *spares;
+
+	pthread_mutex_lock(&pool->lock);
+	pool->closing = 1;
+	spares = pool->spares;
+	pool->spares = NULL;
+	pool->nspare = 0;
+	pthread_mutex_unlock(&pool->lock);
+	while (spares != NULL) {
+		struct spare *s = spares;
+
+		spares = s->next; /* before s may be gone */
+		sem_post(&s->wake);
+	}
+	pthread_mutex_lock(&pool->lock);
+	while (!cut_off && pool->threads > 0)
+		pthread_cond_wait(&pool->gone, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
 }
 
 static void
@@ -75,6 +196,8 @@ thread_start(struct pool *pool, struct job *job)
 
 	job->pool = pool;
 	atomic_fetch_add(&pool->active, 1);
+	if (thread_hand_over(pool, job) == 0)
+		return;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, (size_t)pool->svc->conf->thread_stack);
@@ -90,6 +213,9 @@ thread_start(struct pool *pool, struct job *job)
 		}
 		free(job);
 		atomic_fetch_sub(&pool->active, 1);
+		pthread_mutex_lock(&pool->lock);
+		pool->threads--;
+		pthread_mutex_unlock(&pool->lock);
 	}
 }
 
@@ -158,9 +284,13 @@ thread_drain(struct pool *pool)
 static int
 thread_run(struct ms_service *svc)
 {
-	struct pool pool = {.svc = svc, .max = svc->conf->max_clients};
+	struct pool pool = {.svc = svc,
+	    .max = svc->conf->max_clients,
+	    .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .gone = PTHREAD_COND_INITIALIZER};
 	struct pollfd pfd[3];
 	uint64_t v;
+	int cut_off;
 
 	if (svc->conf->transport->socktype == SOCK_DGRAM &&
 	    (pool.scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
@@ -191,7 +321,9 @@ thread_run(struct ms_service *svc)
 	}
 	free(pool.scratch);
 	worker_stop_listening(svc);
-	return thread_drain(&pool);
+	cut_off = thread_drain(&pool);
+	thread_close(&pool, cut_off);
+	return cut_off;
 }
 
 const struct model model_thread = {

@@ -146,7 +146,9 @@ no_thread_or_process_refuses_the_request_cleanly(void **state)
 	snprintf(flag, sizeof(flag), "%s/fail-spawn", srv.dir);
 	setenv("MODSERV_TEST_FAIL_SPAWN", flag, 1);
 	setenv("LD_PRELOAD", FAILSPAWN_SO, 1);
-	serve("tcp", "127.0.0.1:0", "upper", NULL);
+	/* no spare thread to hand the request to: one must be started */
+	serve("tcp", "127.0.0.1:0", "upper",
+	    strcmp(model, "thread") == 0 ? "spare_threads = 0;" : NULL);
 	unsetenv("LD_PRELOAD");
 	assert_true(served_once());
 	close(open(flag, O_CREAT | O_WRONLY, 0600));

@@ -1,6 +1,7 @@
 /* test_process.c - the process as a user and an operator see it: the
  * command line, binding, signals, supervision, limits, and what CPython's
  * test_socketserver checks, for every model. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -753,7 +754,8 @@ ten_thousand_short_connections_leave_threads_and_memory_flat(void **state)
 	pid_t w;
 
 	(void)state;
-	start_one("tcp", "127.0.0.1:0", "thread", "upper", NULL);
+	start_one(
+	    "tcp", "127.0.0.1:0", "thread", "upper", "spare_threads = 0;");
 	w = worker_pid();
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(ask("t\n", reply, sizeof(reply)), 2);
@@ -771,6 +773,94 @@ ten_thousand_short_connections_leave_threads_and_memory_flat(void **state)
 		fail_msg("RSS grew from %ld to %ld KiB", rss_early, rss_late);
 #endif
 	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* Waits up to 3 s for the worker to have n threads; how many it has. */
+static int
+settle_threads(pid_t w, int n)
+{
+	long long end = now_ms() + 3000;
+
+	while (proc_threads(w) != n && now_ms() < end)
+		usleep(10000);
+	return proc_threads(w);
+}
+
+/* The voluntary context switches of the worker's threads but the first:
+ * a thread waiting for work or for its client adds one each time. */
+static long
+waits_of_request_threads(pid_t w)
+{
+	char dir[64], path[64 + 256 + 8];
+	struct dirent *e;
+	long sum = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)w);
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == (int)w)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/status", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		char line[128];
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+				sum += atol(line + 24);
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* Under thread a thread whose request ended waits for the next one, up to
+ * spare_threads of them; the others exit, and at stop the spares do at
+ * once.  With spare_threads = 0 every request has a thread of its own. */
+static void
+spare_threads_serve_the_next_requests_up_to_the_limit(void **state)
+{
+	char reply[16];
+	int fds[5];
+	long waits;
+	long long t0;
+	pid_t w;
+
+	(void)state;
+	for (int spare = 0; spare <= 2; spare += 2) {
+		char keys[64];
+
+		snprintf(keys, sizeof(keys), "spare_threads = %d;", spare);
+		start_one("tcp", "127.0.0.1:0", "thread", "upper", keys);
+		w = worker_pid();
+		for (int i = 0; i < 5; i++) {
+			assert_true(
+			    (fds[i] = client_connect("tcp", srv.addr[0])) >= 0);
+			assert_int_equal(
+			    client_exchange(fds[i], "x", 1, reply), 0);
+			assert_memory_equal(reply, "X", 1);
+		}
+		assert_int_equal(proc_threads(w), 1 + 5);
+		for (int i = 0; i < 5; i++)
+			close(fds[i]);
+		assert_int_equal(settle_threads(w, 1 + spare), 1 + spare);
+		waits = waits_of_request_threads(w);
+		for (int i = 0; i < 200; i++)
+			assert_int_equal(ask("t\n", reply, sizeof(reply)), 2);
+		assert_int_equal(settle_threads(w, 1 + spare), 1 + spare);
+		if (spare > 0 && waits_of_request_threads(w) < waits + 100)
+			fail_msg("the spares did not serve the 200 requests "
+			         "(%ld waits, from %ld)",
+			    waits_of_request_threads(w), waits);
+		t0 = now_ms();
+		assert_int_equal(server_stop(&srv), 0);
+		if (now_ms() - t0 > 3000)
+			fail_msg("stopping with %d spare threads took %lld ms",
+			    spare, now_ms() - t0);
+		server_cleanup(&srv);
+		assert_int_equal(server_prepare(&srv), 0);
+	}
 }
 
 static void
@@ -856,6 +946,7 @@ main(void)
 	    T(a_module_that_forks_a_helper_reaps_it_itself),
 	    T(a_service_manager_hears_ready_and_stopping),
 	    T(ten_thousand_short_connections_leave_threads_and_memory_flat),
+	    T(spare_threads_serve_the_next_requests_up_to_the_limit),
 	    T(options_and_context_reach_the_module),
 	    T(a_blocking_module_under_select_does_not_stall_the_loop),
 	};
