@@ -30,9 +30,10 @@ static struct {
 } sources = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
 
 static struct {
-	long long window; /* the second being counted, in ms */
+	pthread_mutex_t lock; /* threads of the thread model accept too */
+	long long window;     /* the second being counted, in ms */
 	int count;
-} rate;
+} rate = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
 
 int
 admit_init(struct ms_service *svc)
@@ -171,20 +172,24 @@ void
 admit_count_connection(struct ms_service *svc)
 {
 	long long now;
+	int over;
 
 	if (svc->conf->rate == 0)
 		return;
 	now = service_now_ms();
+	pthread_mutex_lock(&rate.lock);
 	if (now - rate.window >= 1000) {
 		rate.window = now;
 		rate.count = 0;
 	}
-	if (++rate.count > svc->conf->rate) {
+	if ((over = ++rate.count > svc->conf->rate))
+		rate.count = 0;
+	pthread_mutex_unlock(&rate.lock);
+	if (over) {
 		log_warn(service_name(svc),
 		    "more than %d connections a second: accepting paused for "
 		    "%g s",
 		    svc->conf->rate, svc->conf->rate_pause);
 		worker_accept_pause(svc, (int)(svc->conf->rate_pause * 1000));
-		rate.count = 0;
 	}
 }

@@ -2,15 +2,18 @@
  * bounded by max_clients: at the limit the model stops accepting and new
  * clients wait in the listen backlog.
  *
- * A thread whose request ended waits a while for the next one (up to
- * spare_threads of them, as Apache's worker keeps spare threads): handing a
- * request to a waiting thread costs a wakeup, creating one a clone, a
- * kernel stack and an exit, all on the single acceptor's time. */
+ * A thread whose request ended first takes the next client waiting in the
+ * backlog itself, if there is one: no thread is woken for it.  Otherwise it
+ * waits a while for the acceptor to hand it one (up to spare_threads of
+ * them, as Apache's worker keeps spare threads): handing a request to a
+ * waiting thread costs a wakeup, creating one a clone, a kernel stack and
+ * an exit, all on the single acceptor's time. */
 #include "model.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -47,6 +50,9 @@ struct pool {
 	pthread_cond_t gone;  /* the last thread exited while closing */
 	struct spare *spares; /* the last to wait first: its stack is warm */
 	int nspare, threads, closing;
+	/* request threads accept while listening; the acceptor waits for
+	 * those accepting before it closes the listener */
+	atomic_int listening, accepting;
 };
 
 /* A stream request, or a datagram with its bytes after the struct. */
@@ -116,6 +122,49 @@ thread_next(struct pool *pool)
 	return me.job;
 }
 
+static void
+thread_serve(struct pool *pool, struct job *job)
+{
+	if (job->req.datagram)
+		request_serve_datagram(pool->svc, job->bytes, job->len,
+		    (struct sockaddr *)&job->req.peer, job->req.peerlen);
+	else {
+		request_serve_stream(&job->req);
+		request_unadmit(&job->req);
+	}
+	free(job);
+}
+
+/* The next client waiting in the backlog, taken by a thread whose request
+ * ended, in the slot it holds; NULL when none waits, accepting is paused
+ * or over, or the transport has datagrams. */
+static struct job *
+thread_accept_next(struct pool *pool)
+{
+	struct ms_service *svc = pool->svc;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	struct job *job;
+	int fd = -1;
+
+	if (pool->scratch || worker_accept_paused(svc))
+		return NULL;
+	atomic_fetch_add(&pool->accepting, 1);
+	if (atomic_load(&pool->listening))
+		fd = worker_accept(svc, &peer, &plen, 0);
+	atomic_fetch_sub(&pool->accepting, 1);
+	if (fd < 0)
+		return NULL;
+	if ((job = malloc(sizeof(*job))) == NULL) {
+		log_warn(service_name(svc), "request refused: no memory");
+		close(fd);
+		return NULL;
+	}
+	request_init(&job->req, svc, fd, (struct sockaddr *)&peer, plen);
+	job->pool = pool;
+	return job;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -123,15 +172,9 @@ thread_main(void *arg)
 	struct pool *pool = job->pool;
 
 	do {
-		if (job->req.datagram)
-			request_serve_datagram(pool->svc, job->bytes, job->len,
-			    (struct sockaddr *)&job->req.peer,
-			    job->req.peerlen);
-		else {
-			request_serve_stream(&job->req);
-			request_unadmit(&job->req);
-		}
-		free(job);
+		do
+			thread_serve(pool, job);
+		while ((job = thread_accept_next(pool)) != NULL);
 		thread_release(pool);
 	} while ((job = thread_next(pool)) != NULL);
 	pthread_mutex_lock(&pool->lock);
@@ -287,7 +330,8 @@ thread_run(struct ms_service *svc)
 	struct pool pool = {.svc = svc,
 	    .max = svc->conf->max_clients,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
-	    .gone = PTHREAD_COND_INITIALIZER};
+	    .gone = PTHREAD_COND_INITIALIZER,
+	    .listening = 1};
 	struct pollfd pfd[3];
 	uint64_t v;
 	int cut_off;
@@ -320,6 +364,9 @@ thread_run(struct ms_service *svc)
 			thread_take(&pool);
 	}
 	free(pool.scratch);
+	atomic_store(&pool.listening, 0);
+	while (atomic_load(&pool.accepting) > 0)
+		sched_yield();
 	worker_stop_listening(svc);
 	cut_off = thread_drain(&pool);
 	thread_close(&pool, cut_off);

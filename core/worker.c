@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -22,19 +23,20 @@
  * full descriptor table does not turn the loop into a busy one. */
 #define WORKER_ACCEPT_PAUSE_MS 100
 
-static long long accept_paused_until;
+/* Set and read by every thread that accepts (thread model). */
+static _Atomic long long accept_paused_until;
 
 int
 worker_accept_paused(const struct ms_service *svc)
 {
-	long long left;
+	long long until = atomic_load(&accept_paused_until), left;
 
 	(void)svc;
-	if (accept_paused_until == 0)
+	if (until == 0)
 		return 0;
-	left = accept_paused_until - service_now_ms();
+	left = until - service_now_ms();
 	if (left <= 0) {
-		accept_paused_until = 0;
+		atomic_compare_exchange_strong(&accept_paused_until, &until, 0);
 		return 0;
 	}
 	return (int)left;
@@ -44,7 +46,7 @@ void
 worker_accept_pause(struct ms_service *svc, int ms)
 {
 	(void)svc;
-	accept_paused_until = service_now_ms() + ms;
+	atomic_store(&accept_paused_until, service_now_ms() + ms);
 }
 
 /* proxy_from: only the balancers may send a PROXY header. */
