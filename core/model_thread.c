@@ -135,6 +135,16 @@ thread_serve(struct pool *pool, struct job *job)
 	free(job);
 }
 
+/* A connection accepted (and admitted) with no memory for its job. */
+static void
+thread_refuse(struct ms_service *svc, int fd, struct sockaddr_storage *peer)
+{
+	log_warn(service_name(svc), "request refused: no memory");
+	if (!svc->conf->proxy_protocol)
+		admit_release(svc, (struct sockaddr *)peer);
+	close(fd);
+}
+
 /* The next client waiting in the backlog, taken by a thread whose request
  * ended, in the slot it holds; NULL when none waits, accepting is paused
  * or over, or the transport has datagrams. */
@@ -156,8 +166,7 @@ thread_accept_next(struct pool *pool)
 	if (fd < 0)
 		return NULL;
 	if ((job = malloc(sizeof(*job))) == NULL) {
-		log_warn(service_name(svc), "request refused: no memory");
-		close(fd);
+		thread_refuse(svc, fd, &peer);
 		return NULL;
 	}
 	request_init(&job->req, svc, fd, (struct sockaddr *)&peer, plen);
@@ -283,10 +292,11 @@ thread_take(struct pool *pool)
 			return;
 		if ((job = malloc(sizeof(*job) +
 		                  (pool->scratch ? (size_t)n : 0))) == NULL) {
-			log_warn(
-			    service_name(svc), "request refused: no memory");
-			if (!pool->scratch)
-				close((int)n);
+			if (pool->scratch)
+				log_warn(service_name(svc),
+				    "datagram dropped: no memory");
+			else
+				thread_refuse(svc, (int)n, &peer);
 			return;
 		}
 		if (pool->scratch) {
