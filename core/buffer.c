@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hot.h"
+
 #define BUFFER_MIN 4096
 
-char *
+MS_HOT char *
 buffer_reserve(struct buffer *b, size_t n)
 {
 	size_t len = buffer_len(b), cap;
@@ -49,13 +51,13 @@ buffer_reserve(struct buffer *b, size_t n)
 	return b->data + b->end;
 }
 
-void
+MS_HOT void
 buffer_commit(struct buffer *b, size_t n)
 {
 	b->end += n;
 }
 
-int
+MS_HOT int
 buffer_append(struct buffer *b, const void *p, size_t n)
 {
 	char *dst;
@@ -69,14 +71,14 @@ buffer_append(struct buffer *b, const void *p, size_t n)
 	return 0;
 }
 
-const char *
+MS_HOT const char *
 buffer_peek(const struct buffer *b, size_t *len)
 {
 	*len = buffer_len(b);
 	return b->data ? b->data + b->start : "";
 }
 
-void
+MS_HOT void
 buffer_consume(struct buffer *b, size_t n)
 {
 	if (n >= buffer_len(b)) {
@@ -108,19 +110,19 @@ buffer_line(struct buffer *b, int at_eof, size_t *len)
 	return line;
 }
 
-void
+MS_HOT void
 buffer_reset(struct buffer *b)
 {
 	b->start = b->end = b->scan = 0;
 }
 
-void
+MS_HOT void
 buffer_lend(struct buffer *b, char *mem, size_t cap)
 {
 	*b = (struct buffer){.data = mem, .cap = cap, .lent = 1};
 }
 
-void
+MS_HOT void
 buffer_free(struct buffer *b)
 {
 	if (!b->lent)

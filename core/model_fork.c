@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "hot.h"
 #include "log.h"
 #include "loop.h"
 #include "request.h"
@@ -50,7 +51,7 @@ struct forker {
  * close-on-exec, and closing them would cost three system calls a request.
  * The listening socket is closed, or a child would keep a socket the master
  * closed on reload accepting clients nobody serves. */
-static void
+MS_HOT static void
 fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
@@ -74,7 +75,7 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 }
 
 /* Called with active < max_clients: there is a free entry. */
-static void
+MS_HOT static void
 fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
@@ -170,7 +171,7 @@ fork_reap_ended(struct forker *f)
 /* Takes a few requests, then lets the loop reap: clients that reconnect as
  * fast as they are served would otherwise keep the backlog full, and ended
  * children would pile up as zombies until max_clients. */
-static void
+MS_HOT static void
 fork_take(struct forker *f)
 {
 	struct ms_service *svc = f->svc;
@@ -194,7 +195,7 @@ fork_take(struct forker *f)
 }
 
 /* 0 when every request ended, 1 when the shutdown deadline came first. */
-static int
+MS_HOT static int
 fork_loop(struct forker *f)
 {
 	struct epoll_event evs[64];

@@ -147,7 +147,8 @@ thread_refuse(struct ms_service *svc, int fd, struct sockaddr_storage *peer)
 
 /* The next client waiting in the backlog, taken by a thread whose request
  * ended, in the slot it holds; NULL when none waits, accepting is paused
- * or over, or the transport has datagrams. */
+ * or over, the transport has datagrams, or threads are not to be reused
+ * (spare_threads = 0). */
 static struct job *
 thread_accept_next(struct pool *pool)
 {
@@ -157,7 +158,8 @@ thread_accept_next(struct pool *pool)
 	struct job *job;
 	int fd = -1;
 
-	if (pool->scratch || worker_accept_paused(svc))
+	if (pool->scratch || svc->conf->spare_threads == 0 ||
+	    worker_accept_paused(svc))
 		return NULL;
 	atomic_fetch_add(&pool->accepting, 1);
 	if (atomic_load(&pool->listening))

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hot.h"
+
 struct output_file {
 	struct output_file *next;
 	int fd; /* -1: a bytes item */
@@ -32,7 +34,7 @@ output_item_new(struct output *o, int fd)
 	return f;
 }
 
-int
+MS_HOT int
 output_write(struct output *o, const void *p, size_t n)
 {
 	struct buffer *b = &o->head;
@@ -68,7 +70,7 @@ output_file(struct output *o, int fd, off_t off, size_t count)
 }
 
 /* Sends from b; 1 when b is empty, 0 on EAGAIN, -1 on error. */
-static int
+MS_HOT static int
 output_send_buffer(struct output *o, struct buffer *b, int fd)
 {
 	while (buffer_len(b) > 0) {
@@ -118,7 +120,7 @@ output_file_free(struct output *o, struct output_file *f)
 	free(f);
 }
 
-int
+MS_HOT int
 output_send(struct output *o, int fd)
 {
 	int r = output_send_buffer(o, &o->head, fd);
@@ -138,7 +140,7 @@ output_send(struct output *o, int fd)
 	return r;
 }
 
-void
+MS_HOT void
 output_free(struct output *o)
 {
 	while (o->files) {

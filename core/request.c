@@ -11,10 +11,11 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "hot.h"
 #include "log.h"
 #include "proxy.h"
 
-void
+MS_HOT void
 request_init(struct ms_request *r, struct ms_service *svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen)
 {
@@ -114,7 +115,7 @@ request_unadmit(struct ms_request *r)
 	r->admitted = 0;
 }
 
-void
+MS_HOT void
 request_lend(
     struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen)
 {
@@ -122,7 +123,7 @@ request_lend(
 	buffer_lend(&r->out.head, out, outlen);
 }
 
-static void
+MS_HOT static void
 request_release(struct ms_request *r)
 {
 	buffer_free(&r->in);
@@ -132,7 +133,7 @@ request_release(struct ms_request *r)
 	r->fd = -1;
 }
 
-int
+MS_HOT int
 request_setup(struct ms_request *r)
 {
 	const struct ms_module *m = r->svc->module.mod;
@@ -151,7 +152,7 @@ request_setup(struct ms_request *r)
 	return 0;
 }
 
-ssize_t
+MS_HOT ssize_t
 request_read(struct ms_request *r)
 {
 	size_t room = (size_t)r->svc->conf->max_request - buffer_len(&r->in);
@@ -183,7 +184,7 @@ request_read(struct ms_request *r)
 	return n;
 }
 
-void
+MS_HOT void
 request_handle(struct ms_request *r)
 {
 	struct service_watch *w = r->svc->watch;
@@ -208,7 +209,7 @@ request_handle(struct ms_request *r)
 		r->done = 1;
 }
 
-int
+MS_HOT int
 request_flush(struct ms_request *r)
 {
 	size_t queued = r->out.bytes;
@@ -223,7 +224,7 @@ request_flush(struct ms_request *r)
 	return rc;
 }
 
-void
+MS_HOT void
 request_finish(struct ms_request *r)
 {
 	const struct ms_module *m = r->svc->module.mod;
@@ -236,7 +237,7 @@ request_finish(struct ms_request *r)
 	request_release(r);
 }
 
-void
+MS_HOT void
 request_serve_stream(struct ms_request *r)
 {
 	while (r->await_proxy) {
@@ -347,7 +348,7 @@ request_reply_datagram(struct ms_request *r)
 	}
 }
 
-void
+MS_HOT void
 request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
     const struct sockaddr *peer, socklen_t peerlen)
 {
@@ -371,20 +372,20 @@ request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
 
 /* ---- the module's view (modserv.h) ---- */
 
-const void *
+MS_HOT const void *
 ms_peek(ms_request *req, size_t *len)
 {
 	return buffer_peek(&req->in, len);
 }
 
-void *
+MS_HOT void *
 ms_peek_mut(ms_request *req, size_t *len)
 {
 	/* the input buffer is the request's own memory, never shared */
 	return (void *)buffer_peek(&req->in, len);
 }
 
-void
+MS_HOT void
 ms_consume(ms_request *req, size_t n)
 {
 	buffer_consume(&req->in, n);
@@ -396,13 +397,13 @@ ms_readline(ms_request *req, size_t *len)
 	return buffer_line(&req->in, req->eof, len);
 }
 
-int
+MS_HOT int
 ms_eof(ms_request *req)
 {
 	return req->eof;
 }
 
-int
+MS_HOT int
 ms_write(ms_request *req, const void *buf, size_t len)
 {
 	req->replied = 1;

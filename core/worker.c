@@ -14,6 +14,7 @@
 
 #include "access.h"
 #include "admit.h"
+#include "hot.h"
 #include "log.h"
 #include "model.h"
 #include "service.h"
@@ -141,7 +142,7 @@ worker_stop_listening(struct ms_service *svc)
  * fork model's child each other libc page touched is a page fault. */
 static sigset_t worker_no_signals;
 
-void
+MS_HOT void
 worker_reset_signals(int for_exec)
 {
 	/* every disposition is the default already (worker_signals): only the
