@@ -135,14 +135,33 @@ thread_serve(struct pool *pool, struct job *job)
 	free(job);
 }
 
-/* A connection accepted (and admitted) with no memory for its job. */
-static void
-thread_refuse(struct ms_service *svc, int fd, struct sockaddr_storage *peer)
+/* The job for a connection accepted (fd), or for a datagram of len bytes
+ * in scratch (fd -1).  NULL without memory: the connection refused (its
+ * admission released) or the datagram dropped, and logged. */
+static struct job *
+thread_job(struct pool *pool, int fd, size_t len, struct sockaddr_storage *peer,
+    socklen_t plen)
 {
-	log_warn(service_name(svc), "request refused: no memory");
-	if (!svc->conf->proxy_protocol)
-		admit_release(svc, (struct sockaddr *)peer);
-	close(fd);
+	struct ms_service *svc = pool->svc;
+	struct job *job = malloc(sizeof(*job) + (fd < 0 ? len : 0));
+
+	if (job == NULL) {
+		log_warn(service_name(svc), "%s: no memory",
+		    fd < 0 ? "datagram dropped" : "request refused");
+		if (fd >= 0) {
+			if (!svc->conf->proxy_protocol)
+				admit_release(svc, (struct sockaddr *)peer);
+			close(fd);
+		}
+		return NULL;
+	}
+	if (fd < 0) {
+		memcpy(job->bytes, pool->scratch, len);
+		job->len = len;
+	}
+	request_init(&job->req, svc, fd, (struct sockaddr *)peer, plen);
+	job->pool = pool;
+	return job;
 }
 
 /* The next client waiting in the backlog, taken by a thread whose request
@@ -155,7 +174,6 @@ thread_accept_next(struct pool *pool)
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	struct job *job;
 	int fd = -1;
 
 	if (pool->scratch || svc->conf->spare_threads == 0 ||
@@ -165,15 +183,7 @@ thread_accept_next(struct pool *pool)
 	if (atomic_load(&pool->listening))
 		fd = worker_accept(svc, &peer, &plen, 0);
 	atomic_fetch_sub(&pool->accepting, 1);
-	if (fd < 0)
-		return NULL;
-	if ((job = malloc(sizeof(*job))) == NULL) {
-		thread_refuse(svc, fd, &peer);
-		return NULL;
-	}
-	request_init(&job->req, svc, fd, (struct sockaddr *)&peer, plen);
-	job->pool = pool;
-	return job;
+	return fd < 0 ? NULL : thread_job(pool, fd, 0, &peer, plen);
 }
 
 static void *
@@ -248,7 +258,6 @@ thread_start(struct pool *pool, struct job *job)
 	pthread_attr_t attr;
 	int rc;
 
-	job->pool = pool;
 	atomic_fetch_add(&pool->active, 1);
 	if (thread_hand_over(pool, job) == 0)
 		return;
@@ -292,21 +301,9 @@ thread_take(struct pool *pool)
 			n = worker_accept(svc, &peer, &plen, 0);
 		if (n < 0)
 			return;
-		if ((job = malloc(sizeof(*job) +
-		                  (pool->scratch ? (size_t)n : 0))) == NULL) {
-			if (pool->scratch)
-				log_warn(service_name(svc),
-				    "datagram dropped: no memory");
-			else
-				thread_refuse(svc, (int)n, &peer);
+		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n,
+		         (size_t)n, &peer, plen)) == NULL)
 			return;
-		}
-		if (pool->scratch) {
-			memcpy(job->bytes, pool->scratch, (size_t)n);
-			job->len = (size_t)n;
-		}
-		request_init(&job->req, svc, pool->scratch ? -1 : (int)n,
-		    (struct sockaddr *)&peer, plen);
 		thread_start(pool, job);
 	}
 }
