@@ -1,4 +1,5 @@
-/* check.c - services_check in a child process, its verdict over a pipe. */
+/* check.c - each service's module checked in a child process that has
+ * become the service's user, its verdict over a pipe. */
 #include "check.h"
 
 #include <errno.h>
@@ -15,14 +16,44 @@
 /* A module whose loading takes longer than this is taken for hung. */
 #define CHECK_TIMEOUT_MS 30000
 
-int
-check_modules_apart(const struct config *cfg, char *err, size_t errlen)
+/* Reads the child's verdict into why (size len) until it closes the pipe
+ * or the deadline passes (then it is killed).  The bytes read. */
+static size_t
+check_read_verdict(int fd, pid_t pid, long long deadline, char *why, size_t len)
+{
+	size_t got = 0;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		long long left = deadline - service_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			kill(pid, SIGKILL);
+			snprintf(why, len,
+			    "loading the modules took over %d s: a module "
+			    "hangs while loading",
+			    CHECK_TIMEOUT_MS / 1000);
+			return strlen(why);
+		}
+		n = read(fd, why + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return got;
+		got += (size_t)n;
+	}
+}
+
+/* Checks service i in a child: 0, or -1 with the reason in err. */
+static int
+check_service(const struct config *cfg, size_t i, long long deadline, char *err,
+    size_t errlen)
 {
 	char why[1024] = "";
-	size_t got = 0;
+	size_t got;
 	int pfd[2], status;
-	long long deadline = service_now_ms() + CHECK_TIMEOUT_MS;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "checking the modules: pipe: %m");
@@ -36,34 +67,14 @@ check_modules_apart(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		if (services_check(cfg, why, sizeof(why)) == 0)
+		if (service_check_module(cfg, i, self, why, sizeof(why)) == 0)
 			_exit(0);
 		if (write(pfd[1], why, strlen(why)) < 0)
 			_exit(2);
 		_exit(1);
 	}
 	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		long long left = deadline - service_now_ms();
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			kill(pid, SIGKILL);
-			snprintf(why, sizeof(why),
-			    "loading the modules took over %d s: a module "
-			    "hangs while loading",
-			    CHECK_TIMEOUT_MS / 1000);
-			got = strlen(why);
-			break;
-		}
-		n = read(pfd[0], why + got, sizeof(why) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	got = check_read_verdict(pfd[0], pid, deadline, why, sizeof(why));
 	why[got] = '\0';
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -80,4 +91,15 @@ check_modules_apart(const struct config *cfg, char *err, size_t errlen)
 		    WEXITSTATUS(status));
 	snprintf(err, errlen, "%s", why);
 	return -1;
+}
+
+int
+check_modules_apart(const struct config *cfg, char *err, size_t errlen)
+{
+	long long deadline = service_now_ms() + CHECK_TIMEOUT_MS;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (check_service(cfg, i, deadline, err, errlen) < 0)
+			return -1;
+	return 0;
 }

@@ -7,10 +7,11 @@
 
 struct config;
 
-/* Loads and checks every service's module (services_check) in a child
- * process, so that no module code (a constructor, a crash) ever runs in
- * the master and every worker loads its module fresh from the file.
- * 0, or -1 with the reason in err. */
+/* Loads and checks each service's module in a child process that has
+ * become the service's user first, as its worker will: no module code (a
+ * constructor, a crash) ever runs in the master or as root (unless the
+ * service's user is root), and every worker loads its module fresh from
+ * the file.  0, or -1 with the reason in err. */
 int check_modules_apart(const struct config *cfg, char *err, size_t errlen);
 
 #endif

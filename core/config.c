@@ -13,6 +13,8 @@
 #include <syslog.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "access.h"
@@ -233,6 +235,45 @@ key_path(struct parse *p, const char *path, config_setting_t *s, void *dst,
 	return 0;
 }
 
+/* 0 when the folder file is to go in exists, else -1 with why: a socket,
+ * log or pidfile there could never be made. */
+static int
+config_folder_exists(const char *file, char *why, size_t len)
+{
+	const char *slash = strrchr(file, '/');
+	char folder[PATH_MAX];
+	struct stat st;
+
+	if (slash == NULL)
+		return 0;
+	snprintf(folder, sizeof(folder), "%.*s",
+	    slash == file ? 1 : (int)(slash - file), file);
+	if (stat(folder, &st) < 0)
+		snprintf(why, len, "%s goes in %s, which %s", file, folder,
+		    errno == ENOENT ? "does not exist: make it first"
+		                    : strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, len, "%s goes in %s, which is not a folder", file,
+		    folder);
+	else
+		return 0;
+	return -1;
+}
+
+/* A path (as key_path) to a file modserv makes: its folder must exist. */
+static int
+key_path_to_make(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *k)
+{
+	char why[PATH_MAX + 128];
+
+	if (key_path(p, path, s, dst, k) < 0)
+		return -1;
+	if (config_folder_exists(*KEY_AT(dst, k, char *), why, sizeof(why)) < 0)
+		return config_fail(p, s, path, "%s", why);
+	return 0;
+}
+
 static int
 key_bool(struct parse *p, const char *path, config_setting_t *s, void *dst,
     const struct key *k)
@@ -339,6 +380,13 @@ service_set_listen(struct parse *p, const char *path, config_setting_t *s,
 	if (sc->transport->parse(config_setting_get_string(s), p->cfg->dir,
 	        &sc->addr, why, sizeof(why)) < 0)
 		return config_fail(p, s, path, "%s", why);
+	if (sc->addr.ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (void *)&sc->addr.ss;
+
+		if (un->sun_path[0] && /* not an abstract one */
+		    config_folder_exists(un->sun_path, why, sizeof(why)) < 0)
+			return config_fail(p, s, path, "%s", why);
+	}
 	return 0;
 }
 
@@ -423,6 +471,7 @@ option_set(struct parse *p, const char *path, config_setting_t *s,
     struct option_value *o)
 {
 	o->line = config_setting_source_line(s);
+	o->fd = -1;
 	if ((o->name = config_strdup(p, config_setting_name(s))) == NULL)
 		return -1;
 	switch (config_setting_type(s)) {
@@ -752,7 +801,7 @@ config_set_log(struct parse *p, const char *path, config_setting_t *s,
 	v = config_setting_get_string(s);
 	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
 		return key_string(p, path, s, dst, k);
-	return key_path(p, path, s, dst, k);
+	return key_path_to_make(p, path, s, dst, k);
 }
 
 static int
@@ -793,10 +842,10 @@ static const struct key config_keys[] = {
     {"drain_delay", 0, key_seconds, CF(drain_delay), 0, 3600},
     {"user", 0, key_string, CF(user), 0, 0},
     {"group", 0, key_string, CF(group), 0, 0},
-    {"status_socket", 0, key_path, CF(status_socket), 0, 0},
+    {"status_socket", 0, key_path_to_make, CF(status_socket), 0, 0},
     {"log", 0, config_set_log, CF(log), 0, 0},
     {"syslog_facility", 0, config_set_facility, 0, 0, 0},
-    {"pidfile", 0, key_path, CF(pidfile), 0, 0},
+    {"pidfile", 0, key_path_to_make, CF(pidfile), 0, 0},
     {"services", 1, config_set_services, 0, 0, 0},
     {NULL, 0, NULL, 0, 0, 0},
 };

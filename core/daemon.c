@@ -63,7 +63,10 @@ daemon_ready(int *fd, const char *failure)
 	    0) {
 		/* the parent is gone: nothing to tell */
 	}
-	close(*fd);
+	/* a failure's pipe closes as this process exits: the parent, reading
+	 * to the end, returns only once nothing of modserv is left */
+	if (!failure)
+		close(*fd);
 	*fd = -1;
 }
 

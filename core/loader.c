@@ -2,10 +2,14 @@
 #include "loader.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "transport.h"
@@ -55,16 +59,62 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 	return 0;
 }
 
-int
-loader_open(
-    const char *path, struct loaded_module *lm, char *err, size_t errlen)
+/* The file behind fd, opened again through /proc: a check that this
+ * process (after its privileges were dropped) may read it, with a reason
+ * that names what it lacks. */
+static int
+loader_readable(const char *path, int fd, char *err, size_t errlen)
 {
-	char why[512];
+	char proc[32];
+	struct stat st;
+	int again;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((again = open(proc, O_RDONLY | O_CLOEXEC)) >= 0) {
+		close(again);
+		return 0;
+	}
+	if (errno == EACCES && fstat(fd, &st) == 0)
+		snprintf(err, errlen,
+		    "%s: uid %d may not read it (mode %04o, owner uid %d): "
+		    "let the service's user read the file",
+		    path, (int)geteuid(), (unsigned)st.st_mode & 07777,
+		    (int)st.st_uid);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* dlopen's reason, with the /proc name of fd replaced by the file's. */
+static void
+loader_dlerror(const char *path, const char *proc, char *err, size_t errlen)
+{
+	const char *why = dlerror();
+	size_t n = strlen(proc);
+
+	if (why && strncmp(why, proc, n) == 0)
+		snprintf(err, errlen, "%s%s", path, why + n);
+	else
+		snprintf(err, errlen, "%s", why ? why : "dlopen failed");
+}
+
+int
+loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
+    size_t errlen)
+{
+	char why[512], proc[32];
+	const char *name = path;
 
 	memset(lm, 0, sizeof(*lm));
+	if (fd >= 0) {
+		if (loader_readable(path, fd, err, errlen) < 0)
+			return -1;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		name = proc;
+	}
 	dlerror();
-	if ((lm->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errlen, "%s", dlerror());
+	if ((lm->handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		loader_dlerror(path, name, err, errlen);
 		return -1;
 	}
 	lm->mod = dlsym(lm->handle, "modserv_module");
@@ -87,6 +137,13 @@ loader_open(
 fail:
 	loader_close(lm);
 	return -1;
+}
+
+int
+loader_open(
+    const char *path, struct loaded_module *lm, char *err, size_t errlen)
+{
+	return loader_open_fd(path, -1, lm, err, errlen);
 }
 
 const struct ms_option *

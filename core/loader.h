@@ -27,6 +27,12 @@ int loader_check(const struct loaded_module *lm, const struct config *cfg,
 /* Makes sc's MS_OPT_PATH options absolute against the config's folder. */
 int loader_resolve_paths(const struct loaded_module *lm,
     const struct config *cfg, struct service_conf *sc);
+/* As loader_open, for the file open on fd (-1: open path): a file root
+ * opened is loaded after the privileges are dropped, from wherever it is,
+ * while the module's code runs as the service's user.  Messages name path.
+ * One module at a time a process: dlopen knows it by its /proc name. */
+int loader_open_fd(const char *path, int fd, struct loaded_module *lm,
+    char *err, size_t errlen);
 void loader_describe(FILE *out, const struct loaded_module *lm);
 void loader_close(struct loaded_module *lm);
 

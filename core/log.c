@@ -140,6 +140,21 @@ log_reopen(void)
 	}
 }
 
+int
+log_file_fd(void)
+{
+	return log_path && !to_syslog ? STDERR_FILENO : -1;
+}
+
+void
+log_adopt(int fd)
+{
+	if (fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
 void
 log_msg(int level, const char *who, const char *fmt, ...)
 {

@@ -20,6 +20,12 @@ int log_open(const char *target, int facility, char *err, size_t errlen);
 /* Opens the log file again (after it was rotated), or reconnects to
  * syslog (in a new process whose descriptors were closed). */
 void log_reopen(void);
+/* The descriptor the log file is open on (to hand to a process that may
+ * not open it itself), or -1 when the log is not a file. */
+int log_file_fd(void);
+/* Logs to fd from now on (a log file the master opened): it becomes
+ * stderr. */
+void log_adopt(int fd);
 
 /* who: a service name, or NULL for the host itself. */
 void log_msg(int level, const char *who, const char *fmt, ...)

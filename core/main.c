@@ -1,15 +1,22 @@
 /* main.c - the command line: check, describe, or serve. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "loader.h"
 #include "log.h"
 #include "master.h"
 #include "model.h"
+#include "privs.h"
 #include "service.h"
 #include "status.h"
 #include "transport.h"
@@ -79,11 +86,62 @@ print_plan(const struct config *cfg)
 	    cfg->nservices, cfg->nservices == 1 ? "" : "s");
 }
 
+/* Loads and describes the module at path.  Run by root, it does so in a
+ * child that became nobody first: no module code runs as root. */
+static int
+describe_path(const char *path)
+{
+	struct service_conf nobody = {.user = "nobody", .switch_user = 1};
+	struct passwd *pw = geteuid() == 0 ? getpwnam("nobody") : NULL;
+	struct loaded_module lm;
+	char err[1024];
+	int fd = -1, status;
+	pid_t pid, self = getpid();
+
+	if (pw && (pid = fork()) != 0) {
+		if (pid < 0) {
+			fprintf(stderr, "modserv: fork: %s\n", strerror(errno));
+			return 1;
+		}
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
+	if (pw) {
+		nobody.uid = pw->pw_uid;
+		nobody.gid = pw->pw_gid;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			fprintf(
+			    stderr, "modserv: %s: %s\n", path, strerror(errno));
+			_exit(1);
+		}
+		if (privs_become(&nobody, self, SIGKILL, err, sizeof(err)) <
+		    0) {
+			fprintf(stderr, "modserv: %s\n", err);
+			_exit(1);
+		}
+	}
+	if (loader_open_fd(path, fd, &lm, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modserv: %s\n", err);
+		status = 1;
+	} else {
+		loader_describe(stdout, &lm);
+		loader_close(&lm);
+		status = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (pw) {
+		fflush(stdout);
+		_exit(status);
+	}
+	return status;
+}
+
 static int
 describe_module(const char *conf, const char *module)
 {
 	struct config cfg = {0};
-	struct loaded_module lm;
 	char err[1024], *path = NULL;
 	int rc = 1;
 
@@ -98,13 +156,8 @@ describe_module(const char *conf, const char *module)
 		path = strdup(module);
 	else if (config_find_module(&cfg, module, &path, err, sizeof(err)) < 0)
 		fprintf(stderr, "modserv: %s\n", err);
-	if (path && loader_open(path, &lm, err, sizeof(err)) < 0) {
-		fprintf(stderr, "modserv: %s\n", err);
-	} else if (path) {
-		loader_describe(stdout, &lm);
-		loader_close(&lm);
-		rc = 0;
-	}
+	if (path)
+		rc = describe_path(path);
 	free(path);
 	config_free(&cfg);
 	return rc;
@@ -196,7 +249,7 @@ main(int argc, char **argv)
 		free(absolute);
 		return rc;
 	}
-	if (services_check(&cfg, err, sizeof(err)) < 0) {
+	if (check_modules_apart(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
 		rc = 1;
 	} else {

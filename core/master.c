@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "control.h"
 #include "daemon.h"
 #include "listeners.h"
 #include "log.h"
@@ -63,8 +64,9 @@ struct slot {
 	struct generation *gen;
 	struct ms_service *svc; /* in gen */
 	enum slot_state state;
-	pid_t pid;                   /* 0: not running */
-	int ready_fd;                /* STARTING: the worker's "serving" */
+	pid_t pid;  /* 0: not running */
+	int ctl_fd; /* to the worker: its "serving" (polled while STARTING),
+	               log files to it */
 	struct module_id module;     /* as at the last start */
 	struct service_watch *watch; /* NULL unless handle_timeout applies */
 	long long started;           /* ms */
@@ -83,10 +85,12 @@ struct master {
 	struct listen_addr status_addr;
 	long long status_sent; /* ms the last STATUS= line went */
 	unsigned long long status_requests, status_active; /* as it said */
-	unsigned long loaded; /* configurations loaded */
-	int daemon_fd;        /* -d: the parent waiting to hear we serve */
-	int pidfile_fd;       /* -1: no pidfile */
-	char *pidfile;        /* as at start */
+	unsigned long loaded;     /* configurations loaded */
+	int daemon_fd;            /* -d: the parent waiting to hear we serve */
+	int pidfile_fd;           /* -1: no pidfile */
+	char *pidfile;            /* as at start */
+	const char *start_failed; /* -d: the service whose worker did not
+	                             start; everything stops */
 };
 
 static void
@@ -135,7 +139,8 @@ generation_new(struct master *m, struct config *cfg)
 		g->svcs[i] = (struct ms_service){.conf = sc,
 		    .cfg = &g->cfg,
 		    .sigfd = -1,
-		    .ready_fd = -1,
+		    .module_fd = -1,
+		    .ctl_fd = -1,
 		    .stats = stats_for(sc->name)};
 		if ((g->svcs[i].listen_fd = listeners_open(
 		         sc, g->serial, err, sizeof(err))) < 0) {
@@ -180,7 +185,7 @@ slot_new(struct master *m, struct generation *g, struct ms_service *svc)
 	s->gen = g;
 	g->users++;
 	s->svc = svc;
-	s->ready_fd = -1;
+	s->ctl_fd = -1;
 	if (sc->model == &model_select && sc->handle_timeout > 0 &&
 	    (s->watch = mmap(NULL, sizeof(*s->watch), PROT_READ | PROT_WRITE,
 	         MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
@@ -212,8 +217,8 @@ slot_free(struct master *m, struct slot *s)
 			*p = s->next;
 			break;
 		}
-	if (s->ready_fd >= 0)
-		close(s->ready_fd);
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
 	if (s->watch)
 		munmap(s->watch, sizeof(*s->watch));
 	s->gen->users--;
@@ -239,13 +244,13 @@ slot_stop(struct master *m, struct slot *s)
 		slot_free(m, s);
 }
 
-/* The child keeps its listener, its "serving" pipe and stdio: nothing
+/* The child keeps its listener, its control socket and stdio: nothing
  * else of the master's (other listeners, other pipes, the signalfd). */
 static void
-slot_close_others(int listen_fd, int ready_fd)
+slot_close_others(int listen_fd, int ctl_fd)
 {
-	int keep[2] = {listen_fd < ready_fd ? listen_fd : ready_fd,
-	    listen_fd < ready_fd ? ready_fd : listen_fd};
+	int keep[2] = {listen_fd < ctl_fd ? listen_fd : ctl_fd,
+	    listen_fd < ctl_fd ? ctl_fd : listen_fd};
 	unsigned from = 3;
 
 	for (int i = 0; i < 2; i++) {
@@ -265,7 +270,7 @@ slot_spawn(struct slot *s)
 
 	s->restart = 0;
 	pfd[0] = pfd[1] = -1;
-	if (pipe2(pfd, O_CLOEXEC) < 0 || (s->pid = fork()) < 0) {
+	if (control_pair(pfd) < 0 || (s->pid = fork()) < 0) {
 		log_syserr(
 		    MS_LOG_ERROR, service_name(svc), "starting a worker");
 		if (pfd[0] >= 0) {
@@ -279,16 +284,25 @@ slot_spawn(struct slot *s)
 	if (s->pid == 0) {
 		slot_close_others(svc->listen_fd, pfd[1]);
 		log_reopen(); /* syslog's socket was closed with the rest */
-		svc->ready_fd = pfd[1];
+		svc->ctl_fd = pfd[1];
 		svc->watch = s->watch;
 		worker_main(svc, master);
 	}
 	close(pfd[1]);
-	s->ready_fd = pfd[0];
+	if (s->ctl_fd >= 0) /* the previous process's */
+		close(s->ctl_fd);
+	s->ctl_fd = pfd[0];
 	s->state = SLOT_STARTING;
 	s->started = service_now_ms();
 	module_id_of(svc->conf->module_file, &s->module);
 	log_debug(service_name(svc), "worker %d started", (int)s->pid);
+}
+
+/* Whether the master waits on s's control socket: while it starts. */
+static int
+slot_polled(const struct slot *s)
+{
+	return s->state == SLOT_STARTING && s->pid && s->ctl_fd >= 0;
 }
 
 static size_t
@@ -390,14 +404,15 @@ slot_ready(struct master *m, struct slot *s)
 {
 	const char *name = service_name(s->svc);
 	char c;
-	ssize_t n = read(s->ready_fd, &c, 1);
+	ssize_t n = read(s->ctl_fd, &c, 1);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	close(s->ready_fd);
-	s->ready_fd = -1;
-	if (n != 1)
-		return; /* it died before serving: the reaper says how */
+	if (n != 1) { /* it died before serving: the reaper says how */
+		close(s->ctl_fd);
+		s->ctl_fd = -1;
+		return;
+	}
 	s->state = SLOT_SERVING;
 	if (!slots_any(m, name, s->gen, NULL, SLOT_STARTING))
 		slots_take_over(m, name, s->gen);
@@ -451,9 +466,9 @@ slot_exited(
 	const char *name = service_name(s->svc);
 
 	s->pid = 0;
-	if (s->ready_fd >= 0) {
-		close(s->ready_fd);
-		s->ready_fd = -1;
+	if (s->ctl_fd >= 0) {
+		close(s->ctl_fd);
+		s->ctl_fd = -1;
 	}
 	slot_log_exit(s, pid, status, stopping || s->state == SLOT_RETIRING);
 	if (stopping || s->state == SLOT_RETIRING) {
@@ -471,11 +486,10 @@ slot_exited(
 		slot_free(m, s);
 	} else if (slots_any(m, name, NULL, s->gen, SLOT_STARTING)) {
 		slot_free(m, s); /* its replacements are starting */
+	} else if (s->state == SLOT_STARTING && m->daemon_fd >= 0) {
+		/* -d: the start failed; all stops, and the parent says so */
+		m->start_failed = service_name(s->svc);
 	} else {
-		if (s->state == SLOT_STARTING)
-			daemon_ready(&m->daemon_fd,
-			    "a worker did not start (its log says why); "
-			    "modserv goes on trying in the background");
 		slot_schedule_restart(s);
 	}
 	master_notify_ready(m);
@@ -854,6 +868,28 @@ master_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* SIGUSR1: the log was rotated.  The master opens it again and hands the
+ * file to every worker before signalling it: a worker that became another
+ * user may not open root's log itself. */
+static void
+master_reopen_log(struct master *m)
+{
+	int fd;
+
+	log_reopen();
+	fd = log_file_fd();
+	for (struct slot *s = m->slots; s; s = s->next) {
+		if (s->pid == 0)
+			continue;
+		if (fd >= 0 && s->ctl_fd >= 0 &&
+		    control_send_fd(s->ctl_fd, fd) < 0)
+			log_syserr(MS_LOG_WARN, service_name(s->svc),
+			    "handing the log to worker %d", (int)s->pid);
+		kill(s->pid, SIGUSR1);
+	}
+	log_info(NULL, "SIGUSR1: log reopened");
+}
+
 /* Handles what the signalfd holds: 1 when it is time to stop. */
 static int
 master_read_signals(struct master *m)
@@ -869,12 +905,8 @@ master_read_signals(struct master *m)
 		case SIGHUP:
 			reload = 1; /* several queued: one reload */
 			break;
-		case SIGUSR1: /* the log was rotated: everyone reopens it */
-			log_reopen();
-			for (struct slot *s = m->slots; s; s = s->next)
-				if (s->pid)
-					kill(s->pid, SIGUSR1);
-			log_info(NULL, "SIGUSR1: log reopened");
+		case SIGUSR1:
+			master_reopen_log(m);
 			break;
 		default:
 			log_info(NULL, "signal %s: stopping",
@@ -902,7 +934,7 @@ master_supervise(struct master *m)
 		size_t want = 2;
 
 		for (struct slot *s = m->slots; s; s = s->next)
-			want += s->ready_fd >= 0;
+			want += slot_polled(s);
 		if (want > room) {
 			struct pollfd *p = realloc(pfd, want * sizeof(*pfd));
 			struct slot **w =
@@ -921,10 +953,10 @@ master_supervise(struct master *m)
 		pfd[0] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = m->status_fd, .events = POLLIN};
 		for (struct slot *s = m->slots; s; s = s->next)
-			if (s->ready_fd >= 0) {
+			if (slot_polled(s)) {
 				who[n] = s;
 				pfd[n++] = (struct pollfd){
-				    .fd = s->ready_fd, .events = POLLIN};
+				    .fd = s->ctl_fd, .events = POLLIN};
 			}
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->watch && (timeout < 0 || timeout > 250))
@@ -944,6 +976,8 @@ master_supervise(struct master *m)
 		master_notify_status(m);
 		if (pfd[0].revents && master_read_signals(m))
 			break;
+		if (m->start_failed)
+			break;
 		now = service_now_ms();
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->restart && s->restart <= now)
@@ -962,7 +996,7 @@ master_run(const char *file, int level, int background, struct config *cfg)
 	    .status_fd = -1,
 	    .daemon_fd = -1,
 	    .pidfile_fd = -1};
-	char err[1024];
+	char err[1024] = "";
 	int rc = 1;
 
 	if (check_modules_apart(cfg, err, sizeof(err)) < 0 ||
@@ -1009,14 +1043,23 @@ master_run(const char *file, int level, int background, struct config *cfg)
 			slot_spawn(s);
 		}
 	master_supervise(&m);
-	notify("STOPPING=1\nSTATUS=stopping: finishing accepted requests");
-	master_drain_delay(&m);
+	if (m.start_failed) {
+		snprintf(err, sizeof(err),
+		    "service %s: its worker did not start (the log says why): "
+		    "stopped",
+		    m.start_failed);
+		log_error(NULL, "%s", err);
+	} else {
+		notify("STOPPING=1\nSTATUS=stopping: finishing accepted "
+		       "requests");
+		master_drain_delay(&m);
+	}
 	/* new clients are turned away (unix socket files go) while the
 	 * workers drain what they accepted */
 	listeners_close_all();
 	master_stop(&m);
 	log_info(NULL, "stopped");
-	rc = 0;
+	rc = m.start_failed ? 1 : 0;
 out:
 	listeners_close_all();
 	if (m.status_fd >= 0)
@@ -1029,6 +1072,12 @@ out:
 	if (m.current)
 		m.current->users--;
 	generations_collect(&m);
+	/* -d: only now, with nothing of ours left, does the parent exit */
+	if (m.daemon_fd >= 0)
+		daemon_ready(&m.daemon_fd,
+		    rc == 0 ? NULL
+		    : *err  ? err
+		            : "it stopped before serving (its log says why)");
 	close(m.sigfd);
 	return rc;
 }

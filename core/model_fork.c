@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ struct forker {
 	pid_t *pids;            /* max_clients of them, searched by pid */
 	struct child *children; /* the same order */
 	size_t table_size;      /* of both, mapped together */
+	pid_t worker;           /* this process: the children's parent */
 };
 
 /* The child: serve, never return.  The datagram's bytes are in scratch.
@@ -55,6 +57,9 @@ MS_HOT static void
 fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
+	/* a request ends with its worker, however the worker ended */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != f->worker)
+		_exit(1);
 	worker_reset_signals(0);
 	if (f->loop.scratch) {
 		request_serve_datagram(f->svc, f->loop.scratch, len,
@@ -265,7 +270,7 @@ fork_open(struct forker *f, struct ms_service *svc)
 	size_t n = (size_t)svc->conf->max_clients;
 	sigset_t chld;
 
-	*f = (struct forker){.svc = svc, .chldfd = -1};
+	*f = (struct forker){.svc = svc, .chldfd = -1, .worker = getpid()};
 	if (loop_open(&f->loop, svc) < 0)
 		return -1;
 	if (fork_table(f, n) < 0) {

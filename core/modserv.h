@@ -199,6 +199,12 @@ MS_API void ms_service_set_data(ms_service *svc, void *data);
 MS_API const char *ms_opt_str(const ms_service *svc, const char *name);
 MS_API long long ms_opt_int(const ms_service *svc, const char *name);
 MS_API int ms_opt_bool(const ms_service *svc, const char *name);
+/* A path option's file or folder, opened (O_PATH, close-on-exec) by the
+ * host before it became the service's user: openat() beneath it reaches
+ * what the user could not reach by name (a folder under /root).  -1 when
+ * the option is not set (its default is not opened) or not a path.  The
+ * host owns it: do not close it.  ABI 1.3. */
+MS_API int ms_opt_fd(const ms_service *svc, const char *name);
 /* A list option's strings; their number in *count.  Never NULL. */
 MS_API const char *const *ms_opt_list(
     const ms_service *svc, const char *name, size_t *count);

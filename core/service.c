@@ -3,14 +3,19 @@
 #include "service.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "log.h"
 #include "model.h"
+#include "privs.h"
 #include "transport.h"
 
 const char *
@@ -110,6 +115,16 @@ ms_opt_list(const ms_service *svc, const char *name, size_t *count)
 }
 
 int
+ms_opt_fd(const ms_service *svc, const char *name)
+{
+	const struct ms_option *spec;
+	const struct option_value *v =
+	    service_option(svc, name, MS_OPT_PATH, &spec);
+
+	return v ? v->fd : -1;
+}
+
+int
 ms_host_state(const ms_service *svc)
 {
 	(void)svc;
@@ -131,17 +146,88 @@ ms_log(const ms_service *svc, int level, const char *fmt, ...)
 }
 
 int
+service_open_module(struct ms_service *svc, char *err, size_t errlen)
+{
+	const struct service_conf *sc = svc->conf;
+
+	svc->module_fd = open(sc->module_file, O_RDONLY | O_CLOEXEC);
+	if (svc->module_fd < 0) {
+		snprintf(err, errlen, "%s:%d: services.[%zu].module: %s: %s",
+		    svc->cfg->file, sc->module_line, sc->index, sc->module_file,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+service_open_paths(struct ms_service *svc)
+{
+	const struct service_conf *sc = svc->conf;
+
+	for (size_t i = 0; i < sc->noptions; i++) {
+		struct option_value *v = &sc->options[i];
+		char path[PATH_MAX];
+
+		if (v->type != MS_OPT_STR || v->str[0] == '\0')
+			continue;
+		if (v->str[0] == '/' || strcmp(svc->cfg->dir, ".") == 0)
+			snprintf(path, sizeof(path), "%s", v->str);
+		else
+			snprintf(
+			    path, sizeof(path), "%s/%s", svc->cfg->dir, v->str);
+		v->fd = open(path, O_PATH | O_CLOEXEC);
+		v->open_errno = v->fd < 0 ? errno : 0;
+	}
+}
+
+/* Keeps the descriptors of the module's path options (a path that could
+ * not be opened is refused) and closes the other strings'. */
+static int
+service_keep_paths(const struct ms_service *svc, char *err, size_t errlen)
+{
+	const struct service_conf *sc = svc->conf;
+
+	for (size_t i = 0; i < sc->noptions; i++) {
+		struct option_value *v = &sc->options[i];
+		const struct ms_option *spec =
+		    loader_option(svc->module.mod, v->name);
+
+		if (spec && spec->type == MS_OPT_PATH) {
+			if (v->fd >= 0 || v->open_errno == 0)
+				continue;
+			snprintf(err, errlen,
+			    "%s:%d: services.[%zu].options.%s: %s: %s",
+			    svc->cfg->file, v->line, sc->index, v->name, v->str,
+			    strerror(v->open_errno));
+			return -1;
+		}
+		if (v->fd >= 0)
+			close(v->fd);
+		v->fd = -1;
+	}
+	return 0;
+}
+
+int
 service_load_module(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 	char why[1024];
+	int rc;
 
-	if (loader_open(sc->module_file, &svc->module, why, sizeof(why)) < 0) {
+	rc = loader_open_fd(
+	    sc->module_file, svc->module_fd, &svc->module, why, sizeof(why));
+	if (svc->module_fd >= 0) /* mapped now, or never */
+		close(svc->module_fd);
+	svc->module_fd = -1;
+	if (rc < 0) {
 		snprintf(err, errlen, "%s:%d: services.[%zu].module: %s",
 		    svc->cfg->file, sc->module_line, sc->index, why);
 		return -1;
 	}
-	if (loader_check(&svc->module, svc->cfg, sc, err, errlen) < 0)
+	if (loader_check(&svc->module, svc->cfg, sc, err, errlen) < 0 ||
+	    service_keep_paths(svc, err, errlen) < 0)
 		goto fail;
 	if (loader_resolve_paths(
 	        &svc->module, svc->cfg, (struct service_conf *)sc) < 0) {
@@ -155,15 +241,25 @@ fail:
 }
 
 int
-services_check(const struct config *cfg, char *err, size_t errlen)
+service_check_module(
+    const struct config *cfg, size_t i, pid_t parent, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		struct ms_service svc = {.conf = &cfg->services[i], .cfg = cfg};
+	struct ms_service svc = {
+	    .conf = &cfg->services[i], .cfg = cfg, .module_fd = -1};
+	char why[512];
 
-		if (service_load_module(&svc, err, errlen) < 0)
-			return -1;
-		loader_close(&svc.module);
+	if (service_open_module(&svc, err, errlen) < 0)
+		return -1;
+	service_open_paths(&svc);
+	if (privs_become(svc.conf, parent, SIGKILL, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s:%d: services.[%zu]: %s", cfg->file,
+		    svc.conf->line, i, why);
+		close(svc.module_fd);
+		return -1;
 	}
+	if (service_load_module(&svc, err, errlen) < 0)
+		return -1;
+	loader_close(&svc.module);
 	return 0;
 }
 
@@ -173,8 +269,14 @@ service_read_signals(struct ms_service *svc)
 	struct signalfd_siginfo si;
 
 	while (read(svc->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1) {
-			log_reopen();
+		if (si.ssi_signo == SIGUSR1) { /* the master sent the file
+			                          before the signal */
+			int fd = control_take_fd(svc->ctl_fd);
+
+			if (fd >= 0)
+				log_adopt(fd);
+			else
+				log_reopen();
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) /* a terminal's hangup: the master

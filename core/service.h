@@ -25,7 +25,8 @@ struct ms_service {
 	struct loaded_module module;
 	int listen_fd; /* -1 until bound */
 	int sigfd;     /* the worker's SIGTERM/SIGINT */
-	int ready_fd;  /* the worker tells the master it serves: -1 after */
+	int module_fd; /* the module file, opened as root; -1 once loaded */
+	int ctl_fd;    /* to the master: "serving", then log files come */
 	volatile sig_atomic_t stopping; /* stop accepting, drain */
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
@@ -39,13 +40,23 @@ service_name(const struct ms_service *svc)
 	return svc->conf->name;
 }
 
-/* Opens svc's module and checks it against the service (its transport,
- * its options); MS_OPT_PATH options become absolute.  0, or -1 with
- * "file:line: key: reason" in err. */
+/* Opens svc's module file into svc->module_fd: done while still root, so
+ * that a module in a folder only root may enter loads after the drop.
+ * 0, or -1 with "file:line: key: reason" in err. */
+int service_open_module(struct ms_service *svc, char *err, size_t errlen);
+/* As root, before the drop: opens (O_PATH) what each string option names,
+ * for the module's path options (ms_opt_fd) to reach where its user may
+ * not; the others are closed once the module says which are paths. */
+void service_open_paths(struct ms_service *svc);
+/* Loads svc's module (from module_fd when open, which it closes) and checks
+ * it against the service (its transport, its options); MS_OPT_PATH options
+ * become absolute.  0, or -1 with "file:line: key: reason" in err. */
 int service_load_module(struct ms_service *svc, char *err, size_t errlen);
-/* Loads and checks every service's module, then closes them again.  0, or
- * -1 with the first error in err. */
-int services_check(const struct config *cfg, char *err, size_t errlen);
+/* In a child process forked by parent, for the check: opens service i's
+ * module, becomes its user (for good), loads and checks the module as a
+ * worker would, and closes it.  0, or -1 with the reason in err. */
+int service_check_module(const struct config *cfg, size_t i, pid_t parent,
+    char *err, size_t errlen);
 /* Reads the worker's signalfd: sets stopping on SIGTERM/SIGINT, reopens
  * the log on SIGUSR1. */
 void service_read_signals(struct ms_service *svc);

@@ -3,12 +3,10 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "hot.h"
 #include "log.h"
 #include "model.h"
+#include "privs.h"
 #include "service.h"
 #include "transport.h"
 
@@ -157,7 +156,7 @@ worker_reset_signals(int for_exec)
  * dropped: reloading is the master's business); every disposition is the
  * default, so a request process need only unblock them. */
 static int
-worker_signals(struct ms_service *svc, pid_t master)
+worker_signals(struct ms_service *svc)
 {
 	sigset_t stop, rest;
 
@@ -180,31 +179,6 @@ worker_signals(struct ms_service *svc, pid_t master)
 		log_syserr(MS_LOG_ERROR, service_name(svc), "signalfd");
 		return -1;
 	}
-	/* the master may be gone already: then so are we */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master)
-		return -1;
-	return 0;
-}
-
-/* Becomes the service's user and group, for good. */
-static int
-worker_drop_privileges(struct ms_service *svc)
-{
-	const struct service_conf *sc = svc->conf;
-
-	if (!sc->switch_user)
-		return 0;
-	if (setgroups(1, &sc->gid) < 0 || setgid(sc->gid) < 0 ||
-	    setuid(sc->uid) < 0) {
-		log_syserr(MS_LOG_ERROR, service_name(svc),
-		    "becoming user %s (uid %d, gid %d)", sc->user, (int)sc->uid,
-		    (int)sc->gid);
-		return -1;
-	}
-	if (sc->uid != 0 && setuid(0) == 0) { /* must not be able to return */
-		log_error(service_name(svc), "could regain root: stopping");
-		return -1;
-	}
 	return 0;
 }
 
@@ -212,13 +186,30 @@ worker_drop_privileges(struct ms_service *svc)
 static void
 worker_say_ready(struct ms_service *svc)
 {
-	if (svc->ready_fd < 0)
-		return;
-	if (write(svc->ready_fd, "r", 1) < 0) {
+	if (svc->ctl_fd >= 0 && write(svc->ctl_fd, "r", 1) < 0) {
 		/* the master is gone: PR_SET_PDEATHSIG stops us */
 	}
-	close(svc->ready_fd);
-	svc->ready_fd = -1;
+}
+
+/* As root: signals, the module file open; then the service's user, for
+ * good, and only then any module code. */
+static void
+worker_become(struct ms_service *svc, pid_t master)
+{
+	char err[1024];
+
+	if (worker_signals(svc) < 0)
+		_exit(1);
+	if (service_open_module(svc, err, sizeof(err)) < 0) {
+		log_error(service_name(svc), "%s", err);
+		_exit(2);
+	}
+	service_open_paths(svc);
+	/* the master may be gone already: then so are we */
+	if (privs_become(svc->conf, master, SIGTERM, err, sizeof(err)) < 0) {
+		log_error(service_name(svc), "%s", err);
+		_exit(1);
+	}
 }
 
 void
@@ -231,8 +222,8 @@ worker_main(struct ms_service *svc, pid_t master)
 	/* only the master speaks to a service manager; nor should the
 	 * programs modules start */
 	unsetenv("NOTIFY_SOCKET");
-	if (worker_signals(svc, master) < 0 ||
-	    worker_drop_privileges(svc) < 0 || admit_init(svc) < 0)
+	worker_become(svc, master);
+	if (admit_init(svc) < 0)
 		_exit(1);
 	/* loaded here, not in the master: each worker gets the module file
 	 * as it is now, and no module code ever runs in the master */

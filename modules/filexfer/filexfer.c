@@ -35,15 +35,35 @@ struct filexfer_pending {
 	off_t size;
 };
 
+/* The root folder: from the descriptor the host opened before it became
+ * the service's user (so the folder may lie where that user cannot look,
+ * under /root say), else by name.  Its real path goes into root->path. */
+static int
+filexfer_open_root(ms_service *svc, struct filexfer_root *root)
+{
+	int fd = ms_opt_fd(svc, "root");
+	char proc[32];
+	ssize_t n;
+
+	if (fd < 0) {
+		if (realpath(ms_opt_str(svc, "root"), root->path) == NULL)
+			return -1;
+		return open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, root->path, sizeof(root->path) - 1)) < 0)
+		return -1;
+	root->path[n] = '\0';
+	return openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int
 filexfer_init(ms_service *svc, char *err, size_t errlen)
 {
 	struct filexfer_root *root = calloc(1, sizeof(*root));
 	const char *dir = ms_opt_str(svc, "root");
 
-	if (root == NULL || realpath(dir, root->path) == NULL ||
-	    (root->dirfd = open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC)) <
-	        0) {
+	if (root == NULL || (root->dirfd = filexfer_open_root(svc, root)) < 0) {
 		snprintf(err, errlen, "root %s: %s", dir, strerror(errno));
 		free(root);
 		return -1;

@@ -76,7 +76,27 @@ server_prepare(struct server *s)
 		return -1;
 	snprintf(s->conf, sizeof(s->conf), "%s/modserv.conf", s->dir);
 	signal(SIGPIPE, SIG_IGN);
+	/* the modules are reached through the test's own folder, 0700 as
+	 * mkdtemp makes it: as an operator's /root or home, where only root
+	 * may look, while the services run as nobody */
+	snprintf(s->modules, sizeof(s->modules), "%s/modules", s->dir);
+	snprintf(
+	    s->testmodules, sizeof(s->testmodules), "%s/testmodules", s->dir);
+	if (symlink(MODSERV_MODULES, s->modules) < 0 ||
+	    symlink(TEST_MODULES, s->testmodules) < 0)
+		return -1;
 	return 0;
+}
+
+const char *
+harness_user(void)
+{
+	struct passwd *pw;
+
+	if (geteuid() == 0)
+		return "nobody";
+	pw = getpwuid(geteuid());
+	return pw ? pw->pw_name : "nobody";
 }
 
 static void
@@ -101,15 +121,15 @@ server_write_conf(struct server *s, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	replace_all(text, sizeof(text), "@DIR@", s->dir);
-	replace_all(text, sizeof(text), "@MODULES@", MODSERV_MODULES);
-	replace_all(text, sizeof(text), "@TESTMODULES@", TEST_MODULES);
-	/* services run as whoever runs the tests, unless a test says */
+	replace_all(text, sizeof(text), "@MODULES@", s->modules);
+	replace_all(text, sizeof(text), "@TESTMODULES@", s->testmodules);
+	/* services run as nobody under root, as operators run them, or as
+	 * whoever runs the tests; unless a test says */
 	if (strstr(text, "user") == NULL) {
-		struct passwd *pw = getpwuid(geteuid());
 		size_t n = strlen(text);
 
 		snprintf(text + n, sizeof(text) - n, "user = \"%s\";\n",
-		    pw ? pw->pw_name : "root");
+		    harness_user());
 	}
 	if ((f = fopen(s->conf, "w")) == NULL)
 		return -1;

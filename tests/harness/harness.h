@@ -20,6 +20,8 @@ struct server {
 	int errfd;      /* its log file (dir/modserv.log), read by us */
 	char dir[256];  /* a fresh temporary folder */
 	char conf[300]; /* dir/modserv.conf */
+	char modules[300], testmodules[300]; /* dir/modules, dir/testmodules:
+	                   links to the build's module folders */
 	char log[1 << 18];
 	size_t loglen;
 	int nlisten;
@@ -39,10 +41,16 @@ long long now_ms(void);
 int run_for_model(int argc, char **argv, const char *group,
     const struct CMUnitTest *tests, size_t n, const char **model);
 
-/* A temporary folder for s (s->dir); 0 or -1. */
+/* The user services run as by default: nobody when the tests run as
+ * root (as the shipped configuration does), else the tests' own user. */
+const char *harness_user(void);
+/* A temporary folder for s (s->dir, 0700), with links to the module
+ * folders in it (s->modules, s->testmodules); 0 or -1. */
 int server_prepare(struct server *s);
 /* Writes s->conf from printf-style text; "@DIR@" in it becomes s->dir and
- * "@MODULES@" the build's module folder, "@TESTMODULES@" the test modules'. */
+ * "@MODULES@" the build's module folder, "@TESTMODULES@" the test modules'
+ * (as reached through s->dir).  Without a `user` key in the text, services
+ * run as harness_user(). */
 int server_write_conf(struct server *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Writes a one-service configuration: service "s" over transport on

@@ -143,7 +143,9 @@ no_thread_or_process_refuses_the_request_cleanly(void **state)
 	(void)state;
 	if (strcmp(model, "select") == 0)
 		skip(); /* it starts no thread or process per request */
-	snprintf(flag, sizeof(flag), "%s/fail-spawn", srv.dir);
+	/* where the workers, as nobody, can see it: not in the 0700 srv.dir */
+	snprintf(
+	    flag, sizeof(flag), "/tmp/modserv-fail-spawn.%d", (int)getpid());
 	setenv("MODSERV_TEST_FAIL_SPAWN", flag, 1);
 	setenv("LD_PRELOAD", FAILSPAWN_SO, 1);
 	/* no spare thread to hand the request to: one must be started */

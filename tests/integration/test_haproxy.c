@@ -52,7 +52,7 @@ start_instance(struct server *s, int port, int health)
 	        "   listen = \"127.0.0.1:%d\"; module = "
 	        "\"@MODULES@/health.so\"; "
 	        "} );\n",
-	        getenv("USER") ? getenv("USER") : "root", port, health),
+	        harness_user(), port, health),
 	    0);
 	assert_int_equal(server_start(s, 2, NULL), 0);
 }
@@ -393,7 +393,7 @@ the_health_check_says_ready_then_drain(void **state)
 	        "\"127.0.0.1:0\";\n"
 	        "   model = \"select\"; module = \"@MODULES@/health.so\";\n"
 	        "   options = { protocol = \"http\"; }; } );\n",
-	        getenv("USER") ? getenv("USER") : "root"),
+	        harness_user()),
 	    0);
 	assert_int_equal(server_start(&a, 2, NULL), 0);
 	/* "down" until every worker serves, then "up ready" */
@@ -499,7 +499,7 @@ a_proxy_header_names_the_client_under_every_model(void **state)
 		        "  module = \"@MODULES@/exec.so\"; proxy_protocol = "
 		        "true;\n"
 		        "  options = { argv = [ \"cat\" ]; }; } );\n",
-		        getenv("USER") ? getenv("USER") : "root", models[m],
+		        harness_user(), models[m],
 		        models[m]),
 		    0);
 		assert_int_equal(server_start(&a, 2, NULL), 0);
@@ -585,7 +585,7 @@ per_source_counts_the_real_clients(void **state)
 		        "  module = \"@MODULES@/echo.so\"; proxy_protocol = "
 		        "true;\n"
 		        "  per_source = 1; } );\n",
-		        getenv("USER") ? getenv("USER") : "root", models[m]),
+		        harness_user(), models[m]),
 		    0);
 		assert_int_equal(server_start(&a, 1, NULL), 0);
 		first = proxied_open(a.addr[0], "192.0.2.1");

@@ -160,7 +160,7 @@ write_conf_workers(const char *model, const char *listen, int workers)
 	        "services = ( { name = \"s\"; transport = \"%s\";\n"
 	        "  listen = \"%s\"; model = \"%s\"; module = \"./mod.so\";\n"
 	        "  workers = %d; } );\n",
-	        getenv("USER") ? getenv("USER") : "root", transport, listen,
+	        harness_user(), transport, listen,
 	        model, workers),
 	    0);
 }
@@ -304,7 +304,7 @@ a_bad_configuration_changes_nothing(void **state)
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"127.0.0.1:0\"; module = \"./mod.so\";\n"
 	        "  options = { shout = true; }; } );\n",
-	        getenv("USER") ? getenv("USER") : "root"),
+	        harness_user()),
 	    0);
 	reload("reload failed", 2);
 	assert_non_null(strstr(server_log(&srv, 0), "has no option \"shout\""));
@@ -315,7 +315,7 @@ a_bad_configuration_changes_nothing(void **state)
 	        "  listen = \"127.0.0.1:0\"; module = "
 	        "\"@TESTMODULES@/bad_init.so\"; "
 	        "} );\n",
-	        getenv("USER") ? getenv("USER") : "root"),
+	        harness_user()),
 	    0);
 	reload("the reloaded service did not start", 1);
 	/* the same worker answered all along, and still does */
@@ -332,7 +332,7 @@ static void
 services_come_go_and_stay_across_a_reload(void **state)
 {
 	char reply[16], keep[160], gone[300], path[300];
-	const char *user = getenv("USER") ? getenv("USER") : "root";
+	const char *user = harness_user();
 	struct stat st;
 
 	(void)state;
@@ -443,7 +443,7 @@ workers_share_one_listener(void **state)
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"127.0.0.1:0\"; model = \"select\"; workers = 2;\n"
 	        "  module = \"@MODULES@/ident.so\"; } );\n",
-	        getenv("USER") ? getenv("USER") : "root"),
+	        harness_user()),
 	    0);
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	assert_true(server_wait_log(&srv, "s: worker ", 3000));
@@ -466,7 +466,7 @@ workers_share_one_listener(void **state)
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"%s\"; model = \"select\"; workers = 1;\n"
 	        "  module = \"@MODULES@/ident.so\"; } );\n",
-	        getenv("USER") ? getenv("USER") : "root", srv.addr[0]),
+	        harness_user(), srv.addr[0]),
 	    0);
 	reload("0 services unchanged, 1 restarted", 1);
 	{
@@ -496,7 +496,7 @@ thread_workers_both_accept(void **state)
 	        "  module = \"@MODULES@/exec.so\";\n"
 	        "  options = { argv = [ \"sh\", \"-c\", \"echo $PPID\" ]; }; } "
 	        ");\n",
-	        getenv("USER") ? getenv("USER") : "root"),
+	        harness_user()),
 	    0);
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	end = now_ms() + 5000;

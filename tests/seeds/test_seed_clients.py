@@ -5,13 +5,15 @@ modules under every model.
     test_seed_clients.py MODSERV_BIN MODULE_DIR
 """
 import ast
-import getpass
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "harness"))
+from operator_mode import private_modules, service_user  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODSERV, MODULES = sys.argv[1], sys.argv[2]
@@ -34,8 +36,9 @@ def start(folder, model):
                       SERVICES.format())
     conf = os.path.join(folder, "seeds.conf")
     with open(conf, "w") as f:
-        f.write(f'module_path = "{MODULES}";\nservices = ({services});\n'
-                f'user = "{getpass.getuser()}";\n')
+        f.write(f'module_path = "{private_modules(folder, MODULES)}";\n'
+                f'services = ({services});\n'
+                f'user = "{service_user()}";\n')
     log = open(os.path.join(folder, "modserv.log"), "w+")
     p = subprocess.Popen([MODSERV, "-c", conf], stderr=log)
     ports, deadline = {}, time.time() + 5

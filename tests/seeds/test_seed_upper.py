@@ -4,7 +4,6 @@ under every model gets the same answers, byte for byte.
 
     test_seed_upper.py MODSERV_BIN MODULE_DIR
 """
-import getpass
 import os
 import re
 import socket
@@ -12,6 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "harness"))
+from operator_mode import private_modules, service_user  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODSERV, MODULES = sys.argv[1], sys.argv[2]
@@ -72,11 +74,11 @@ def with_modserv(transport, model, client):
     with tempfile.TemporaryDirectory() as d:
         conf = os.path.join(d, "upper.conf")
         with open(conf, "w") as f:
-            f.write(f'module_path = [ "{MODULES}" ];\n'
+            f.write(f'module_path = [ "{private_modules(d, MODULES)}" ];\n'
                     'services = ( { name = "upper"; '
                     f'transport = "{transport}"; listen = "localhost:0"; '
                     f'model = "{model}"; module = "upper"; }} );\n'
-                    f'user = "{getpass.getuser()}";\n')
+                    f'user = "{service_user()}";\n')
         p = subprocess.Popen([MODSERV, "-c", conf], stderr=subprocess.PIPE,
                              text=True)
         try:

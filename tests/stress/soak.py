@@ -5,7 +5,6 @@ lost or wrong reply or on RSS that grew.
 
     soak.py MODSERV_BIN MODULE_DIR
 """
-import getpass
 import os
 import random
 import re
@@ -15,6 +14,9 @@ import sys
 import tempfile
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "harness"))
+from operator_mode import private_modules, service_user  # noqa: E402
 
 MODSERV, MODULES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SECONDS = float(os.environ.get("SOAK_SECONDS", "120"))
@@ -34,7 +36,8 @@ def start(folder):
                             f'module = "upper"; }}')
     conf = os.path.join(folder, "soak.conf")
     with open(conf, "w") as f:
-        f.write(f'module_path = "{MODULES}";\nuser = "{getpass.getuser()}";\n'
+        f.write(f'module_path = "{private_modules(folder, MODULES)}";\n'
+                f'user = "{service_user()}";\n'
                 "services = (\n" + ",\n".join(services) + ");\n")
     log = open(os.path.join(folder, "modserv.log"), "w+")
     p = subprocess.Popen([MODSERV, "-c", conf], stderr=log)

@@ -4,7 +4,6 @@ gets correct answers, and no worker died.
 
     test_netfuzz.py MODSERV_BIN MODULE_DIR [SEED]
 """
-import getpass
 import json
 import os
 import random
@@ -15,6 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "harness"))
+from operator_mode import private_modules, service_user  # noqa: E402
 
 MODSERV, MODULES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else int(time.time())
@@ -43,8 +45,9 @@ def conf(folder, model):
                          f'max_request = 65536; {opts} }}')
     path = os.path.join(folder, "fuzz.conf")
     with open(path, "w") as f:
-        f.write(f'module_path = "{MODULES}";\nshutdown_timeout = 3;\n'
-                f'user = "{getpass.getuser()}";\n'
+        f.write(f'module_path = "{private_modules(folder, MODULES)}";\n'
+                'shutdown_timeout = 3;\n'
+                f'user = "{service_user()}";\n'
                 "services = (\n" + ",\n".join(lines) + ");\n")
     return path, len(lines)
 

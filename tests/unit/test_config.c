@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -221,11 +222,25 @@ relative_paths_start_at_the_config_folder(void **state)
 	char want[256];
 
 	(void)state;
+	/* the socket's folder must exist: the check says so otherwise */
+	assert_int_equal(
+	    load("module_path = \"" MODSERV_MODULES "\";\n"
+	         "services = ( { name = \"u\"; transport = \"unix\";\n"
+	         "listen = \"run/u.sock\"; module = \"echo\"; } );\n"),
+	    -1);
+	snprintf(want, sizeof(want),
+	    ":3: services.[0].listen: %s/run/u.sock goes in %s/run, which does "
+	    "not exist: make it first",
+	    dir, dir);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "%s/run", dir);
+	assert_int_equal(mkdir(want, 0755), 0);
 	assert_int_equal(
 	    load("module_path = \"" MODSERV_MODULES "\";\n"
 	         "services = ( { name = \"u\"; transport = \"unix\";\n"
 	         "listen = \"run/u.sock\"; module = \"echo\"; } );\n"),
 	    0);
+	rmdir(want);
 	snprintf(want, sizeof(want), "%s/run/u.sock", dir);
 	assert_string_equal(cfg.services[0].addr.text, want);
 }

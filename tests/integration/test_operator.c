@@ -1,0 +1,351 @@
+/* test_operator.c - modserv run the way operators run it: started by root
+ * with services as nobody, modules under a folder only root may enter,
+ * killed with -9, sent to the background:  test_operator MODEL. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char *model;
+
+#define HELD 10 /* connections a fork worker holds when it is killed */
+
+/* Whether pid ended within ms: reaped by us (orphans come to us, the
+ * subreaper), or gone. */
+static int
+gone_within(pid_t pid, int ms)
+{
+	long long end = now_ms() + ms;
+
+	do {
+		if (waitpid(pid, NULL, WNOHANG) == pid ||
+		    (kill(pid, 0) < 0 && errno == ESRCH))
+			return 1;
+		usleep(10000);
+	} while (now_ms() < end);
+	return 0;
+}
+
+/* Reaps what has ended and says how many of our children still run, once
+ * none does or after a second (one may be in the middle of its exit). */
+static int
+children_left(void)
+{
+	pid_t kids[64];
+	long long end = now_ms() + 1000;
+	int n;
+
+	do {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if ((n = proc_children(getpid(), kids, 64)) > 0)
+			usleep(10000);
+	} while (n > 0 && now_ms() < end);
+	return n;
+}
+
+static int
+answers(const char *addr)
+{
+	char reply[4];
+	int fd = client_connect("tcp", addr), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = client_exchange(fd, "ok\n", 3, reply) == 0 &&
+	     memcmp(reply, "OK\n", 3) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The worker under the master, once there is exactly one. */
+static pid_t
+the_worker(void)
+{
+	pid_t kids[8];
+	long long end = now_ms() + 3000;
+
+	while (now_ms() < end) {
+		if (proc_children(srv.pid, kids, 8) == 1)
+			return kids[0];
+		usleep(10000);
+	}
+	fail_msg("no single worker under %d", (int)srv.pid);
+	return -1;
+}
+
+static void
+serve_upper(const char *listen, const char *keys)
+{
+	if (server_start_one(&srv, "tcp", listen, model, "upper", keys) < 0)
+		fail_msg("modserv did not start: %s", server_log(&srv, 0));
+}
+
+/* kill -9 of the master: its workers (and a fork worker's requests) end
+ * with it, though they became nobody; the port is free for a new one. */
+static void
+a_killed_master_leaves_nothing_serving(void **state)
+{
+	char listen[64];
+	pid_t worker;
+	int held, port = free_port();
+
+	(void)state;
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	serve_upper(listen, NULL);
+	worker = the_worker();
+	held = client_connect("tcp", listen);
+	assert_true(held >= 0);
+	assert_true(answers(listen));
+	assert_int_equal(kill(srv.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(srv.pid, NULL, 0), srv.pid);
+	srv.pid = -1;
+	/* the worker drains what it holds (shutdown_timeout 5 s), then ends */
+	assert_true(gone_within(worker, 8000));
+	assert_false(answers(listen));
+	close(held);
+	assert_int_equal(children_left(), 0);
+	/* a new modserv binds the same port at once */
+	server_cleanup(&srv);
+	assert_int_equal(server_prepare(&srv), 0);
+	serve_upper(listen, NULL);
+	assert_true(answers(listen));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* kill -9 of a fork worker holding max_clients requests: they end with
+ * it, and the new worker serves as many again. */
+static void
+a_killed_fork_worker_takes_its_requests_along(void **state)
+{
+	pid_t worker, requests[HELD];
+	int fds[HELD];
+	char reply[4];
+
+	(void)state;
+	if (strcmp(model, "fork") != 0)
+		skip(); /* only fork has request processes */
+	serve_upper(NULL, "max_clients = 10;");
+	worker = the_worker();
+	for (int i = 0; i < HELD; i++) {
+		fds[i] = client_connect("tcp", srv.addr[0]);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(client_exchange(fds[i], "hi\n", 3, reply), 0);
+	}
+	assert_int_equal(proc_children(worker, requests, HELD), HELD);
+	assert_int_equal(kill(worker, SIGKILL), 0);
+	assert_true(server_wait_log(&srv, "killed by signal 9", 3000));
+	for (int i = 0; i < HELD; i++) {
+		assert_true(gone_within(requests[i], 3000));
+		/* the connection is cut: no answer comes any more */
+		assert_true(send(fds[i], "x\n", 2, MSG_NOSIGNAL) < 0 ||
+		            recv(fds[i], reply, sizeof(reply), 0) <= 0);
+		close(fds[i]);
+	}
+	for (int i = 0; i < HELD; i++) { /* the new worker has room for all */
+		fds[i] = client_connect("tcp", srv.addr[0]);
+		assert_int_equal(client_exchange(fds[i], "hi\n", 3, reply), 0);
+	}
+	for (int i = 0; i < HELD; i++)
+		close(fds[i]);
+	assert_int_equal(server_stop(&srv), 0);
+	assert_int_equal(children_left(), 0);
+}
+
+/* uidrec's constructor writes the uid it runs as: under root with user
+ * nobody that is never 0 — in -t, -M, the start's check, the worker, the
+ * check on reload. */
+static void
+module_code_never_runs_as_root(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char file[300], out[4096], line[64], path[400];
+	int fd, lines = 0, pid, uid, euid;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() != 0 || pw == NULL)
+		skip();
+	snprintf(file, sizeof(file), "/tmp/modserv-uids.%d", (int)getpid());
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0666), 0); /* nobody appends to it */
+	close(fd);
+	setenv("MODSERV_TEST_UID_FILE", file, 1);
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "uidrec",
+	                     "user = \"nobody\";"),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
+	snprintf(path, sizeof(path), "%s/uidrec.so", srv.testmodules);
+	assert_int_equal(modserv_run(out, sizeof(out), "-M", path, NULL), 0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_int_equal(kill(srv.pid, SIGHUP), 0);
+	assert_true(server_wait_log(&srv, "reloaded:", 5000));
+	assert_int_equal(server_stop(&srv), 0);
+	unsetenv("MODSERV_TEST_UID_FILE");
+	f = fopen(file, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		assert_int_equal(
+		    sscanf(line, "%d %d %d", &pid, &uid, &euid), 3);
+		if (uid != (int)pw->pw_uid || euid != (int)pw->pw_uid)
+			fail_msg("module code ran as uid %d/%d (pid %d)", uid,
+			    euid, pid);
+		lines++;
+	}
+	fclose(f);
+	unlink(file);
+	/* -t, -M, the start's check, the worker, the reload's check */
+	assert_true(lines >= 5);
+}
+
+/* A module in a folder only root may enter (a checkout under /root, a
+ * 0700 home) loads and serves as nobody. */
+static void
+a_module_in_a_folder_only_root_may_enter_serves(void **state)
+{
+	char cmd[1200], out[4096];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+	    "mkdir -m 0700 %s/home && cp %s/upper.so %s/home/mine.so", srv.dir,
+	    srv.modules, srv.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model,
+	                     "@DIR@/home/mine.so", "user = \"nobody\";"),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_true(answers(srv.addr[0]));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* A module file its user may not read at all is refused by -t, naming the
+ * file and what it lacks, instead of a worker that restarts forever. */
+static void
+a_module_file_its_user_may_not_read_is_refused_by_the_check(void **state)
+{
+	char cmd[1200], out[4096];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+	    "cp %s/upper.so %s/secret.so && chmod 0600 %s/secret.so",
+	    srv.modules, srv.dir, srv.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model,
+	                     "@DIR@/secret.so", "user = \"nobody\";"),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	assert_non_null(strstr(out, "modserv.conf:4: services.[0].module: "));
+	assert_non_null(strstr(out, "secret.so: uid "));
+	assert_non_null(strstr(out, "may not read it (mode 0600"));
+}
+
+/* -d whose worker cannot start: exit 1 with the reason, and nothing left
+ * behind, neither a process nor the pidfile. */
+static void
+background_start_that_fails_leaves_nothing(void **state)
+{
+	char out[4096], pidfile[300];
+
+	(void)state;
+	snprintf(pidfile, sizeof(pidfile), "%s/modserv.pid", srv.dir);
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = [ \"@TESTMODULES@\" ];\n"
+	        "pidfile = \"modserv.pid\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+	        "  module = \"bad_init\"; } );\n",
+	        model),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-d", "-c", srv.conf, NULL), 1);
+	assert_non_null(strstr(out, "service s: its worker did not start"));
+	assert_int_equal(access(pidfile, F_OK), -1);
+	assert_int_equal(children_left(), 0);
+}
+
+/* -t refuses what could never be made: a unix socket, log, pidfile or
+ * status socket in a folder that does not exist; file:line and key. */
+static void
+check_refuses_files_in_missing_folders(void **state)
+{
+	static const struct {
+		const char *top, *listen, *key;
+		int line;
+	} cases[] = {
+	    {"", "@DIR@/no/s.sock", "services.[0].listen", 4},
+	    {"log = \"no/modserv.log\";", "127.0.0.1:0", "log", 1},
+	    {"pidfile = \"no/modserv.pid\";", "127.0.0.1:0", "pidfile", 1},
+	    {"status_socket = \"no/status.sock\";", "127.0.0.1:0",
+	        "status_socket", 1},
+	};
+	char out[4096], want[400];
+
+	(void)state;
+	if (strcmp(model, "thread") != 0)
+		skip(); /* the same check for every model */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		assert_int_equal(
+		    server_write_conf(&srv,
+		        "%s\nmodule_path = [ \"@MODULES@\" ];\n"
+		        "services = ( { name = \"s\"; transport = \"%s\";\n"
+		        "  listen = \"%s\"; module = \"echo\"; } );\n",
+		        cases[i].top,
+		        cases[i].listen[0] == '@' ? "unix" : "tcp",
+		        cases[i].listen),
+		    0);
+		assert_int_equal(
+		    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL),
+		    1);
+		snprintf(want, sizeof(want),
+		    "modserv.conf:%d: %s: ", cases[i].line, cases[i].key);
+		if (strstr(out, want) == NULL ||
+		    strstr(out, "/no, which does not exist") == NULL)
+			fail_msg("case %zu: %s", i, out);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
+	    T(a_killed_master_leaves_nothing_serving),
+	    T(a_killed_fork_worker_takes_its_requests_along),
+	    T(module_code_never_runs_as_root),
+	    T(a_module_in_a_folder_only_root_may_enter_serves),
+	    T(a_module_file_its_user_may_not_read_is_refused_by_the_check),
+	    T(background_start_that_fails_leaves_nothing),
+	    T(check_refuses_files_in_missing_folders),
+#undef T
+	};
+
+	/* what modserv leaves orphaned comes to us, to be counted */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return run_for_model(argc, argv, "operator", tests,
+	    sizeof(tests) / sizeof(*tests), &model);
+}
