@@ -21,6 +21,7 @@
 #include "log.h"
 #include "model.h"
 #include "modserv.h"
+#include "paths.h"
 #include "transport.h"
 
 /* What the walk over one file carries. */
@@ -938,45 +939,76 @@ config_check_users(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* A module named by a path: from the configuration's folder unless
+ * absolute. */
+static int
+config_find_module_file(const struct config *cfg, const char *module,
+    char **path, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+
+	if (*module == '/' || cfg->dir == NULL || strcmp(cfg->dir, ".") == 0)
+		snprintf(buf, sizeof(buf), "%s", module);
+	else
+		snprintf(buf, sizeof(buf), "%s/%s", cfg->dir, module);
+	if (access(buf, F_OK) < 0) {
+		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+		return -1;
+	}
+	if ((*path = strdup(buf)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* The i-th folder a bare module name is looked for in: module_path's, from
+ * the configuration's folder unless absolute, then the default module
+ * folder unless module_path names it.  0, or -1 past the last. */
+static int
+config_module_folder(const struct config *cfg, size_t i, char *buf, size_t len)
+{
+	const char *d;
+
+	if (i > cfg->nmodule_path)
+		return -1;
+	d = i < cfg->nmodule_path ? cfg->module_path[i] : paths_module_dir();
+	for (size_t j = 0; i == cfg->nmodule_path && j < i; j++)
+		if (strcmp(cfg->module_path[j], d) == 0)
+			return -1;
+	if (*d == '/' || cfg->dir == NULL)
+		snprintf(buf, len, "%s", d);
+	else
+		snprintf(buf, len, "%s/%s", cfg->dir, d);
+	return 0;
+}
+
 int
 config_find_module(const struct config *cfg, const char *module, char **path,
     char *err, size_t errlen)
 {
-	char buf[PATH_MAX];
-	size_t i, n = 0;
+	char dir[PATH_MAX], buf[PATH_MAX + NAME_MAX];
+	size_t i, n;
 
 	*path = NULL;
-	if (strchr(module, '/')) {
-		if (*module == '/' || cfg->dir == NULL ||
-		    strcmp(cfg->dir, ".") == 0)
-			snprintf(buf, sizeof(buf), "%s", module);
-		else
-			snprintf(buf, sizeof(buf), "%s/%s", cfg->dir, module);
-		if (access(buf, F_OK) == 0)
-			return (*path = strdup(buf)) ? 0 : -1;
-		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+	if (strchr(module, '/'))
+		return config_find_module_file(cfg, module, path, err, errlen);
+	for (i = 0; config_module_folder(cfg, i, dir, sizeof(dir)) == 0; i++) {
+		snprintf(buf, sizeof(buf), "%s/%s.so", dir, module);
+		if (access(buf, F_OK) < 0)
+			continue;
+		if ((*path = strdup(buf)) != NULL)
+			return 0;
+		snprintf(err, errlen, "%s: out of memory", buf);
 		return -1;
-	}
-	static const char *const builtin[] = {MODSERV_MODULE_DIR, NULL};
-	const char *const *dirs =
-	    cfg->nmodule_path ? (const char *const *)cfg->module_path : builtin;
-
-	for (i = 0; dirs[i]; i++) {
-		const char *d = dirs[i];
-
-		if (*d == '/' || cfg->dir == NULL)
-			snprintf(buf, sizeof(buf), "%s/%s.so", d, module);
-		else
-			snprintf(buf, sizeof(buf), "%s/%s/%s.so", cfg->dir, d,
-			    module);
-		if (access(buf, F_OK) == 0)
-			return (*path = strdup(buf)) ? 0 : -1;
 	}
 	n = (size_t)snprintf(err, errlen,
 	    "module \"%s\" not found: no %s.so in", module, module);
-	for (i = 0; dirs[i] && n < errlen; i++)
+	for (i = 0;
+	     n < errlen && config_module_folder(cfg, i, dir, sizeof(dir)) == 0;
+	     i++)
 		n += (size_t)snprintf(
-		    err + n, errlen - n, "%s %s", i ? "," : "", dirs[i]);
+		    err + n, errlen - n, "%s %s", i ? "," : "", dir);
 	return -1;
 }
 

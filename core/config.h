@@ -80,7 +80,8 @@ struct config {
 	char *log;               /* "stderr" (or NULL), "syslog", or a file */
 	int syslog_facility;     /* LOG_DAEMON, ... */
 	char *pidfile;           /* NULL: none */
-	char **module_path;      /* absolute or config-relative */
+	char **module_path;      /* absolute or config-relative; searched
+	                            before the default module folder */
 	size_t nmodule_path;
 	struct service_conf *services;
 	size_t nservices;
@@ -103,8 +104,10 @@ void config_free(struct config *cfg);
  * file's owner and group.  When modserv runs as root, every service must
  * name its user (user = "root" to keep root).  0, or -1 with err. */
 int config_check_users(struct config *cfg, char *err, size_t errlen);
-/* Finds module (a name or a path with '/') as config_load does: the path
- * in *path (malloc'd), or -1 with the places searched in err. */
+/* Finds module as config_load does: a path with '/' (from the
+ * configuration's folder), or a bare name as NAME.so in the folders of
+ * module_path, then in the default module folder (paths_module_dir()).
+ * The path in *path (malloc'd), or -1 with every place searched in err. */
 int config_find_module(const struct config *cfg, const char *module,
     char **path, char *err, size_t errlen);
 /* The service named name, or NULL. */

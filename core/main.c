@@ -16,6 +16,7 @@
 #include "log.h"
 #include "master.h"
 #include "model.h"
+#include "paths.h"
 #include "privs.h"
 #include "service.h"
 #include "status.h"
@@ -40,7 +41,7 @@ usage(FILE *out)
 	    "path)\n"
 	    "  -V         print the version\n"
 	    "  -h         this help\n",
-	    MODSERV_CONF_DEFAULT);
+	    paths_conf());
 }
 
 static void
@@ -145,7 +146,8 @@ describe_module(const char *conf, const char *module)
 	char err[1024], *path = NULL;
 	int rc = 1;
 
-	/* a bare name is looked up on the configuration's module_path */
+	/* a bare name is looked up on the configuration's module_path, then
+	 * in the default module folder */
 	if (strchr(module, '/') == NULL &&
 	    config_load(conf, &cfg, err, sizeof(err)) < 0)
 		fprintf(stderr,
@@ -166,7 +168,7 @@ describe_module(const char *conf, const char *module)
 int
 main(int argc, char **argv)
 {
-	const char *conf = MODSERV_CONF_DEFAULT, *module = NULL;
+	const char *conf = paths_conf(), *module = NULL;
 	int check = 0, background = 0, status = 0, level = -1, c, rc;
 	char *absolute = NULL;
 	struct config cfg;

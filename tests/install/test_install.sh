@@ -4,7 +4,9 @@
 set -u
 build=$1
 prefix=$(mktemp -d /tmp/modserv-install.XXXXXX)
-trap 'rm -rf "$prefix"' EXIT
+prefix2=$(mktemp -d /tmp/modserv-install.XXXXXX)
+staged=$(mktemp -d /tmp/modserv-install.XXXXXX)
+trap 'rm -rf "$prefix" "$prefix2" "$staged"' EXIT
 passed=0 failed=0
 check() { # what, command...
 	local what=$1
@@ -85,5 +87,59 @@ sys.exit(got != b'HELLO!!\\n')"
 kill "$server"
 wait "$server"
 check "it stops cleanly" test $? -eq 0
+
+# The installed binary's defaults follow the prefix it is in: without -c it
+# reads the prefix's configuration, and a bare module name is looked for in
+# pkg-config's moduledir after module_path.
+check "-t without -c reads the prefix's configuration" \
+	bash -c "'$prefix/sbin/modserv' -t | grep -qxF '$conf: configuration ok, 1 service'"
+check "-h names the prefix's configuration as the default" \
+	bash -c "'$prefix/sbin/modserv' -h | grep -qF '(default $conf)'"
+moduledir=$(pkg-config --variable=moduledir modserv)
+cp "$prefix/shout.so" "$moduledir/loud.so"
+mkdir "$prefix/elsewhere"
+cat >"$prefix/elsewhere/loud.conf" <<EOF
+user = "$(id -un)";
+services = (
+  { name = "loud"; transport = "tcp"; listen = "127.0.0.1:0";
+    model = "select"; module = "loud"; options = { mark = "!!"; }; } );
+EOF
+check "a module copied into moduledir is found by its name without module_path" \
+	bash -c "'$prefix/sbin/modserv' -t -c '$prefix/elsewhere/loud.conf' |
+	grep -qF 'module loud ($moduledir/loud.so)'"
+check "-M finds it by its name too" \
+	bash -c "'$prefix/sbin/modserv' -M loud | grep -q 'lines back, shouted'"
+# a second prefix: each installed binary reads its own
+cmake --install "$build" --prefix "$prefix2" >/dev/null
+check "a second prefix's -t reads its own configuration" \
+	bash -c "'$prefix2/sbin/modserv' -t | grep -qxF \
+	'$prefix2/etc/modserv/modserv.conf: configuration ok, 1 service'"
+check "a second prefix's -t serves its own modules" \
+	bash -c "'$prefix2/sbin/modserv' -t |
+	grep -qF '($prefix2/lib/modserv/modules/upper.so)'"
+check "the first prefix's -t still reads its own configuration" \
+	bash -c "'$prefix/sbin/modserv' -t | grep -qxF '$conf: configuration ok, 1 service'"
+check "a second prefix looks for modules in its own moduledir, and says so" \
+	bash -c "'$prefix2/sbin/modserv' -t -c '$prefix/elsewhere/loud.conf' 2>&1 |
+	grep -q 'no loud.so in $prefix2/lib/modserv/modules\$'"
+# GNUInstallDirs' special prefixes, staged: the configuration, the units and
+# pkg-config name the places the installed binary looks in
+DESTDIR="$staged" cmake --install "$build" --prefix /usr >/dev/null
+check "prefix /usr: the configuration goes to /etc" \
+	test -f "$staged/etc/modserv/modserv.conf"
+check "prefix /usr: its module_path names /usr/lib/modserv/modules" \
+	grep -qF '"/usr/lib/modserv/modules"' "$staged/etc/modserv/modserv.conf"
+check "prefix /usr: pkg-config's moduledir is /usr/lib/modserv/modules" \
+	test "$(PKG_CONFIG_PATH="$staged/usr/lib/pkgconfig" \
+	pkg-config --variable=moduledir modserv)" = /usr/lib/modserv/modules
+DESTDIR="$staged" cmake --install "$build" --prefix /opt/x >/dev/null
+check "prefix /opt/x: the configuration goes to /etc/opt/x" \
+	test -f "$staged/etc/opt/x/modserv/modserv.conf"
+check "prefix /opt/x: modserv.service reads /etc/opt/x's configuration" \
+	grep -q "^ExecStart=/opt/x/sbin/modserv -f -c /etc/opt/x/modserv/modserv.conf\$" \
+	"$staged/opt/x/lib/systemd/system/modserv.service"
+check "prefix /opt/x: pkg-config's moduledir is /opt/x/lib/modserv/modules" \
+	test "$(PKG_CONFIG_PATH="$staged/opt/x/lib/pkgconfig" \
+	pkg-config --variable=moduledir modserv)" = /opt/x/lib/modserv/modules
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

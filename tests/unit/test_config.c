@@ -204,12 +204,27 @@ duplicate_names_and_addresses_are_refused(void **state)
 static void
 a_missing_module_names_where_it_was_looked_for(void **state)
 {
+	char want[512];
+
 	(void)state;
 	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
 	               "listen = \"127.0.0.1:0\";\nmodule = \"nosuch\";\n"),
 	    6,
 	    "services.[0].module: module \"nosuch\" not found: no nosuch.so "
-	    "in " MODSERV_MODULES);
+	    "in " MODSERV_MODULES ", " MODSERV_MODULE_DIR);
+	/* every place searched: module_path's, from the config's folder, then
+	 * the default module folder */
+	assert_int_equal(load("module_path = [ \"mods\", \"" MODSERV_MODULES
+	                      "\" ];\n" SERVICES("name = \"s\";\n"
+	                                         "transport = \"tcp\";\n"
+	                                         "listen = \"127.0.0.1:0\";\n"
+	                                         "module = \"nosuch\";\n")),
+	    -1);
+	snprintf(want, sizeof(want),
+	    "no nosuch.so in %s/mods, " MODSERV_MODULES ", " MODSERV_MODULE_DIR,
+	    dir);
+	if (strstr(err, want) == NULL)
+		fail_msg("error:  %s\nwanted: %s", err, want);
 	fails_with(SVC("name = \"s\";\ntransport = \"tcp\";\n"
 	               "listen = \"127.0.0.1:0\";\nmodule = \"lib/x.so\";\n"),
 	    6, "services.[0].module: ");
