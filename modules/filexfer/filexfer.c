@@ -35,6 +35,8 @@ struct filexfer_pending {
 	off_t size;
 };
 
+/* Whether root is a folder it may open is a fact of the file system, after
+ * privileges are dropped, not of the option table: checked here. */
 static int
 filexfer_init(ms_service *svc, char *err, size_t errlen)
 {
