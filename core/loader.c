@@ -12,15 +12,50 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "optspec.h"
 #include "transport.h"
 
-/* The size of a 1.0 table: a module built against an older minor of ABI 1
- * has at least this much; one built against ours has exactly ours. */
-#define MODULE_SIZE_1_0 sizeof(struct ms_module)
+/* The size of struct ms_module at each minor of ABI 1: the end of the last
+ * field that minor had.  A module built against minor k has at least
+ * loader_module_size[k] bytes (one built against ours, exactly sizeof).  A
+ * new minor adds its line here, and if it appends to struct ms_option, the
+ * layout before it to loader_option_read. */
+#define MODULE_END(field)                                                      \
+	(offsetof(struct ms_module, field) +                                   \
+	    sizeof(((struct ms_module *)0)->field))
+static const size_t loader_module_size[] = {
+    MODULE_END(finish), /* 1.0 */
+    MODULE_END(finish), /* 1.1: functions only */
+    MODULE_END(finish), /* 1.2: functions only */
+    MODULE_END(finish), /* 1.3: fields of struct ms_option only */
+};
+_Static_assert(sizeof(loader_module_size) / sizeof(*loader_module_size) ==
+                   MODSERV_ABI_MINOR + 1,
+    "loader_module_size needs a line for every minor of ABI 1");
 
+/* struct ms_option as ABI 1.0 to 1.2 laid it out: a table built against
+ * those minors has elements of this size, without min, max and choices. */
+struct option_1_0 {
+	const char *name;
+	int type;
+	const char *def;
+	int required;
+	const char *help;
+};
+
+/* The module's table in this host's layout, and its options: what
+ * loaded_module.mod points to. */
+struct loader_copy {
+	struct ms_module mod;
+	struct ms_option options[]; /* mod.options; a NULL name ends them */
+};
+
+/* The major, the minor and the size: what says how to read the rest. */
 static int
 loader_check_abi(const struct ms_module *m, char *why, size_t len)
 {
+	size_t want;
+
 	if (m->abi_major != MODSERV_ABI_MAJOR) {
 		snprintf(why, len,
 		    "abi_major is %u, this modserv speaks %u: rebuild the "
@@ -35,16 +70,62 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 		    m->abi_minor, MODSERV_ABI_MINOR);
 		return -1;
 	}
-	if (m->size < MODULE_SIZE_1_0 ||
-	    (m->abi_minor == MODSERV_ABI_MINOR &&
-	        m->size != sizeof(struct ms_module))) {
+	want = m->abi_minor == MODSERV_ABI_MINOR
+	           ? sizeof(struct ms_module)
+	           : loader_module_size[m->abi_minor];
+	if (m->size < loader_module_size[m->abi_minor] ||
+	    (m->abi_minor == MODSERV_ABI_MINOR && m->size != want)) {
 		snprintf(why, len,
 		    "size is %u, but struct ms_module of ABI %u.%u is %zu "
 		    "bytes: the module was not built with MODSERV_MODULE()",
-		    m->size, m->abi_major, m->abi_minor,
-		    sizeof(struct ms_module));
+		    m->size, m->abi_major, m->abi_minor, want);
 		return -1;
 	}
+	return 0;
+}
+
+/* Entry i of an option table built against minor, in this host's layout:
+ * 1.0 to 1.2 have the shorter entries of struct option_1_0. */
+static struct ms_option
+loader_option_read(const void *table, unsigned minor, size_t i)
+{
+	const struct option_1_0 *old = (const struct option_1_0 *)table + i;
+
+	if (minor >= 3)
+		return ((const struct ms_option *)table)[i];
+	return (struct ms_option){.name = old->name,
+	    .type = old->type,
+	    .def = old->def,
+	    .required = old->required,
+	    .help = old->help};
+}
+
+/* Copies the module's table m, of the layout of its minor, into lm. */
+static int
+loader_copy_table(struct loaded_module *lm, const struct ms_module *m)
+{
+	unsigned minor = m->abi_minor;
+	struct loader_copy *c;
+	size_t n = 0;
+
+	while (m->options && loader_option_read(m->options, minor, n).name)
+		n++;
+	c = calloc(1, sizeof(*c) + (n + 1) * sizeof(c->options[0]));
+	if (c == NULL)
+		return -1;
+	memcpy(&c->mod, m, loader_module_size[minor]);
+	for (size_t i = 0; i < n; i++)
+		c->options[i] = loader_option_read(m->options, minor, i);
+	c->mod.options = m->options ? c->options : NULL;
+	lm->copy = c;
+	lm->mod = &c->mod;
+	return 0;
+}
+
+/* What the table holds, in this host's layout. */
+static int
+loader_check_table(const struct ms_module *m, char *why, size_t len)
+{
 	if (m->handle == NULL) {
 		snprintf(why, len, "it has no handle function");
 		return -1;
@@ -56,7 +137,7 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 		    m->flags);
 		return -1;
 	}
-	return 0;
+	return optspec_check_table(m->options, why, len);
 }
 
 /* The file behind fd, opened again through /proc: a check that this
@@ -102,7 +183,8 @@ int
 loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
     size_t errlen)
 {
-	char why[512], proc[32];
+	const struct ms_module *m;
+	char why[1024], proc[32];
 	const char *name = path;
 
 	memset(lm, 0, sizeof(*lm));
@@ -117,15 +199,22 @@ loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
 		loader_dlerror(path, name, err, errlen);
 		return -1;
 	}
-	lm->mod = dlsym(lm->handle, "modserv_module");
-	if (lm->mod == NULL) {
+	if ((m = dlsym(lm->handle, "modserv_module")) == NULL) {
 		snprintf(err, errlen,
 		    "%s: no modserv_module symbol: not a modserv module "
 		    "(define it with MODSERV_MODULE())",
 		    path);
 		goto fail;
 	}
-	if (loader_check_abi(lm->mod, why, sizeof(why)) < 0) {
+	if (loader_check_abi(m, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto fail;
+	}
+	if (loader_copy_table(lm, m) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	if (loader_check_table(lm->mod, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}
@@ -155,22 +244,32 @@ loader_option(const struct ms_module *mod, const char *name)
 	return NULL;
 }
 
-const char *
-loader_option_type_name(int type)
+/* v against the min/max or choices of spec, its declaration: 0, or -1 with
+ * "file:line: services.[N].options.NAME: reason (module M: help)" in err. */
+static int
+loader_check_value(const struct ms_option *spec, const char *mname,
+    const struct config *cfg, const struct service_conf *sc,
+    const struct option_value *v, char *err, size_t errlen)
 {
-	switch (type) {
-	case MS_OPT_STR:
-		return "string";
-	case MS_OPT_INT:
-		return "integer";
-	case MS_OPT_BOOL:
-		return "boolean";
-	case MS_OPT_LIST:
-		return "list of strings";
-	case MS_OPT_PATH:
-		return "path";
+	char why[600], item[32] = "";
+	int rc = 0;
+
+	if (v->type == MS_OPT_INT)
+		rc = optspec_check_int(spec, v->num, why, sizeof(why));
+	else if (v->type == MS_OPT_STR)
+		rc = optspec_check_str(spec, v->str, why, sizeof(why));
+	for (size_t i = 0; v->type == MS_OPT_LIST && i < v->nlist && !rc; i++) {
+		rc = optspec_check_str(spec, v->list[i], why, sizeof(why));
+		if (rc < 0) /* the list's string at fault */
+			snprintf(item, sizeof(item), ".[%zu]", i);
 	}
-	return "unknown type";
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen,
+	    "%s:%d: services.[%zu].options.%s%s: %s (module %s%s%s)", cfg->file,
+	    v->line, sc->index, v->name, item, why, mname,
+	    spec->help ? ": " : "", spec->help ? spec->help : "");
+	return -1;
 }
 
 static int
@@ -197,10 +296,12 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			    "%s:%d: services.[%zu].options.%s: is a %s, module "
 			    "%s takes a %s",
 			    cfg->file, v->line, sc->index, v->name,
-			    loader_option_type_name(v->type), mname,
-			    loader_option_type_name(spec->type));
+			    optspec_type_name(v->type), mname,
+			    optspec_type_name(spec->type));
 			return -1;
 		}
+		if (loader_check_value(spec, mname, cfg, sc, v, err, errlen))
+			return -1;
 	}
 	for (spec = lm->mod->options; spec && spec->name; spec++) {
 		size_t i = 0;
@@ -215,7 +316,7 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			    cfg->file,
 			    sc->options_line ? sc->options_line : sc->line,
 			    sc->index, mname, spec->name,
-			    loader_option_type_name(spec->type),
+			    optspec_type_name(spec->type),
 			    spec->help ? spec->help : "");
 			return -1;
 		}
@@ -280,12 +381,17 @@ loader_describe(FILE *out, const struct loaded_module *lm)
 	    f & MS_F_BLOCKING ? "blocking" : "non-blocking", "", "");
 	fprintf(
 	    out, "options%s\n", m->options && m->options->name ? "" : "  none");
-	for (const struct ms_option *o = m->options; o && o->name; o++)
-		fprintf(out, "  %-16s %-15s %s%s%s%s\n", o->name,
-		    loader_option_type_name(o->type),
+	for (const struct ms_option *o = m->options; o && o->name; o++) {
+		char limits[600];
+
+		optspec_limits(o, limits, sizeof(limits));
+		fprintf(out, "  %-16s %-15s %s%s%s%s%s%s\n", o->name,
+		    optspec_type_name(o->type),
 		    o->required ? "required" : "default ",
 		    o->required ? "" : (o->def ? o->def : "(none)"),
-		    o->help ? "  - " : "", o->help ? o->help : "");
+		    limits[0] ? "  " : "", limits, o->help ? "  - " : "",
+		    o->help ? o->help : "");
+	}
 }
 
 void
@@ -293,6 +399,7 @@ loader_close(struct loaded_module *lm)
 {
 	if (lm->handle)
 		dlclose(lm->handle);
+	free(lm->copy);
 	free(lm->path);
 	memset(lm, 0, sizeof(*lm));
 }

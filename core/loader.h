@@ -11,17 +11,25 @@ struct service_conf;
 
 struct loaded_module {
 	void *handle; /* from dlopen */
+	/* The module's table in this host's layout, owned by the host: the
+	 * fields its minor lacks are zero, and options is a copy made of this
+	 * ABI's struct ms_option, whatever minor the module was built for.
+	 * Everything the host reads of a module, it reads here. */
 	const struct ms_module *mod;
+	void *copy; /* what mod points to, freed by loader_close */
 	char *path;
 };
 
 /* dlopen(RTLD_NOW | RTLD_LOCAL)s path and checks its table: the symbol, the
- * ABI field by field, a handle function.  No module function runs.  0, or -1
- * with "path: reason" in err. */
+ * ABI field by field, a handle function, the flags, the option table
+ * (optspec_check_table), then copies it into lm->mod.  No module function
+ * runs.  0, or -1 with "path: reason" in err. */
 int loader_open(
     const char *path, struct loaded_module *lm, char *err, size_t errlen);
 /* Checks the module's flags against sc's transport and sc's options against
- * the module's table.  0, or -1 with "file:line: key: reason" in err. */
+ * the module's table: declared, of the type, within min/max or among the
+ * choices, required ones given.  0, or -1 with "file:line: key: reason" in
+ * err. */
 int loader_check(const struct loaded_module *lm, const struct config *cfg,
     const struct service_conf *sc, char *err, size_t errlen);
 /* Makes sc's MS_OPT_PATH options absolute against the config's folder. */
@@ -39,6 +47,5 @@ void loader_close(struct loaded_module *lm);
 /* The option spec named name in the module's table, or NULL. */
 const struct ms_option *loader_option(
     const struct ms_module *mod, const char *name);
-const char *loader_option_type_name(int type);
 
 #endif

@@ -21,6 +21,7 @@
 #ifndef MODSERV_H
 #define MODSERV_H
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,10 +31,13 @@
 extern "C" {
 #endif
 
-/* A newer minor adds to the end of struct ms_module or adds functions (1.1:
- * ms_host_state; 1.2: ms_peek_mut); a newer major breaks. */
+/* A newer minor adds to the end of struct ms_module or struct ms_option, or
+ * adds functions (1.1: ms_host_state; 1.2: ms_peek_mut; 1.3: min, max and
+ * choices in struct ms_option); a newer major breaks.  The host reads a
+ * module built against an older minor in that minor's layout: it loads
+ * unchanged. */
 #define MODSERV_ABI_MAJOR 1
-#define MODSERV_ABI_MINOR 2
+#define MODSERV_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define MS_API __attribute__((visibility("default")))
@@ -71,17 +75,46 @@ enum ms_opt_type {
 };
 
 /* One option a module takes.  The table ends with an entry whose name is
- * NULL.  The host refuses a service whose `options` group names an option
- * not in the table, gives one of the wrong type, or leaves out a required
- * one, before any module function runs. */
+ * NULL.  The host checks the table when it loads the module: names are
+ * unique, the type is one of enum ms_opt_type, the default parses as that
+ * type and is allowed by min/max or choices, min <= max.  A table that
+ * fails is refused, the module with it.  Then, before any module function
+ * runs, it refuses a service whose `options` group names an option not in
+ * the table, gives one of the wrong type or a value outside min/max or not
+ * among choices, or leaves out a required one - under `modserv -t`, on a
+ * reload and at start, with the config's file:line.  What init is handed
+ * is therefore always what the table allows.
+ *
+ * Declare an option by position and the ABI 1.3 fields by name:
+ *   {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run",
+ *       .min = 1, .max = 3600},
+ *   {"framing", MS_OPT_STR, "read", 0, "read or line",
+ *       .choices = MS_CHOICES("read", "line")}, */
 struct ms_option {
 	const char *name;
 	int type;         /* enum ms_opt_type */
 	const char *def;  /* default as text ("5", "true", "hi"); NULL: none
-	                     (then ms_opt_* returns NULL / 0 / 0 / empty) */
+	                     (then ms_opt_* returns NULL / 0 / 0 / empty).
+	                     An integer is read by strtoll in base 0 ("5",
+	                     "0x10"), a boolean is "true", "false", "1" or
+	                     "0"; a list's default is not read. */
 	int required;     /* non-zero: the service must set it */
-	const char *help; /* one line, shown by `modserv -M` */
+	const char *help; /* one line, shown by `modserv -M` and in the
+	                     host's refusals of a value */
+	/* Since ABI 1.3 (a module built against 1.0-1.2 has entries without
+	 * them: the host reads its table as if they were 0 and NULL). */
+	/* MS_OPT_INT: the least and the greatest value allowed, both
+	 * included.  Both 0: any value.  A side without a bound: LLONG_MIN or
+	 * LLONG_MAX.  Other types: both 0. */
+	long long min, max;
+	/* MS_OPT_STR, MS_OPT_LIST (each string of the list): the strings
+	 * allowed, compared exactly, NULL-terminated (MS_CHOICES makes one).
+	 * NULL: any string.  Other types: NULL. */
+	const char *const *choices;
 };
+
+/* A NULL-terminated list of strings for struct ms_option.choices. */
+#define MS_CHOICES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 struct ms_module {
 	uint16_t abi_major;  /* MODSERV_ABI_MAJOR at build time */
@@ -90,7 +123,10 @@ struct ms_module {
 	const char *name;    /* short name, as in the config's `module` */
 	const char *summary; /* one line, shown by `modserv -M` and -t */
 	unsigned flags;      /* MS_F_*; 0 = any transport, never blocks */
-	const struct ms_option *options; /* may be NULL: takes no options */
+	/* The options it takes, of this header's struct ms_option (the host
+	 * knows the shorter entries of older minors by abi_minor).  May be
+	 * NULL: takes no options. */
+	const struct ms_option *options;
 
 	/* Once per worker process, before any request, after privileges are
 	 * dropped.  Return 0, or -1 with a reason written into err: the worker

@@ -25,8 +25,10 @@ extern char **environ;
 static const struct ms_option cmd_options[] = {
     {"allow", MS_OPT_LIST, NULL, 0,
         "commands that may run, by name (or exact path); empty: none"},
-    {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run"},
-    {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most"},
+    {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run", .min = 1,
+        .max = 3600},
+    {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most",
+        .min = 1, .max = LLONG_MAX},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -38,18 +40,6 @@ struct cmd_result {
 	size_t outlen, errlen;
 	char failure[128]; /* empty, or why there is no output to send */
 };
-
-static int
-cmd_init(ms_service *svc, char *err, size_t errlen)
-{
-	if (ms_opt_int(svc, "timeout") <= 0 ||
-	    ms_opt_int(svc, "max_output") <= 0) {
-		snprintf(
-		    err, errlen, "timeout and max_output must be positive");
-		return -1;
-	}
-	return 0;
-}
 
 static void
 cmd_reply(ms_request *req, const char *body, size_t n)
@@ -275,4 +265,4 @@ cmd_handle(ms_request *req)
 MODSERV_MODULE(.name = "cmd",
     .summary = "runs allowed commands, replies with framed output",
     .flags = MS_F_STREAM_ONLY | MS_F_BLOCKING, .options = cmd_options,
-    .init = cmd_init, .handle = cmd_handle);
+    .handle = cmd_handle);

@@ -13,6 +13,7 @@ static const struct ms_option exec_options[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
+/* The table cannot say "a list of at least one string": checked here. */
 static int
 exec_init(ms_service *svc, char *err, size_t errlen)
 {

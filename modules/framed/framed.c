@@ -16,8 +16,10 @@
 #include <modserv.h>
 
 static const struct ms_option framed_options[] = {
-    {"max_header", MS_OPT_INT, "4096", 0, "bytes a JSON header may have"},
-    {"max_content", MS_OPT_INT, "1048576", 0, "bytes a content may have"},
+    {"max_header", MS_OPT_INT, "4096", 0, "bytes a JSON header may have",
+        .min = 2, .max = 65535}, /* its length is 2 bytes */
+    {"max_content", MS_OPT_INT, "1048576", 0, "bytes a content may have",
+        .min = 0, .max = LLONG_MAX},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -29,20 +31,6 @@ struct framed_header {
 	char type[128], encoding[64];
 	size_t length;
 };
-
-static int
-framed_init(ms_service *svc, char *err, size_t errlen)
-{
-	long long h = ms_opt_int(svc, "max_header"),
-	          c = ms_opt_int(svc, "max_content");
-
-	if (h < 2 || h > 65535 || c < 0) {
-		snprintf(err, errlen,
-		    "max_header must be 2..65535 and max_content >= 0");
-		return -1;
-	}
-	return 0;
-}
 
 /* Queues one message: header fields, then content. */
 static void
@@ -173,5 +161,5 @@ framed_handle(ms_request *req)
 
 MODSERV_MODULE(.name = "framed",
     .summary = "length-prefixed JSON-header messages, text uppercased",
-    .flags = MS_F_STREAM_ONLY, .options = framed_options, .init = framed_init,
+    .flags = MS_F_STREAM_ONLY, .options = framed_options,
     .handle = framed_handle);

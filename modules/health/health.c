@@ -24,20 +24,6 @@ health_protocol(const ms_service *svc)
 	                                : AGENT;
 }
 
-static int
-health_init(ms_service *svc, char *err, size_t errlen)
-{
-	const char *p = ms_opt_str(svc, "protocol");
-
-	if (strcmp(p, "agent") != 0 && strcmp(p, "http") != 0 &&
-	    strcmp(p, "text") != 0) {
-		snprintf(err, errlen,
-		    "protocol \"%s\" is not one of agent, http, text", p);
-		return -1;
-	}
-	return 0;
-}
-
 /* 1 serving, 0 draining, -1 starting. */
 static int
 health_state(const ms_service *svc)
@@ -105,12 +91,13 @@ static const struct ms_option health_options[] = {
     {.name = "protocol",
         .type = MS_OPT_STR,
         .def = "agent",
-        .help = "agent (HAProxy agent-check), http or text"},
+        .help = "agent (HAProxy agent-check), http or text",
+        .choices = MS_CHOICES("agent", "http", "text")},
     {0},
 };
 
 MODSERV_MODULE(.name = "health",
     .summary = "says whether this modserv serves, drains or starts, for a "
                "load balancer",
-    .flags = MS_F_STREAM_ONLY, .options = health_options, .init = health_init,
-    .setup = health_setup, .handle = health_handle);
+    .flags = MS_F_STREAM_ONLY, .options = health_options, .setup = health_setup,
+    .handle = health_handle);

@@ -428,6 +428,31 @@ cmd_kills_what_runs_too_long_or_says_too_much(void **state)
 	stop_cleanly();
 }
 
+/* A value the module's table does not allow is refused by the check, with
+ * file and line: the worker never starts only to fail its init. */
+static void
+cmd_refuses_a_timeout_out_of_range_at_check(void **state)
+{
+	char out[4096], want[1024];
+
+	(void)state;
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "cmd",
+	                     "options = { allow = [ \"echo\" ]; timeout = -3; "
+	                     "};"),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	snprintf(want, sizeof(want),
+	    "modserv: %s:5: services.[0].options.timeout: -3 is not in "
+	    "1..3600 (module cmd: seconds a command may run)\n",
+	    srv.conf);
+	assert_string_equal(out, want);
+	/* nor does it start */
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, NULL), 1);
+	assert_non_null(strstr(out, want + strlen("modserv: ")));
+}
+
 static void
 cmd_that_is_slow_does_not_hold_up_other_clients(void **state)
 {
@@ -661,6 +686,7 @@ main(int argc, char **argv)
 	    T(cmd_runs_only_what_is_allowed_without_a_shell),
 	    T(cmd_kills_what_runs_too_long_or_says_too_much),
 	    T(cmd_that_is_slow_does_not_hold_up_other_clients),
+	    T(cmd_refuses_a_timeout_out_of_range_at_check),
 	    T(framed_answers_text_upper_and_binary_as_is),
 	    T(framed_refuses_bad_headers_and_closes),
 	    T(exec_hands_the_connection_to_a_program),

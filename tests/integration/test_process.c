@@ -130,12 +130,31 @@ describe_a_module_with_its_options(void **state)
 	    modserv_run(out, sizeof(out), "-c", srv.conf, "-M", "opts", NULL),
 	    0);
 	assert_non_null(strstr(out, "module   opts"));
-	assert_non_null(strstr(out, "abi      1.2"));
+	assert_non_null(strstr(out, "abi      1.3"));
 	assert_non_null(strstr(out, "any-transport non-blocking"));
 	assert_non_null(strstr(out, "count            integer         "
 	                            "required"));
 	assert_non_null(strstr(out, "greeting         string          "
 	                            "default hi"));
+	/* what an option accepts */
+	assert_non_null(
+	    strstr(out, "level            integer         "
+	                "default 2  in 1..3  - an integer in 1..3"));
+	assert_non_null(strstr(out, "least            integer         "
+	                            "default 0  at least 0  - "));
+	assert_non_null(strstr(out, "most             integer         "
+	                            "default 0  at most 5  - "));
+	assert_non_null(strstr(out, "mode             string          "
+	                            "default fast  one of fast, slow  - "));
+	/* a module built against an older minor, read in its layout */
+	assert_int_equal(modserv_run(out, sizeof(out), "-M",
+	                     TEST_MODULES "/old_abi.so", NULL),
+	    0);
+	assert_non_null(strstr(out, "abi      1.2"));
+	assert_non_null(strstr(out, "count            integer         "
+	                            "default 7  - an integer\n"));
+	assert_non_null(strstr(out, "dir              path            "
+	                            "required  - a path\n"));
 	assert_int_equal(modserv_run(out, sizeof(out), "-M",
 	                     TEST_MODULES "/bad_nosym.so", NULL),
 	    1);

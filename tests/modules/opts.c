@@ -1,5 +1,6 @@
-/* opts - declares one option of each type and replies with their values,
- * the request's context and its hooks' order, one line each. */
+/* opts - declares one option of each type (and integers with a range,
+ * strings with choices) and replies with their values, the request's
+ * context and its hooks' order, one line each. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,14 @@ static const struct ms_option opts_options[] = {
     {"count", MS_OPT_INT, NULL, 1, "a required integer"},
     {"loud", MS_OPT_BOOL, "false", 0, "a boolean"},
     {"names", MS_OPT_LIST, NULL, 0, "a list of strings"},
+    {"level", MS_OPT_INT, "2", 0, "an integer in 1..3", .min = 1, .max = 3},
+    {"least", MS_OPT_INT, "0", 0, "an integer >= 0", .min = 0,
+        .max = LLONG_MAX},
+    {"most", MS_OPT_INT, "0", 0, "an integer <= 5", .min = LLONG_MIN, .max = 5},
+    {"mode", MS_OPT_STR, "fast", 0, "fast or slow",
+        .choices = MS_CHOICES("fast", "slow")},
+    {"tags", MS_OPT_LIST, NULL, 0, "red, green or blue, each",
+        .choices = MS_CHOICES("red", "green", "blue")},
     {NULL, 0, NULL, 0, NULL},
 };
 

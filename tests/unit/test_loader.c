@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "loader.h"
+#include "service.h"
 #include "transport.h"
 
 static char err[1024];
@@ -84,7 +85,7 @@ another_abi_is_refused_field_by_field(void **state)
 	assert_says(refusal("bad_abi_major"),
 	    "bad_abi_major.so: abi_major is 2, this modserv speaks 1");
 	assert_says(refusal("bad_abi_minor"),
-	    "bad_abi_minor.so: abi_minor is 99, newer than this modserv's 2");
+	    "bad_abi_minor.so: abi_minor is 99, newer than this modserv's 3");
 	assert_says(refusal("bad_size"), "bad_size.so: size is 8, but struct "
 	                                 "ms_module of ABI 1.0 is");
 }
@@ -103,6 +104,94 @@ good_modules_load(void **state)
 	(void)state;
 	assert_null(refusal("opts"));
 	assert_null(refusal("bad_init")); /* init runs in the worker */
+}
+
+/* What loading TEST_MODULES/name.so says after "path: ". */
+static const char *
+table_refusal(const char *name)
+{
+	char path[512];
+	const char *why = refusal(name);
+
+	snprintf(path, sizeof(path), "%s/%s.so: ", TEST_MODULES, name);
+	if (why == NULL)
+		return "(loaded)";
+	if (strncmp(why, path, strlen(path)) != 0)
+		fail_msg("\"%s\" does not start with \"%s\"", why, path);
+	return why + strlen(path);
+}
+
+static void
+an_option_table_with_a_defect_is_refused_at_load(void **state)
+{
+	(void)state;
+	assert_string_equal(table_refusal("bad_options_duplicate"),
+	    "options[2] \"count\": declared twice (also options[0])");
+	assert_string_equal(table_refusal("bad_options_int_default"),
+	    "options[1] \"size\": default \"5x\" is not an integer");
+	assert_string_equal(table_refusal("bad_options_bool_default"),
+	    "options[1] \"loud\": default \"maybe\" is not a boolean (true, "
+	    "false, 1 or 0)");
+	assert_string_equal(table_refusal("bad_options_range_default"),
+	    "options[1] \"size\": default 0 is not in 1..3600");
+	assert_string_equal(table_refusal("bad_options_choice_default"),
+	    "options[1] \"framing\": default \"word\" is not one of read, "
+	    "line");
+	assert_string_equal(table_refusal("bad_options_type"),
+	    "options[1] \"colour\": type 9 is not one this modserv knows (1 "
+	    "string, 2 integer, 3 boolean, 4 list of strings, 5 path)");
+	assert_string_equal(table_refusal("bad_options_min_max"),
+	    "options[1] \"size\": min 10 is greater than max 1");
+	assert_string_equal(table_refusal("bad_options_range_type"),
+	    "options[1] \"word\": min and max are for integers, and it is a "
+	    "string");
+	assert_string_equal(table_refusal("bad_options_choice_type"),
+	    "options[1] \"size\": choices are for strings and lists of "
+	    "strings, and it is a integer");
+}
+
+/* The module's declaration of name, which must exist. */
+static const struct ms_option *
+declared(const char *name)
+{
+	const struct ms_option *o = loader_option(lm.mod, name);
+
+	if (o == NULL)
+		fail_msg("no option \"%s\" read from the table", name);
+	return o;
+}
+
+static void
+a_module_built_against_abi_1_2_loads_with_its_options(void **state)
+{
+	struct service_conf sc = {.name = "s"};
+	struct ms_service svc = {.conf = &sc};
+	size_t n;
+
+	(void)state;
+	assert_null(refusal("old_abi"));
+	assert_int_equal(
+	    loader_open(TEST_MODULES "/old_abi.so", &lm, err, sizeof(err)), 0);
+	assert_int_equal(lm.mod->abi_minor, 2);
+	assert_string_equal(lm.mod->name, "old_abi");
+	assert_string_equal(declared("word")->def, "bird");
+	assert_int_equal(declared("count")->type, MS_OPT_INT);
+	assert_string_equal(declared("count")->help, "an integer");
+	assert_int_equal(declared("loud")->type, MS_OPT_BOOL);
+	assert_int_equal(declared("names")->type, MS_OPT_LIST);
+	assert_int_equal(declared("dir")->required, 1);
+	/* what 1.2 had not: no range, no choices */
+	assert_true(declared("count")->min == 0 && declared("count")->max == 0);
+	assert_null(declared("word")->choices);
+	assert_null(loader_option(lm.mod, "nosuch"));
+	/* as the module reads them: the defaults */
+	svc.module = lm;
+	assert_string_equal(ms_opt_str(&svc, "word"), "bird");
+	assert_int_equal(ms_opt_int(&svc, "count"), 7);
+	assert_int_equal(ms_opt_bool(&svc, "loud"), 1);
+	assert_non_null(ms_opt_list(&svc, "names", &n));
+	assert_int_equal(n, 0);
+	loader_close(&lm);
 }
 
 /* A service naming module with options text, checked against it. */
@@ -162,6 +251,54 @@ options_are_checked_against_the_modules_table(void **state)
 }
 
 static void
+an_abi_1_2_modules_options_are_checked_against_its_table(void **state)
+{
+	(void)state;
+	assert_string_equal(check("old_abi", "tcp",
+	                        "dir = \"d\"; word = \"w\"; count = 3;\n"
+	                        "loud = false; names = [ \"a\" ];"),
+	    "ok");
+	assert_string_equal(
+	    check("old_abi", "tcp", "dir = \"d\";\ncount = \"x\";"),
+	    "9: services.[0].options.count: is a string, module old_abi "
+	    "takes a integer");
+	assert_string_equal(check("old_abi", "tcp", "count = 1;"),
+	    "7: services.[0].options: module old_abi needs option \"dir\" "
+	    "(path: a path)");
+}
+
+static void
+a_value_outside_its_declaration_is_refused_with_file_and_line(void **state)
+{
+	(void)state;
+	assert_string_equal(
+	    check("opts", "tcp",
+	        "count = 3; level = 1; least = 99; most = -9;\n"
+	        "mode = \"slow\"; tags = [ \"red\", \"blue\" ];"),
+	    "ok");
+	assert_string_equal(check("opts", "tcp", "count = 3;\nlevel = 7;"),
+	    "9: services.[0].options.level: 7 is not in 1..3 (module opts: an "
+	    "integer in 1..3)");
+	assert_string_equal(check("opts", "tcp", "count = 3;\nlevel = -3;"),
+	    "9: services.[0].options.level: -3 is not in 1..3 (module opts: "
+	    "an integer in 1..3)");
+	assert_string_equal(check("opts", "tcp", "count = 3;\nleast = -1;"),
+	    "9: services.[0].options.least: -1 is less than 0 (module opts: "
+	    "an integer >= 0)");
+	assert_string_equal(check("opts", "tcp", "count = 3;\nmost = 6;"),
+	    "9: services.[0].options.most: 6 is more than 5 (module opts: an "
+	    "integer <= 5)");
+	assert_string_equal(
+	    check("opts", "tcp", "count = 3;\nmode = \"Fast\";"),
+	    "9: services.[0].options.mode: \"Fast\" is not one of fast, slow "
+	    "(module opts: fast or slow)");
+	assert_string_equal(
+	    check("opts", "tcp", "count = 3;\ntags = [ \"red\", \"pink\" ];"),
+	    "9: services.[0].options.tags.[1]: \"pink\" is not one of red, "
+	    "green, blue (module opts: red, green or blue, each)");
+}
+
+static void
 a_stream_module_is_refused_on_a_datagram_transport(void **state)
 {
 	(void)state;
@@ -185,6 +322,13 @@ main(void)
 	    cmocka_unit_test(another_abi_is_refused_field_by_field),
 	    cmocka_unit_test(a_table_without_handle_is_refused),
 	    cmocka_unit_test(good_modules_load),
+	    cmocka_unit_test(an_option_table_with_a_defect_is_refused_at_load),
+	    cmocka_unit_test(
+	        a_module_built_against_abi_1_2_loads_with_its_options),
+	    cmocka_unit_test(
+	        an_abi_1_2_modules_options_are_checked_against_its_table),
+	    cmocka_unit_test(
+	        a_value_outside_its_declaration_is_refused_with_file_and_line),
 	    cmocka_unit_test(options_are_checked_against_the_modules_table),
 	    cmocka_unit_test(
 	        a_stream_module_is_refused_on_a_datagram_transport),
