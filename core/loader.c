@@ -112,8 +112,72 @@ loader_option_type_name(int type)
 		return "list of strings";
 	case MS_OPT_PATH:
 		return "path";
+	case MS_OPT_ENV:
+		return "NAME=value list";
+	case MS_OPT_ENV_NAMES:
+		return "list of names";
 	}
 	return "unknown type";
+}
+
+int
+loader_option_written_as(int type)
+{
+	if (type == MS_OPT_PATH)
+		return MS_OPT_STR;
+	if (type == MS_OPT_ENV || type == MS_OPT_ENV_NAMES)
+		return MS_OPT_LIST;
+	return type;
+}
+
+/* 1 if the first n bytes of s are a portable variable name. */
+static int
+loader_env_name(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= 'A' && s[i] <= 'Z') ||
+		        (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* An MS_OPT_ENV or MS_OPT_ENV_NAMES list: each entry a NAME=value, or a
+ * NAME, and no name twice.  0 (also for any other type), or -1 with why. */
+static int
+loader_check_env(int type, const struct option_value *v, char *why, size_t len)
+{
+	if (type != MS_OPT_ENV && type != MS_OPT_ENV_NAMES)
+		return 0;
+	for (size_t i = 0; i < v->nlist; i++) {
+		const char *e = v->list[i];
+		size_t n = type == MS_OPT_ENV ? strcspn(e, "=") : strlen(e);
+
+		if (type == MS_OPT_ENV && e[n] != '=') {
+			snprintf(why, len,
+			    "entry %zu \"%s\" has no '=': write NAME=value", i,
+			    e);
+			return -1;
+		}
+		if (!loader_env_name(e, n)) {
+			snprintf(why, len,
+			    "entry %zu \"%s\": \"%.*s\" is not a variable "
+			    "name (letters, digits and _, not first a digit)",
+			    i, e, (int)n, e);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strncmp(v->list[j], e, n) == 0 &&
+			    (v->list[j][n] == '=' || v->list[j][n] == '\0')) {
+				snprintf(why, len,
+				    "entry %zu: %.*s is named twice", i, (int)n,
+				    e);
+				return -1;
+			}
+	}
+	return 0;
 }
 
 static int
@@ -122,6 +186,7 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 {
 	const char *mname = lm->mod->name ? lm->mod->name : sc->module;
 	const struct ms_option *spec;
+	char why[512];
 
 	for (size_t i = 0; i < sc->noptions; i++) {
 		const struct option_value *v = &sc->options[i];
@@ -134,14 +199,19 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			    v->name, sc->module);
 			return -1;
 		}
-		if (spec->type != v->type &&
-		    !(spec->type == MS_OPT_PATH && v->type == MS_OPT_STR)) {
+		if (loader_option_written_as(spec->type) != v->type) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options.%s: is a %s, module "
 			    "%s takes a %s",
 			    cfg->file, v->line, sc->index, v->name,
 			    loader_option_type_name(v->type), mname,
 			    loader_option_type_name(spec->type));
+			return -1;
+		}
+		if (loader_check_env(spec->type, v, why, sizeof(why)) < 0) {
+			snprintf(err, errlen,
+			    "%s:%d: services.[%zu].options.%s: %s", cfg->file,
+			    v->line, sc->index, v->name, why);
 			return -1;
 		}
 	}

@@ -34,5 +34,8 @@ void loader_close(struct loaded_module *lm);
 const struct ms_option *loader_option(
     const struct ms_module *mod, const char *name);
 const char *loader_option_type_name(int type);
+/* The type a configuration value of an option of type has: MS_OPT_PATH is
+ * written as a string, MS_OPT_ENV and MS_OPT_ENV_NAMES as lists. */
+int loader_option_written_as(int type);
 
 #endif

@@ -50,9 +50,8 @@ service_option(const ms_service *svc, const char *name, int type,
     const struct ms_option **spec)
 {
 	*spec = loader_option(svc->module.mod, name);
-	if (*spec && (*spec)->type == MS_OPT_PATH && type == MS_OPT_STR)
-		type = MS_OPT_PATH; /* a path is read as a string */
-	if (*spec == NULL || (*spec)->type != type) {
+	/* a path is read as a string, an environment list as a list */
+	if (*spec == NULL || loader_option_written_as((*spec)->type) != type) {
 		*spec = NULL;
 		return NULL;
 	}
