@@ -278,6 +278,7 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 {
 	const char *mname = lm->mod->name ? lm->mod->name : sc->module;
 	const struct ms_option *spec;
+	char why[512];
 
 	for (size_t i = 0; i < sc->noptions; i++) {
 		const struct option_value *v = &sc->options[i];
@@ -290,8 +291,7 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			    v->name, sc->module);
 			return -1;
 		}
-		if (spec->type != v->type &&
-		    !(spec->type == MS_OPT_PATH && v->type == MS_OPT_STR)) {
+		if (optspec_written_as(spec->type) != v->type) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options.%s: is a %s, module "
 			    "%s takes a %s",
@@ -302,6 +302,13 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 		}
 		if (loader_check_value(spec, mname, cfg, sc, v, err, errlen))
 			return -1;
+		if (optspec_check_env(spec->type, v->list, v->nlist, why,
+		        sizeof(why)) < 0) {
+			snprintf(err, errlen,
+			    "%s:%d: services.[%zu].options.%s: %s", cfg->file,
+			    v->line, sc->index, v->name, why);
+			return -1;
+		}
 	}
 	for (spec = lm->mod->options; spec && spec->name; spec++) {
 		size_t i = 0;

@@ -31,11 +31,12 @@
 extern "C" {
 #endif
 
-/* A newer minor adds to the end of struct ms_module or struct ms_option, or
- * adds functions (1.1: ms_host_state; 1.2: ms_peek_mut; 1.3: min, max and
- * choices in struct ms_option); a newer major breaks.  The host reads a
- * module built against an older minor in that minor's layout: it loads
- * unchanged. */
+/* A newer minor adds to the end of struct ms_module or struct ms_option,
+ * adds functions or option types (1.1: ms_host_state; 1.2: ms_peek_mut;
+ * 1.3: min, max and choices in struct ms_option, MS_OPT_ENV,
+ * MS_OPT_ENV_NAMES, ms_environ, ms_program_find, ms_opt_fd); a newer major
+ * breaks.  The host reads a module built against an older minor in that
+ * minor's layout: it loads unchanged. */
 #define MODSERV_ABI_MAJOR 1
 #define MODSERV_ABI_MINOR 3
 
@@ -72,6 +73,13 @@ enum ms_opt_type {
 	MS_OPT_PATH,    /* a string naming a file or folder; a relative one is
 	                   made absolute against the config file's folder.
 	                   Read it with ms_opt_str. */
+	/* A list of "NAME=value" environment entries: one without '=', or
+	 * whose NAME is not letters, digits and '_' (not first a digit), or
+	 * a NAME set twice, is refused.  Read it with ms_opt_list.  (1.3) */
+	MS_OPT_ENV,
+	/* A list of environment variable names, checked as MS_OPT_ENV's
+	 * are.  Read it with ms_opt_list.  (1.3) */
+	MS_OPT_ENV_NAMES,
 };
 
 /* One option a module takes.  The table ends with an entry whose name is
@@ -195,20 +203,36 @@ MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
 
 /* ---- Handing the connection to a program (the inetd bridge) ---- */
 
-/* Runs argv (searched on PATH, no shell) in a new process whose standard
- * input and output are the connection itself, as inetd does; its standard
- * error is modserv's log.  Its environment is modserv's plus the UCSPI
- * variables - PROTO=TCP with TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP,
- * TCPLOCALPORT, or PROTO=UNIX with UNIXREMOTEPID, UNIXREMOTEEUID,
- * UNIXREMOTEEGID - and MODSERV_SERVICE, then env ("NAME=value" strings,
- * NULL-terminated; may be NULL).  Output queued before is sent first.
- * Call it from setup, before any input was read (else EBUSY); stream
- * transports only (else EINVAL).  From then on the request belongs to the
- * program: handle is not called, the host counts the request against
- * max_clients until the program exits, logs how it ended, then calls
- * finish.  Returns 0, or -1 with errno. */
+/* Runs argv (no shell; a name without '/' is searched on the PATH of its
+ * environment, ms_environ(req, env)) in a new process whose standard input
+ * and output are the connection itself, as inetd does; its standard error
+ * is modserv's log.  Output queued before is sent first.  Call it from
+ * setup, before any input was read (else EBUSY); stream transports only
+ * (else EINVAL).  From then on the request belongs to the program: handle
+ * is not called, the host counts the request against max_clients until
+ * the program exits, logs how it ended (a program not found on PATH
+ * exits 127, logged with the PATH searched), then calls finish.  Returns
+ * 0, or -1 with errno. */
 MS_API int ms_exec(
     ms_request *req, const char *const *argv, const char *const *env);
+
+/* The environment modserv gives a program it runs for req, and nothing of
+ * modserv's own but what env passes: PATH=/usr/local/bin:/usr/bin:/bin;
+ * the UCSPI variables - PROTO=TCP with TCPREMOTEIP, TCPREMOTEPORT,
+ * TCPLOCALIP, TCPLOCALPORT, or PROTO=UNIX with UNIXREMOTEPID,
+ * UNIXREMOTEEUID, UNIXREMOTEEGID - and MODSERV_SERVICE; then env
+ * (NULL-terminated; may be NULL): a "NAME=value" sets NAME (PATH too), a
+ * bare "NAME" passes modserv's own NAME when it has one.  The UCSPI
+ * variables win over env, a value over a passed one.  One allocation:
+ * free() it.  NULL with errno ENOMEM.  Any model, any thread (ABI 1.3). */
+MS_API char **ms_environ(ms_request *req, const char *const *env);
+/* The file of program name, looked up as execvp would but on the PATH of
+ * envp (from ms_environ), not modserv's: a name with '/' is itself.
+ * Returns 0 with it in path, or -1 with errno and a reason in err:
+ * ENOENT "not found in PATH=...", EACCES (found, not executable),
+ * ENAMETOOLONG (ABI 1.3). */
+MS_API int ms_program_find(char *const *envp, const char *name, char *path,
+    size_t pathlen, char *err, size_t errlen);
 
 /* ---- Context ---- */
 

@@ -22,8 +22,70 @@ optspec_type_name(int type)
 		return "list of strings";
 	case MS_OPT_PATH:
 		return "path";
+	case MS_OPT_ENV:
+		return "NAME=value list";
+	case MS_OPT_ENV_NAMES:
+		return "list of names";
 	}
 	return "unknown type";
+}
+
+int
+optspec_written_as(int type)
+{
+	if (type == MS_OPT_PATH)
+		return MS_OPT_STR;
+	if (type == MS_OPT_ENV || type == MS_OPT_ENV_NAMES)
+		return MS_OPT_LIST;
+	return type;
+}
+
+/* 1 if the first n bytes of s are a portable variable name. */
+static int
+optspec_env_name(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= 'A' && s[i] <= 'Z') ||
+		        (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int
+optspec_check_env(int type, char *const *list, size_t n, char *why, size_t len)
+{
+	if (type != MS_OPT_ENV && type != MS_OPT_ENV_NAMES)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = list[i];
+		size_t k = type == MS_OPT_ENV ? strcspn(e, "=") : strlen(e);
+
+		if (type == MS_OPT_ENV && e[k] != '=') {
+			snprintf(why, len,
+			    "entry %zu \"%s\" has no '=': write NAME=value", i,
+			    e);
+			return -1;
+		}
+		if (!optspec_env_name(e, k)) {
+			snprintf(why, len,
+			    "entry %zu \"%s\": \"%.*s\" is not a variable "
+			    "name (letters, digits and _, not first a digit)",
+			    i, e, (int)k, e);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strncmp(list[j], e, k) == 0 &&
+			    (list[j][k] == '=' || list[j][k] == '\0')) {
+				snprintf(why, len,
+				    "entry %zu: %.*s is named twice", i, (int)k,
+				    e);
+				return -1;
+			}
+	}
+	return 0;
 }
 
 /* Whether spec declares a range: min and max both 0 is none. */
@@ -155,12 +217,13 @@ optspec_check_one(const struct ms_option *spec, char *why, size_t len)
 {
 	const char *type = optspec_type_name(spec->type);
 
-	if (spec->type < MS_OPT_STR || spec->type > MS_OPT_PATH) {
+	if (spec->type < MS_OPT_STR || spec->type > MS_OPT_ENV_NAMES) {
 		snprintf(why, len,
 		    "type %d is not one this modserv knows (%d string, %d "
-		    "integer, %d boolean, %d list of strings, %d path)",
+		    "integer, %d boolean, %d list of strings, %d path, %d "
+		    "NAME=value list, %d list of names)",
 		    spec->type, MS_OPT_STR, MS_OPT_INT, MS_OPT_BOOL,
-		    MS_OPT_LIST, MS_OPT_PATH);
+		    MS_OPT_LIST, MS_OPT_PATH, MS_OPT_ENV, MS_OPT_ENV_NAMES);
 		return -1;
 	}
 	if (optspec_ranged(spec) && spec->type != MS_OPT_INT) {

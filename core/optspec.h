@@ -8,8 +8,16 @@
 
 #include "modserv.h"
 
-/* "string", "integer", "boolean", "list of strings", "path". */
+/* "string", "integer", "boolean", "list of strings", "path", ... */
 const char *optspec_type_name(int type);
+/* The type a configuration value of an option of type has: MS_OPT_PATH is
+ * written as a string, MS_OPT_ENV and MS_OPT_ENV_NAMES as lists. */
+int optspec_written_as(int type);
+/* An MS_OPT_ENV or MS_OPT_ENV_NAMES value (list, n strings): each entry a
+ * NAME=value, or a NAME, and no name twice.  0 (also for any other type),
+ * or -1 with why. */
+int optspec_check_env(int type, char *const *list, size_t n, char *why,
+    size_t len);
 /* Checks a module's option table (NULL: none) in this host's layout: known
  * types, unique names, min/max only on an integer and min <= max, choices
  * only on a string or a list and not empty, a default that parses as its

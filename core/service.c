@@ -15,6 +15,7 @@
 #include "control.h"
 #include "log.h"
 #include "model.h"
+#include "optspec.h"
 #include "privs.h"
 #include "transport.h"
 
@@ -55,9 +56,8 @@ service_option(const ms_service *svc, const char *name, int type,
     const struct ms_option **spec)
 {
 	*spec = loader_option(svc->module.mod, name);
-	if (*spec && (*spec)->type == MS_OPT_PATH && type == MS_OPT_STR)
-		type = MS_OPT_PATH; /* a path is read as a string */
-	if (*spec == NULL || (*spec)->type != type) {
+	/* a path is read as a string, an environment list as a list */
+	if (*spec == NULL || optspec_written_as((*spec)->type) != type) {
 		*spec = NULL;
 		return NULL;
 	}
@@ -119,9 +119,9 @@ ms_opt_fd(const ms_service *svc, const char *name)
 {
 	const struct ms_option *spec;
 	const struct option_value *v =
-	    service_option(svc, name, MS_OPT_PATH, &spec);
+	    service_option(svc, name, MS_OPT_STR, &spec);
 
-	return v ? v->fd : -1;
+	return v && spec->type == MS_OPT_PATH ? v->fd : -1;
 }
 
 int

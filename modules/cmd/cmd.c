@@ -3,7 +3,8 @@
  * length, the JSON header {"dataBodyLength": N}, then N bytes of body: the
  * command's stdout, or its stderr when stdout is empty.  Only commands named
  * in the option allow run, split into words without a shell, with a time
- * limit and an output cap; anything else gets an "error: ..." body. */
+ * limit and an output cap, in a clean environment (PATH, UCSPI's, what env
+ * sets and pass_env passes); anything else gets an "error: ..." body. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,8 +21,6 @@
 
 #include <modserv.h>
 
-extern char **environ;
-
 static const struct ms_option cmd_options[] = {
     {"allow", MS_OPT_LIST, NULL, 0,
         "commands that may run, by name (or exact path); empty: none"},
@@ -29,6 +28,9 @@ static const struct ms_option cmd_options[] = {
         .max = 3600},
     {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most",
         .min = 1, .max = LLONG_MAX},
+    {"env", MS_OPT_ENV, NULL, 0, "NAME=value set in its environment"},
+    {"pass_env", MS_OPT_ENV_NAMES, NULL, 0,
+        "variables of modserv's environment it gets too"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -38,8 +40,33 @@ static const struct ms_option cmd_options[] = {
 struct cmd_result {
 	char *out, *err;
 	size_t outlen, errlen;
-	char failure[128]; /* empty, or why there is no output to send */
+	char failure[384]; /* empty, or why there is no output to send */
 };
+
+/* env then pass_env's bare names: the one list ms_environ takes. */
+static int
+cmd_init(ms_service *svc, char *err, size_t errlen)
+{
+	size_t nset, npass;
+	const char *const *set = ms_opt_list(svc, "env", &nset);
+	const char *const *pass = ms_opt_list(svc, "pass_env", &npass);
+	const char **env;
+
+	if ((env = calloc(nset + npass + 1, sizeof(*env))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(env, set, nset * sizeof(*env));
+	memcpy(env + nset, pass, npass * sizeof(*env));
+	ms_service_set_data(svc, env);
+	return 0;
+}
+
+static void
+cmd_fini(ms_service *svc)
+{
+	free(ms_service_data(svc));
+}
 
 static void
 cmd_reply(ms_request *req, const char *body, size_t n)
@@ -168,9 +195,11 @@ stop:
 		kill(-pid, SIGKILL); /* its whole process group */
 }
 
-/* Runs argv; its output or failure in res.  Always reaps the child. */
+/* Runs path with argv and envp; its output or failure in res.  Always
+ * reaps the child. */
 static void
-cmd_run(ms_service *svc, char **argv, struct cmd_result *res)
+cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
+    struct cmd_result *res)
 {
 	int out[2], err[2], status;
 	posix_spawn_file_actions_t fa;
@@ -205,7 +234,7 @@ cmd_run(ms_service *svc, char **argv, struct cmd_result *res)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 	                                    POSIX_SPAWN_SETSIGDEF |
 	                                    POSIX_SPAWN_SETPGROUP);
-	errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	errno = posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(out[1]);
@@ -222,6 +251,38 @@ cmd_run(ms_service *svc, char **argv, struct cmd_result *res)
 	}
 	close(out[0]);
 	close(err[0]);
+}
+
+/* The file argv[0] names on envp's PATH, into path; else the reason in
+ * res (logged too: an allowed command that is missing is the admin's). */
+static int
+cmd_find(ms_request *req, char **envp, const char *name, char *path,
+    size_t pathlen, struct cmd_result *res)
+{
+	if (envp == NULL) {
+		snprintf(res->failure, sizeof(res->failure), "out of memory");
+		return -1;
+	}
+	if (ms_program_find(envp, name, path, pathlen, res->failure,
+	        sizeof(res->failure)) < 0) {
+		ms_log(ms_request_service(req), MS_LOG_WARN, "%s: %s: %s",
+		    ms_peer(req), name, res->failure);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs argv in its clean environment; its output or failure in res.
+ * Always reaps the child. */
+static void
+cmd_run(ms_request *req, char **argv, struct cmd_result *res)
+{
+	ms_service *svc = ms_request_service(req);
+	char **envp = ms_environ(req, ms_service_data(svc)), path[4096];
+
+	if (cmd_find(req, envp, argv[0], path, sizeof(path), res) == 0)
+		cmd_spawn(svc, path, argv, envp, res);
+	free(envp);
 }
 
 static int
@@ -248,7 +309,7 @@ cmd_handle(ms_request *req)
 	} else if (!cmd_allowed(svc, argv[0])) {
 		cmd_reply_error(req, "error: %s: not allowed\n", argv[0]);
 	} else {
-		cmd_run(svc, argv, &res);
+		cmd_run(req, argv, &res);
 		if (res.failure[0])
 			cmd_reply_error(
 			    req, "error: %s: %s\n", argv[0], res.failure);
@@ -265,4 +326,4 @@ cmd_handle(ms_request *req)
 MODSERV_MODULE(.name = "cmd",
     .summary = "runs allowed commands, replies with framed output",
     .flags = MS_F_STREAM_ONLY | MS_F_BLOCKING, .options = cmd_options,
-    .handle = cmd_handle);
+    .init = cmd_init, .fini = cmd_fini, .handle = cmd_handle);

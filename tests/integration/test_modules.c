@@ -477,6 +477,158 @@ cmd_that_is_slow_does_not_hold_up_other_clients(void **state)
 	stop_cleanly();
 }
 
+/* 1 if line (len bytes) is want, or a value of its name when want ends
+ * in '='. */
+static int
+env_line_is(const char *line, size_t len, const char *want)
+{
+	size_t n = strlen(want);
+
+	return (len == n || want[n - 1] == '=') && len >= n &&
+	       memcmp(line, want, n) == 0;
+}
+
+/* Each line of text is a different one of want ("NAME=value", or "NAME="
+ * for any value), and all of want are there: exactly that environment. */
+static void
+expect_environment(const char *text, const char *const *want)
+{
+	size_t nwant = 0, nlines = 0;
+	unsigned seen = 0;
+
+	while (want[nwant])
+		nwant++;
+	for (const char *line = text; *line; nlines++) {
+		size_t len = strcspn(line, "\n"), i = 0;
+
+		while (i < nwant && !env_line_is(line, len, want[i]))
+			i++;
+		if (i == nwant || seen & (1u << i))
+			fail_msg(
+			    "unexpected %.*s in:\n%s", (int)len, line, text);
+		seen |= 1u << i;
+		line += len + (line[len] == '\n');
+	}
+	if (nlines != nwant)
+		fail_msg(
+		    "%zu variables, expected %zu:\n%s", nlines, nwant, text);
+}
+
+/* What a program of ours must see: PATH, UCSPI's, env's, pass_env's. */
+static const char *const clean_tcp_environment[] = {
+    "PATH=/usr/local/bin:/usr/bin:/bin", "MODSERV_SERVICE=s", "PROTO=TCP",
+    "TCPREMOTEIP=127.0.0.1", "TCPREMOTEPORT=", "TCPLOCALIP=127.0.0.1",
+    "TCPLOCALPORT=", "GREETING=hi", "MODSERV_TEST_PASSED=yes", NULL};
+
+/* modserv starts with a secret and a variable pass_env names. */
+static void
+setenv_for_modserv(void)
+{
+	setenv("MODSERV_TEST_SECRET", "1", 1);
+	setenv("MODSERV_TEST_PASSED", "yes", 1);
+}
+
+static void
+unsetenv_for_modserv(void)
+{
+	unsetenv("MODSERV_TEST_SECRET");
+	unsetenv("MODSERV_TEST_PASSED");
+}
+
+static void
+cmd_runs_commands_in_a_clean_environment(void **state)
+{
+	char body[4096];
+	int fd;
+
+	(void)state;
+	setenv_for_modserv();
+	serve("tcp", "cmd",
+	    "options = { allow = [ \"env\" ]; env = [ \"GREETING=hi\" ]; "
+	    "pass_env = [ \"MODSERV_TEST_PASSED\" ]; };");
+	unsetenv_for_modserv();
+	fd = dial();
+	command(fd, "env", body, sizeof(body));
+	expect_environment(body, clean_tcp_environment);
+	close(fd);
+	stop_cleanly();
+}
+
+/* A program in a folder of modserv's PATH only. */
+static void
+path_with_a_program_of_modserv_only(char *old, size_t oldlen)
+{
+	char prog[320], path[4096];
+	FILE *f;
+
+	snprintf(prog, sizeof(prog), "%s/modserv-test-prog", srv.dir);
+	assert_non_null(f = fopen(prog, "w"));
+	fputs("#!/bin/sh\necho found\n", f);
+	fclose(f);
+	chmod(prog, 0755);
+	snprintf(old, oldlen, "%s", getenv("PATH") ? getenv("PATH") : "");
+	snprintf(path, sizeof(path), "%s:%s", srv.dir, old);
+	setenv("PATH", path, 1);
+}
+
+static void
+cmd_looks_commands_up_on_its_own_path(void **state)
+{
+	char body[4096], old[4096];
+	int fd;
+
+	(void)state;
+	path_with_a_program_of_modserv_only(old, sizeof(old));
+	serve("tcp", "cmd",
+	    "options = { allow = [ \"env\", \"modserv-test-prog\" ]; "
+	    "env = [ \"PATH=/nonexistent-modserv:/bin\" ]; };");
+	setenv("PATH", old, 1);
+	fd = dial();
+	command(fd, "modserv-test-prog", body, sizeof(body));
+	assert_string_equal(body, "error: modserv-test-prog: not found in "
+	                          "PATH=/nonexistent-modserv:/bin\n");
+	/* env's PATH replaces the standard one */
+	command(fd, "env", body, sizeof(body));
+	assert_non_null(strstr(body, "PATH=/nonexistent-modserv:/bin\n"));
+	assert_null(strstr(body, "PATH=/usr"));
+	close(fd);
+	assert_true(
+	    server_wait_log(&srv, "modserv-test-prog: not found", 3000));
+	stop_cleanly();
+}
+
+static void
+env_entries_without_a_value_or_a_name_are_refused_by_the_check(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"cmd", "allow = [ \"env\" ];\nenv = [ \"GREETING\" ];"},
+	    {"exec", "argv = [ \"env\" ];\nenv = [ \"2X=y\" ];"},
+	    {"exec", "argv = [ \"env\" ];\npass_env = [ \"A=1\" ];"},
+	};
+	static const char *const why[] = {
+	    ":7: services.[0].options.env: entry 0 \"GREETING\" has no '=': "
+	    "write NAME=value",
+	    ":7: services.[0].options.env: entry 0 \"2X=y\": \"2X\" is not a "
+	    "variable name",
+	    ":7: services.[0].options.pass_env: entry 0 \"A=1\": \"A=1\" is "
+	    "not a variable name",
+	};
+	char keys[256], out[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(keys, sizeof(keys), "options = {\n%s }; ", bad[i][1]);
+		assert_int_equal(
+		    server_write_one(&srv, "tcp", NULL, model, bad[i][0], keys),
+		    0);
+		assert_int_equal(
+		    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL),
+		    1);
+		if (strstr(out, why[i]) == NULL)
+			fail_msg("expected \"%s\" in: %s", why[i], out);
+	}
+}
+
 /* ---- framed ---- */
 
 /* One message of the seed's protocol. */
@@ -643,6 +795,47 @@ exec_runs_the_program_with_default_signals(void **state)
 }
 
 static void
+exec_runs_the_program_in_a_clean_environment(void **state)
+{
+	char buf[4096];
+	int fd;
+
+	(void)state;
+	setenv_for_modserv();
+	serve("tcp", "exec",
+	    "options = { argv = [ \"/usr/bin/env\" ]; env = [ \"GREETING=hi\" "
+	    "]; pass_env = [ \"MODSERV_TEST_PASSED\" ]; };");
+	unsetenv_for_modserv();
+	fd = dial();
+	read_some(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	expect_environment(buf, clean_tcp_environment);
+	stop_cleanly();
+}
+
+static void
+exec_looks_the_program_up_on_its_own_path(void **state)
+{
+	char buf[64], old[4096];
+	int fd;
+
+	(void)state;
+	path_with_a_program_of_modserv_only(old, sizeof(old));
+	serve(
+	    "tcp", "exec", "options = { argv = [ \"modserv-test-prog\" ]; };");
+	setenv("PATH", old, 1);
+	fd = dial();
+	assert_int_equal(read_some(fd, buf, sizeof(buf) - 1), 0);
+	close(fd);
+	assert_true(server_wait_log(&srv,
+	    "exec modserv-test-prog: not found in "
+	    "PATH=/usr/local/bin:/usr/bin:/bin",
+	    3000));
+	assert_true(server_wait_log(&srv, "exited with status 127", 3000));
+	stop_cleanly();
+}
+
+static void
 exec_over_unix_says_who_connected_and_counts_against_max_clients(void **state)
 {
 	char buf[256], want[128];
@@ -687,10 +880,15 @@ main(int argc, char **argv)
 	    T(cmd_kills_what_runs_too_long_or_says_too_much),
 	    T(cmd_that_is_slow_does_not_hold_up_other_clients),
 	    T(cmd_refuses_a_timeout_out_of_range_at_check),
+	    T(cmd_runs_commands_in_a_clean_environment),
+	    T(cmd_looks_commands_up_on_its_own_path),
+	    T(env_entries_without_a_value_or_a_name_are_refused_by_the_check),
 	    T(framed_answers_text_upper_and_binary_as_is),
 	    T(framed_refuses_bad_headers_and_closes),
 	    T(exec_hands_the_connection_to_a_program),
 	    T(exec_runs_the_program_with_default_signals),
+	    T(exec_runs_the_program_in_a_clean_environment),
+	    T(exec_looks_the_program_up_on_its_own_path),
 	    T(exec_over_unix_says_who_connected_and_counts_against_max_clients),
 	};
 	return run_for_model(argc, argv, "modules", tests,

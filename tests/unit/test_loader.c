@@ -139,7 +139,8 @@ an_option_table_with_a_defect_is_refused_at_load(void **state)
 	    "line");
 	assert_string_equal(table_refusal("bad_options_type"),
 	    "options[1] \"colour\": type 9 is not one this modserv knows (1 "
-	    "string, 2 integer, 3 boolean, 4 list of strings, 5 path)");
+	    "string, 2 integer, 3 boolean, 4 list of strings, 5 path, 6 "
+	    "NAME=value list, 7 list of names)");
 	assert_string_equal(table_refusal("bad_options_min_max"),
 	    "options[1] \"size\": min 10 is greater than max 1");
 	assert_string_equal(table_refusal("bad_options_range_type"),

@@ -1,0 +1,238 @@
+/* environ.c - the environment of a program run for a request (ms_exec, cmd):
+ * a standard PATH, the UCSPI variables, what the module sets or passes of
+ * modserv's own, nothing else; and the program's lookup on that PATH. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "request.h"
+
+extern char **environ;
+
+/* Readable and searchable by any user, unlike root's PATH may be. */
+#define ENVIRON_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+#define ENVIRON_UCSPI 8     /* variables of a connection at most */
+#define ENVIRON_VAR_MAX 160 /* bytes of one, NUL included */
+
+/* "NAME=value" of one UCSPI variable, into vars[*n]. */
+static void environ_var(char vars[][ENVIRON_VAR_MAX], size_t *n,
+    const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+environ_var(char vars[][ENVIRON_VAR_MAX], size_t *n, const char *name,
+    const char *fmt, ...)
+{
+	int len = snprintf(vars[*n], ENVIRON_VAR_MAX, "%s=", name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vars[*n] + len, (size_t)(ENVIRON_VAR_MAX - len), fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+/* Splits "1.2.3.4:80" / "[::1]:80" into host and port. */
+static void
+environ_split(const char *text, char *host, size_t hostlen, const char **port)
+{
+	const char *colon = strrchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+
+	if (text[0] == '[' && n >= 2) { /* [v6] */
+		text++;
+		n -= 2;
+	}
+	snprintf(host, hostlen, "%.*s", (int)n, text);
+	*port = colon ? colon + 1 : "";
+}
+
+/* The UCSPI variables for r's connection; their number. */
+static size_t
+environ_ucspi(struct ms_request *r, char vars[][ENVIRON_VAR_MAX])
+{
+	char host[ADDR_TEXT_MAX], local[ADDR_TEXT_MAX];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *port;
+	size_t n = 0;
+
+	environ_var(vars, &n, "MODSERV_SERVICE", "%s", ms_service_name(r->svc));
+	if (r->peer.ss_family == AF_UNIX) {
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+
+		environ_var(vars, &n, "PROTO", "UNIX");
+		if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ==
+		    0) {
+			environ_var(
+			    vars, &n, "UNIXREMOTEPID", "%d", (int)cred.pid);
+			environ_var(vars, &n, "UNIXREMOTEEUID", "%u", cred.uid);
+			environ_var(vars, &n, "UNIXREMOTEEGID", "%u", cred.gid);
+		}
+		return n;
+	}
+	environ_var(vars, &n, "PROTO", "TCP");
+	environ_split(ms_peer(r), host, sizeof(host), &port);
+	environ_var(vars, &n, "TCPREMOTEIP", "%s", host);
+	environ_var(vars, &n, "TCPREMOTEPORT", "%s", port);
+	if (getsockname(r->fd, (struct sockaddr *)&ss, &len) == 0) {
+		addr_format((struct sockaddr *)&ss, len, local, sizeof(local));
+		environ_split(local, host, sizeof(host), &port);
+		environ_var(vars, &n, "TCPLOCALIP", "%s", host);
+		environ_var(vars, &n, "TCPLOCALPORT", "%s", port);
+	}
+	return n;
+}
+
+/* modserv's own "NAME=value" of the bare name, or NULL. */
+static const char *
+environ_own(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e;
+	return NULL;
+}
+
+/* Adds entry to out[*k] unless a variable of its name is there already. */
+static void
+environ_add(const char **out, size_t *k, const char *entry)
+{
+	size_t n;
+
+	if (entry == NULL || (n = strcspn(entry, "=")) == 0)
+		return;
+	for (size_t i = 0; i < *k; i++)
+		if (strncmp(out[i], entry, n) == 0 && out[i][n] == '=')
+			return;
+	out[(*k)++] = entry;
+}
+
+/* The entries in order of precedence, each name once; their number. */
+static size_t
+environ_pick(const char **out, char vars[][ENVIRON_VAR_MAX], size_t nvars,
+    const char *const *env)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nvars; i++)
+		environ_add(out, &k, vars[i]);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strchr(env[i], '='))
+			environ_add(out, &k, env[i]);
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strchr(env[i], '='))
+			environ_add(out, &k, environ_own(env[i]));
+	environ_add(out, &k, ENVIRON_PATH);
+	return k;
+}
+
+char **
+ms_environ(ms_request *req, const char *const *env)
+{
+	char vars[ENVIRON_UCSPI][ENVIRON_VAR_MAX], **out, *at;
+	size_t nenv = 0, k, bytes = 0;
+	const char **pick;
+
+	while (env && env[nenv])
+		nenv++;
+	if ((pick = calloc(ENVIRON_UCSPI + nenv + 1, sizeof(*pick))) == NULL)
+		return NULL;
+	k = environ_pick(pick, vars, environ_ucspi(req, vars), env);
+	for (size_t i = 0; i < k; i++)
+		bytes += strlen(pick[i]) + 1;
+	/* the strings after the pointers: one free() releases all */
+	if ((out = malloc((k + 1) * sizeof(char *) + bytes)) != NULL) {
+		at = (char *)(out + k + 1);
+		for (size_t i = 0; i < k; i++) {
+			out[i] = strcpy(at, pick[i]);
+			at += strlen(pick[i]) + 1;
+		}
+		out[k] = NULL;
+	}
+	free(pick);
+	return out;
+}
+
+/* The value of envp's PATH (ms_environ always gives one). */
+static const char *
+environ_path(char *const *envp)
+{
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, "PATH=", 5) == 0)
+			return *envp + 5;
+	return "";
+}
+
+/* 1 if file is a regular file we may execute, 0 if there is none, -1 if
+ * there is one we may not execute. */
+static int
+environ_runnable(const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st) < 0)
+		return 0; /* missing, or in a folder we may not search */
+	if (S_ISREG(st.st_mode) &&
+	    faccessat(AT_FDCWD, file, X_OK, AT_EACCESS) == 0)
+		return 1;
+	return -1;
+}
+
+/* Tries each folder of dirs for name, as execvp does. */
+static int
+environ_search(const char *dirs, const char *name, char *path, size_t pathlen,
+    char *err, size_t errlen)
+{
+	const char *d = dirs;
+	int denied = 0;
+
+	for (;;) {
+		size_t n = strcspn(d, ":");
+		/* an empty element is the current folder, as for execvp */
+		int len = snprintf(
+		    path, pathlen, "%.*s%s%s", (int)n, d, n ? "/" : "", name);
+		int r = (size_t)len < pathlen ? environ_runnable(path) : 0;
+
+		if (r > 0)
+			return 0;
+		denied |= r < 0;
+		if (d[n] == '\0')
+			break;
+		d += n + 1;
+	}
+	errno = denied ? EACCES : ENOENT;
+	snprintf(err, errlen, "%s in PATH=%s",
+	    denied ? "found but not executable" : "not found", dirs);
+	return -1;
+}
+
+int
+ms_program_find(char *const *envp, const char *name, char *path, size_t pathlen,
+    char *err, size_t errlen)
+{
+	if (name[0] == '\0') {
+		errno = ENOENT;
+		snprintf(err, errlen, "no program named");
+		return -1;
+	}
+	if (strchr(name, '/') == NULL)
+		return environ_search(
+		    environ_path(envp), name, path, pathlen, err, errlen);
+	if ((size_t)snprintf(path, pathlen, "%s", name) >= pathlen) {
+		errno = ENAMETOOLONG;
+		snprintf(err, errlen, "name too long");
+		return -1;
+	}
+	return 0;
+}
