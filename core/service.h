@@ -1,5 +1,5 @@
 /* service.h - a service at run time: its configuration, its module, its
- * listener, as one worker process sees them (the module's ms_service). */
+ * listeners, as one worker process sees them (the module's ms_service). */
 #ifndef SERVICE_H
 #define SERVICE_H
 
@@ -23,9 +23,11 @@ struct ms_service {
 	const struct service_conf *conf;
 	const struct config *cfg;
 	struct loaded_module module;
-	int listen_fd; /* -1 until bound */
-	int sigfd;     /* the worker's SIGTERM/SIGINT */
-	int ready_fd;  /* the worker tells the master it serves: -1 after */
+	int listen_fd[ADDR_LIST_MAX]; /* one for each of conf->addrs */
+	int nlisten;  /* their number; 0 until bound and once a stream
+	                 service stops listening */
+	int sigfd;    /* the worker's SIGTERM/SIGINT */
+	int ready_fd; /* the worker tells the master it serves: -1 after */
 	volatile sig_atomic_t stopping; /* stop accepting, drain */
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
