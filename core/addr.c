@@ -58,12 +58,23 @@ addr_split(const char *s, char *host, size_t hostlen, const char **port)
 	return 0;
 }
 
+/* Whether a[0..n) holds c already: a name listed twice (or in two lines of
+ * /etc/hosts) is bound once. */
+static int
+addr_listed(const struct listen_addr *a, size_t n, const struct listen_addr *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].len == c->len && memcmp(&a[i].ss, &c->ss, c->len) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 addr_resolve(const char *host, int socktype, in_port_t port,
-    struct listen_addr *a, char *err, size_t errlen)
+    struct listen_addr *a, size_t max, char *err, size_t errlen)
 {
 	struct addrinfo hints = {0}, *res;
-	int rc;
+	int rc, n = 0;
 
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = socktype;
@@ -72,25 +83,64 @@ addr_resolve(const char *host, int socktype, in_port_t port,
 		    gai_strerror(rc));
 		return -1;
 	}
-	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
-	a->len = res->ai_addrlen;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		struct listen_addr c = {.len = ai->ai_addrlen};
+
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    ai->ai_addrlen > sizeof(c.ss))
+			continue;
+		memcpy(&c.ss, ai->ai_addr, ai->ai_addrlen);
+		addr_set_port(&c, ntohs(port));
+		if (addr_listed(a, (size_t)n, &c))
+			continue;
+		if ((size_t)n == max) {
+			snprintf(err, errlen,
+			    "host \"%s\" resolves to more than %zu addresses",
+			    host, max);
+			n = -1;
+			break;
+		}
+		a[n++] = c;
+	}
 	freeaddrinfo(res);
-	if (a->ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&a->ss)->sin_port = port;
-	else
-		((struct sockaddr_in6 *)&a->ss)->sin6_port = port;
-	return 0;
+	if (n == 0)
+		snprintf(err, errlen, "host \"%s\" has no IP address", host);
+	return n > 0 ? n : -1;
+}
+
+/* A literal address, or the loopback or any address for "" and "*": 1, or
+ * 0 when host is a name. */
+static int
+addr_literal(const char *host, in_port_t port, struct listen_addr *a)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+
+	if (*host == '\0' || strcmp(host, "*") == 0) {
+		sin->sin_addr.s_addr =
+		    htonl(*host ? INADDR_ANY : INADDR_LOOPBACK);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		a->len = sizeof(*sin6);
+		return 1;
+	} else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+		return 0;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = port;
+	a->len = sizeof(*sin);
+	return 1;
 }
 
 int
-addr_parse_inet(const char *s, int socktype, struct listen_addr *a, char *err,
-    size_t errlen)
+addr_parse_inet(const char *s, int socktype, struct listen_addr *a, size_t max,
+    char *err, size_t errlen)
 {
 	char host[256];
 	const char *porttext;
 	in_port_t port;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+	int n = 1;
 
 	memset(a, 0, sizeof(*a));
 	if (addr_split(s, host, sizeof(host), &porttext) < 0 ||
@@ -100,26 +150,13 @@ addr_parse_inet(const char *s, int socktype, struct listen_addr *a, char *err,
 		    s);
 		return -1;
 	}
-	if (*host == '\0' || strcmp(host, "*") == 0) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = port;
-		sin->sin_addr.s_addr =
-		    htonl(*host ? INADDR_ANY : INADDR_LOOPBACK);
-		a->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = port;
-		a->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = port;
-		a->len = sizeof(*sin6);
-	} else if (addr_resolve(host, socktype, port, a, err, errlen) < 0) {
+	if (!addr_literal(host, port, a) &&
+	    (n = addr_resolve(host, socktype, port, a, max, err, errlen)) < 0)
 		return -1;
-	}
-	addr_format(
-	    (struct sockaddr *)&a->ss, a->len, a->text, sizeof(a->text));
-	return 0;
+	for (int i = 0; i < n; i++)
+		addr_format((struct sockaddr *)&a[i].ss, a[i].len, a[i].text,
+		    sizeof(a[i].text));
+	return n;
 }
 
 int
@@ -211,4 +248,45 @@ addr_same(const struct listen_addr *a, const struct listen_addr *b)
 
 	return x->sin6_port != 0 && x->sin6_port == y->sin6_port &&
 	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+int
+addr_port(const struct listen_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return -1;
+}
+
+void
+addr_set_port(struct listen_addr *a, int port)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port =
+		    htons((in_port_t)port);
+	else if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port =
+		    htons((in_port_t)port);
+	else
+		return;
+	addr_format(
+	    (struct sockaddr *)&a->ss, a->len, a->text, sizeof(a->text));
+}
+
+void
+addr_list_format(const struct listen_addr *a, size_t n, char *buf, size_t size)
+{
+	size_t at = 0;
+
+	*buf = '\0';
+	for (size_t i = 0; i < n && at < size; i++) {
+		int w = snprintf(
+		    buf + at, size - at, "%s%s", i ? " " : "", a[i].text);
+
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
 }

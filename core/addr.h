@@ -8,6 +8,8 @@
 #include <sys/un.h>
 
 #define ADDR_TEXT_MAX 128
+/* The addresses one `listen` may stand for: a name's, each bound. */
+#define ADDR_LIST_MAX 16
 
 struct listen_addr {
 	struct sockaddr_storage ss;
@@ -18,9 +20,12 @@ struct listen_addr {
 };
 
 /* "host:port", "[v6addr]:port", ":port" or "port" (loopback), "*:port" (every
- * IPv4 address).  host may be a name; it must resolve.  0 <= port <= 65535. */
+ * IPv4 address).  host may be a name; it must resolve, and stands for every
+ * distinct address it resolves to, in the resolver's order.  0 <= port <=
+ * 65535.  The number of addresses written to a (at most max), or -1 with
+ * err. */
 int addr_parse_inet(const char *s, int socktype, struct listen_addr *a,
-    char *err, size_t errlen);
+    size_t max, char *err, size_t errlen);
 /* A filesystem path; a relative one is taken from basedir. */
 int addr_parse_unix(const char *s, const char *basedir, struct listen_addr *a,
     char *err, size_t errlen);
@@ -29,5 +34,12 @@ void addr_format(
     const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
 /* Same family, address and port (or path).  Port 0 never equals. */
 int addr_same(const struct listen_addr *a, const struct listen_addr *b);
+/* An inet address's port, or -1 for a unix one. */
+int addr_port(const struct listen_addr *a);
+/* Gives an inet address another port; its text follows. */
+void addr_set_port(struct listen_addr *a, int port);
+/* The n addresses' texts, a space between two: "[::1]:80 127.0.0.1:80". */
+void addr_list_format(
+    const struct listen_addr *a, size_t n, char *buf, size_t size);
 
 #endif

@@ -374,20 +374,27 @@ service_set_listen(struct parse *p, const char *path, config_setting_t *s,
     void *dst, const struct key *KEY_UNUSED)
 {
 	struct service_conf *sc = dst;
+	struct listen_addr a[ADDR_LIST_MAX];
 	char why[256];
+	int n;
 
 	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
 		return -1;
-	if (sc->transport->parse(config_setting_get_string(s), p->cfg->dir,
-	        &sc->addr, why, sizeof(why)) < 0)
+	if ((n = sc->transport->parse(config_setting_get_string(s), p->cfg->dir,
+	         a, ADDR_LIST_MAX, why, sizeof(why))) < 0)
 		return config_fail(p, s, path, "%s", why);
-	if (sc->addr.ss.ss_family == AF_UNIX) {
-		const struct sockaddr_un *un = (void *)&sc->addr.ss;
+	for (int i = 0; i < n; i++) {
+		const struct sockaddr_un *un = (void *)&a[i].ss;
 
-		if (un->sun_path[0] && /* not an abstract one */
+		if (un->sun_family == AF_UNIX &&
+		    un->sun_path[0] && /* not an abstract one */
 		    config_folder_exists(un->sun_path, why, sizeof(why)) < 0)
 			return config_fail(p, s, path, "%s", why);
 	}
+	if ((sc->addrs = malloc((size_t)n * sizeof(*a))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	memcpy(sc->addrs, a, (size_t)n * sizeof(*a));
+	sc->naddrs = (size_t)n;
 	return 0;
 }
 
@@ -566,7 +573,7 @@ static int
 service_check_transport(struct parse *p, config_setting_t *s, const char *path,
     const struct service_conf *sc)
 {
-	int unix_socket = sc->addr.ss.ss_family == AF_UNIX;
+	int unix_socket = sc->addrs[0].ss.ss_family == AF_UNIX;
 
 	if (unix_socket && !sc->proxy_protocol && (sc->allow.n || sc->deny.n))
 		return config_fail(p, s, path,
@@ -600,6 +607,21 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 	return 0;
 }
 
+/* An address of sc that service o listens on too, or NULL.  A unix path
+ * is one file whichever its socket type; tcp and udp share no port. */
+static const struct listen_addr *
+service_addr_clash(const struct service_conf *o, const struct service_conf *sc)
+{
+	if (o->addrs[0].ss.ss_family != AF_UNIX &&
+	    o->transport->socktype != sc->transport->socktype)
+		return NULL;
+	for (size_t i = 0; i < sc->naddrs; i++)
+		for (size_t j = 0; j < o->naddrs; j++)
+			if (addr_same(&o->addrs[j], &sc->addrs[i]))
+				return &sc->addrs[i];
+	return NULL;
+}
+
 /* Names and addresses must be unique across services. */
 static int
 service_check_unique(struct parse *p, config_setting_t *s, const char *path,
@@ -607,20 +629,18 @@ service_check_unique(struct parse *p, config_setting_t *s, const char *path,
 {
 	for (size_t i = 0; i < sc->index; i++) {
 		const struct service_conf *o = &p->cfg->services[i];
+		const struct listen_addr *a;
 
 		if (strcmp(o->name, sc->name) == 0)
 			return config_fail(p, s, path,
 			    "name \"%s\" is already used by services.[%zu] "
 			    "(line %d)",
 			    sc->name, i, o->line);
-		if (addr_same(&o->addr, &sc->addr) &&
-		    (o->addr.ss.ss_family == AF_UNIX ||
-		        o->transport->socktype == sc->transport->socktype))
+		if ((a = service_addr_clash(o, sc)) != NULL)
 			return config_fail(p, s, path,
 			    "listen %s %s is already used by service \"%s\" "
 			    "(line %d)",
-			    sc->transport->name, sc->addr.text, o->name,
-			    o->line);
+			    sc->transport->name, a->text, o->name, o->line);
 	}
 	return 0;
 }
@@ -657,10 +677,12 @@ config_print_setting(FILE *f, const config_setting_t *s)
 	fputs("}", f);
 }
 
-/* The service's settings and every top-level one but the service list:
- * what a reload compares to tell whether the service changed. */
+/* The service's settings and every top-level one but the service list,
+ * and the addresses its listen resolved to (a name may resolve to others
+ * now): what a reload compares to tell whether the service changed. */
 static char *
-config_fingerprint(const config_setting_t *service)
+config_fingerprint(
+    const config_setting_t *service, const struct service_conf *sc)
 {
 	const config_setting_t *root =
 	    config_setting_parent(config_setting_parent(service));
@@ -677,6 +699,8 @@ config_fingerprint(const config_setting_t *service)
 			config_print_setting(f, e);
 	}
 	config_print_setting(f, service);
+	for (size_t i = 0; i < sc->naddrs; i++)
+		fprintf(f, " %s", sc->addrs[i].text);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -730,7 +754,7 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		    service_check_transport(p, e, sub, sc) < 0 ||
 		    service_check_unique(p, e, sub, sc) < 0)
 			return -1;
-		if ((sc->fingerprint = config_fingerprint(e)) == NULL)
+		if ((sc->fingerprint = config_fingerprint(e, sc)) == NULL)
 			return config_fail(p, e, sub, "out of memory");
 	}
 	return 0;
@@ -1078,6 +1102,7 @@ config_free(struct config *cfg)
 			strv_free(sc->options[j].list);
 		}
 		free(sc->options);
+		free(sc->addrs);
 		free(sc->allow.v);
 		free(sc->deny.v);
 		free(sc->proxy_from.v);

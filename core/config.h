@@ -36,7 +36,10 @@ struct service_conf {
 	char *name;
 	const struct transport *transport;
 	const struct model *model;
-	struct listen_addr addr;
+	struct listen_addr *addrs; /* what listen names: an address, or each
+	                              one a name resolves to; once bound, the
+	                              bound ones (port 0 resolved) */
+	size_t naddrs;
 	char *module;      /* as written */
 	char *module_file; /* the .so found for it */
 	int module_line;

@@ -3,6 +3,7 @@
  * for it before, not a new port). */
 #include "listeners.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,6 +17,10 @@
 #include "config.h"
 #include "log.h"
 #include "transport.h"
+
+/* Ports tried for the addresses of port 0 of one service, that share one,
+ * before giving up. */
+#define LISTENERS_PORT_TRIES 8
 
 struct listener {
 	const struct transport *transport; /* NULL: inherited, not yet taken */
@@ -40,27 +45,31 @@ addr_equal(const struct listen_addr *a, const struct listen_addr *b)
 }
 
 /* Configured as before, or as the address it was bound to: "port 0" that
- * became port 39157 is the socket "port 39157" asks for. */
+ * became port 39157 is the socket "port 39157" asks for.  With port not 0,
+ * only a socket on that port: the one the service's other addresses have. */
 static int
-listener_matches(const struct listener *l, const struct service_conf *sc)
+listener_matches(const struct listener *l, const struct service_conf *sc,
+    const struct listen_addr *a, int port)
 {
 	return l->transport && l->transport == sc->transport &&
-	       (addr_equal(&l->key, &sc->addr) ||
-	           addr_equal(&l->bound, &sc->addr));
+	       (addr_equal(&l->key, a) || addr_equal(&l->bound, a)) &&
+	       (port == 0 || addr_port(&l->bound) == port);
 }
 
-/* A unix socket file's mode and owners, as the service says. */
+/* A unix socket file's mode and owners, as the service says (a path is
+ * one address). */
 static int
 listener_socket_file(const struct service_conf *sc, char *err, size_t errlen)
 {
-	if (sc->socket_mode >= 0 &&
-	    chmod(sc->addr.text, (mode_t)sc->socket_mode) < 0) {
-		snprintf(err, errlen, "chmod %s: %m", sc->addr.text);
+	const char *path = sc->addrs[0].text;
+
+	if (sc->socket_mode >= 0 && chmod(path, (mode_t)sc->socket_mode) < 0) {
+		snprintf(err, errlen, "chmod %s: %m", path);
 		return -1;
 	}
 	if ((sc->socket_uid != (uid_t)-1 || sc->socket_gid != (gid_t)-1) &&
-	    chown(sc->addr.text, sc->socket_uid, sc->socket_gid) < 0) {
-		snprintf(err, errlen, "chown %s: %m", sc->addr.text);
+	    chown(path, sc->socket_uid, sc->socket_gid) < 0) {
+		snprintf(err, errlen, "chown %s: %m", path);
 		return -1;
 	}
 	return 0;
@@ -124,11 +133,12 @@ sockaddr_same(
 	return 0;
 }
 
-/* A socket the service manager passed that sc may take: one named after
- * the service, else an unnamed one (or one no service is named after) on
- * sc's address, of sc's socket type. */
+/* A socket the service manager passed that sc may take for its address
+ * a: one named after the service, else an unnamed one (or one no service
+ * is named after) on a, of sc's socket type. */
 static struct listener *
-listener_inherited_for(const struct service_conf *sc)
+listener_inherited_for(
+    const struct service_conf *sc, const struct listen_addr *a)
 {
 	for (size_t i = 0; i < count; i++)
 		if (table[i].inherited && table[i].transport == NULL &&
@@ -137,7 +147,7 @@ listener_inherited_for(const struct service_conf *sc)
 	for (size_t i = 0; i < count; i++)
 		if (table[i].inherited && table[i].transport == NULL &&
 		    table[i].socktype == sc->transport->socktype &&
-		    sockaddr_same(&table[i].bound.ss, &sc->addr.ss))
+		    sockaddr_same(&table[i].bound.ss, &a->ss))
 			return &table[i];
 	return NULL;
 }
@@ -211,49 +221,182 @@ listeners_check_inherited(void)
 			    table[i].name ? table[i].name : "", table[i].fd);
 }
 
-int
-listeners_open(
-    struct service_conf *sc, unsigned long taker, char *err, size_t errlen)
+/* An open socket for a, one of sc's addresses (on port, unless 0): one
+ * bound before that no service of configuration taker took, else one the
+ * service manager passed.  Its fd, a becoming its address; or -1. */
+static int
+listener_take(struct service_conf *sc, struct listen_addr *a,
+    unsigned long taker, int port)
 {
 	struct listener *l;
 
 	/* several services may say "port 0": each gets a socket of its own */
 	for (size_t i = 0; i < count; i++)
 		if (table[i].taker != taker &&
-		    listener_matches(&table[i], sc)) {
+		    listener_matches(&table[i], sc, a, port)) {
 			table[i].taker = taker;
-			sc->addr = table[i].bound;
-			if (listener_socket_file(sc, err, errlen) < 0)
-				return -1;
+			*a = table[i].bound;
 			return table[i].fd;
 		}
-	if ((l = listener_inherited_for(sc)) != NULL) {
-		l->transport = sc->transport;
-		l->key = sc->addr;
-		l->taker = taker;
-		sc->addr = l->bound;
-		log_info(sc->name,
-		    "listening on %s %s (socket from the service "
-		    "manager)",
-		    sc->transport->name, sc->addr.text);
-		return l->fd;
-	}
-	if ((l = listener_add(err, errlen)) == NULL)
+	if ((l = listener_inherited_for(sc, a)) == NULL)
 		return -1;
-	*l = (struct listener){.transport = sc->transport,
-	    .key = sc->addr,
-	    .taker = taker,
-	    .socktype = sc->transport->socktype};
-	if ((l->fd = sc->transport->bind(&sc->addr, sc->backlog, err, errlen)) <
-	    0)
-		return -1;
-	l->bound = sc->addr;
-	count++;
-	if (listener_socket_file(sc, err, errlen) < 0)
-		return -1;
-	log_info(
-	    sc->name, "listening on %s %s", sc->transport->name, sc->addr.text);
+	l->transport = sc->transport;
+	l->key = *a;
+	l->taker = taker;
+	*a = l->bound;
+	log_info(sc->name,
+	    "listening on %s %s (socket from the service "
+	    "manager)",
+	    sc->transport->name, a->text);
 	return l->fd;
+}
+
+/* Closes the sockets a try bound (fresh[i], not -1; at bound[i]). */
+static void
+listeners_discard(
+    const struct service_conf *sc, int *fresh, const struct listen_addr *bound)
+{
+	for (size_t i = 0; i < sc->naddrs; i++) {
+		if (fresh[i] < 0)
+			continue;
+		close(fresh[i]);
+		if (sc->transport->unbind)
+			sc->transport->unbind(&bound[i]);
+		fresh[i] = -1;
+	}
+}
+
+/* One try at binding sc's addresses that have no socket (fds[i] -1): those
+ * of port 0 on port, or when port is 0, on the one the kernel picks for
+ * the first.  0 when all are bound (fresh[i] at bound[i]; -1 where fds[i]
+ * had one), -1 with err, or 1 when the port picked was in use on another
+ * address: the socket that got it is left open in *first, so that the
+ * kernel picks another port next time. */
+static int
+listeners_try(const struct service_conf *sc, const int *fds, int port,
+    struct listen_addr *bound, int *fresh, int *first, char *err, size_t errlen)
+{
+	int picker = -1; /* the address whose bind picked the port */
+
+	for (size_t i = 0; i < sc->naddrs; i++)
+		fresh[i] = -1;
+	for (size_t i = 0; i < sc->naddrs; i++) {
+		int zero;
+
+		if (fds[i] >= 0)
+			continue;
+		bound[i] = sc->addrs[i];
+		if ((zero = addr_port(&bound[i]) == 0) && port)
+			addr_set_port(&bound[i], port);
+		fresh[i] =
+		    sc->transport->bind(&bound[i], sc->backlog, err, errlen);
+		if (fresh[i] >= 0 && zero && port == 0) {
+			port = addr_port(&bound[i]);
+			picker = (int)i;
+		}
+		if (fresh[i] >= 0)
+			continue;
+		if (picker >= 0 && zero && errno == EADDRINUSE) {
+			log_info(sc->name,
+			    "%s is in use: another port for all %zu addresses",
+			    bound[i].text, sc->naddrs);
+			*first = fresh[picker];
+			fresh[picker] = -1;
+			listeners_discard(sc, fresh, bound);
+			return 1;
+		}
+		listeners_discard(sc, fresh, bound);
+		return -1;
+	}
+	return 0;
+}
+
+/* Enters what listeners_try bound into the table: fds[i] and sc->addrs[i]
+ * become each socket and its address. */
+static int
+listeners_add(struct service_conf *sc, unsigned long taker, int *fds,
+    int *fresh, const struct listen_addr *bound, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sc->naddrs; i++) {
+		struct listener *l;
+
+		if (fresh[i] < 0)
+			continue;
+		if ((l = listener_add(err, errlen)) == NULL) {
+			listeners_discard(sc, fresh, bound);
+			return -1;
+		}
+		*l = (struct listener){.transport = sc->transport,
+		    .key = sc->addrs[i],
+		    .bound = bound[i],
+		    .fd = fresh[i],
+		    .taker = taker,
+		    .socktype = sc->transport->socktype};
+		count++;
+		fds[i] = fresh[i];
+		fresh[i] = -1;
+		sc->addrs[i] = bound[i];
+		log_info(sc->name, "listening on %s %s", sc->transport->name,
+		    bound[i].text);
+	}
+	return 0;
+}
+
+/* Binds sc's addresses that have no socket (fds[i] -1), those of port 0 on
+ * port (the one its others have) or else on one port for all of them. */
+static int
+listeners_bind(struct service_conf *sc, unsigned long taker, int *fds, int port,
+    char *err, size_t errlen)
+{
+	struct listen_addr bound[ADDR_LIST_MAX];
+	int fresh[ADDR_LIST_MAX], held[LISTENERS_PORT_TRIES], tries = 0, rc;
+	char why[256], list[ADDR_LIST_MAX * ADDR_TEXT_MAX];
+
+	while ((rc = listeners_try(sc, fds, port, bound, fresh, &held[tries],
+	            why, sizeof(why))) == 1 &&
+	       ++tries < LISTENERS_PORT_TRIES)
+		;
+	for (int i = 0; i < tries; i++)
+		close(held[i]);
+	if (rc == 0)
+		return listeners_add(sc, taker, fds, fresh, bound, err, errlen);
+	if (tries == 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	addr_list_format(sc->addrs, sc->naddrs, list, sizeof(list));
+	if (rc == 1)
+		snprintf(err, errlen,
+		    "no one port is free on all of %s: the kernel's %d picks "
+		    "were each in use on one of them",
+		    list, tries);
+	else
+		snprintf(err, errlen,
+		    "no one port is free on all of %s: %d pick%s in use on one "
+		    "of them, then %s",
+		    list, tries, tries == 1 ? " was" : "s were", why);
+	return -1;
+}
+
+int
+listeners_open(struct service_conf *sc, unsigned long taker, int *fds,
+    char *err, size_t errlen)
+{
+	int port = 0, unbound = 0;
+
+	for (size_t i = 0; i < sc->naddrs; i++) {
+		int zero = addr_port(&sc->addrs[i]) == 0;
+
+		fds[i] =
+		    listener_take(sc, &sc->addrs[i], taker, zero ? port : 0);
+		if (fds[i] < 0)
+			unbound++;
+		else if (zero)
+			port = addr_port(&sc->addrs[i]);
+	}
+	if (unbound && listeners_bind(sc, taker, fds, port, err, errlen) < 0)
+		return -1;
+	return listener_socket_file(sc, err, errlen);
 }
 
 void

@@ -9,12 +9,14 @@
 
 struct service_conf;
 
-/* The socket for sc's transport and address: the open one when there is
- * one that no other service of configuration number taker took, else a new
- * one bound (and a unix socket file given sc's mode and owners).  sc->addr
- * becomes the bound address.  The fd, or -1 with err. */
-int listeners_open(
-    struct service_conf *sc, unsigned long taker, char *err, size_t errlen);
+/* The sockets for sc's transport and addresses, one each into fds: the
+ * open one when there is one that no other service of configuration number
+ * taker took, else a new one bound (and a unix socket file given sc's mode
+ * and owners).  The addresses of port 0 share one port, the kernel's choice
+ * (another one tried when it is in use on one of them).  sc->addrs become
+ * the bound addresses.  0, or -1 with err. */
+int listeners_open(struct service_conf *sc, unsigned long taker, int *fds,
+    char *err, size_t errlen);
 /* Takes the sockets a service manager passed (LISTEN_FDS, LISTEN_PID,
  * LISTEN_FDNAMES; sd_listen_fds(3)): listeners_open then gives a service
  * the one named after it, or else the one on its address, instead of

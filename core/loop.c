@@ -44,16 +44,21 @@ loop_close(struct loop *l)
 static void
 loop_listen(struct loop *l, int want)
 {
-	/* workers of one service (and, during a reload, the old and the new)
-	 * wait on one listener: a new client wakes one of them, not all */
-	struct epoll_event ev = {
-	    .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = l};
+	struct ms_service *svc = l->svc;
 
-	if (want == l->listening || l->svc->listen_fd < 0)
+	if (want == l->listening || svc->nlisten == 0)
 		return;
-	/* an explicit delete: forked children hold copies of the listener */
-	epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-	    l->svc->listen_fd, &ev);
+	for (int i = 0; i < svc->nlisten; i++) {
+		/* workers of one service (and, during a reload, the old and
+		 * the new) wait on one listener: a new client wakes one of
+		 * them, not all */
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+		    .data.ptr = &svc->listen_fd[i]};
+
+		/* an explicit delete: forked children hold copies of it */
+		epoll_ctl(l->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    svc->listen_fd[i], &ev);
+	}
 	l->listening = want;
 }
 

@@ -71,11 +71,12 @@ print_plan(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_conf *sc = &cfg->services[i];
+		char addrs[ADDR_LIST_MAX * ADDR_TEXT_MAX];
 
+		addr_list_format(sc->addrs, sc->naddrs, addrs, sizeof(addrs));
 		printf("%s: %s %s, model %s, module %s (%s), max_clients %d%s",
-		    sc->name, sc->transport->name, sc->addr.text,
-		    sc->model->name, sc->module, sc->module_file,
-		    sc->max_clients,
+		    sc->name, sc->transport->name, addrs, sc->model->name,
+		    sc->module, sc->module_file, sc->max_clients,
 		    sc->proxy_protocol ? ", PROXY protocol" : "");
 		if (sc->workers > 1)
 			printf(", %d workers", sc->workers);

@@ -142,12 +142,13 @@ generation_new(struct master *m, struct config *cfg)
 		    .module_fd = -1,
 		    .ctl_fd = -1,
 		    .stats = stats_for(sc->name)};
-		if ((g->svcs[i].listen_fd = listeners_open(
-		         sc, g->serial, err, sizeof(err))) < 0) {
+		if (listeners_open(sc, g->serial, g->svcs[i].listen_fd, err,
+		        sizeof(err)) < 0) {
 			log_error(sc->name, "%s", err);
 			g->users = 0;
 			return NULL;
 		}
+		g->svcs[i].nlisten = (int)sc->naddrs;
 	}
 	return g;
 }
@@ -244,16 +245,23 @@ slot_stop(struct master *m, struct slot *s)
 		slot_free(m, s);
 }
 
-/* The child keeps its listener, its control socket and stdio: nothing
+/* The child keeps its listeners, its control socket and stdio: nothing
  * else of the master's (other listeners, other pipes, the signalfd). */
 static void
-slot_close_others(int listen_fd, int ctl_fd)
+slot_close_others(const struct ms_service *svc, int ctl_fd)
 {
-	int keep[2] = {listen_fd < ctl_fd ? listen_fd : ctl_fd,
-	    listen_fd < ctl_fd ? ctl_fd : listen_fd};
+	int keep[ADDR_LIST_MAX + 1], n = 0;
 	unsigned from = 3;
 
-	for (int i = 0; i < 2; i++) {
+	keep[n++] = ctl_fd;
+	for (int i = 0; i < svc->nlisten; i++) { /* in order, for the ranges */
+		int j = n++;
+
+		for (; j > 0 && keep[j - 1] > svc->listen_fd[i]; j--)
+			keep[j] = keep[j - 1];
+		keep[j] = svc->listen_fd[i];
+	}
+	for (int i = 0; i < n; i++) {
 		if ((unsigned)keep[i] > from)
 			close_range(from, (unsigned)keep[i] - 1, 0);
 		from = (unsigned)keep[i] + 1;
@@ -282,7 +290,7 @@ slot_spawn(struct slot *s)
 		return;
 	}
 	if (s->pid == 0) {
-		slot_close_others(svc->listen_fd, pfd[1]);
+		slot_close_others(svc, pfd[1]);
 		log_reopen(); /* syslog's socket was closed with the rest */
 		svc->ctl_fd = pfd[1];
 		svc->watch = s->watch;
@@ -380,8 +388,11 @@ slots_any(const struct master *m, const char *name, const struct generation *g,
 	return 0;
 }
 
+static void master_sweep_listeners(struct master *m);
+
 /* The workers of generation g serve the service named name, all of them:
- * the older ones stop accepting and drain. */
+ * the older ones stop accepting and drain, and a listener only they had
+ * (an address the service no longer has) is closed. */
 static void
 slots_take_over(struct master *m, const char *name, struct generation *g)
 {
@@ -396,6 +407,7 @@ slots_take_over(struct master *m, const char *name, struct generation *g)
 			    (int)s->pid);
 		slot_stop(m, s);
 	}
+	master_sweep_listeners(m);
 }
 
 /* A starting worker said it serves (or closed the pipe, dying). */
@@ -552,6 +564,13 @@ master_check_stuck(struct master *m)
 	}
 }
 
+static void
+master_keep_listeners(const struct ms_service *svc)
+{
+	for (int i = 0; i < svc->nlisten; i++)
+		listeners_keep(svc->listen_fd[i]);
+}
+
 /* Closes the listeners no service of the current configuration and no
  * worker that still accepts uses. */
 static void
@@ -559,10 +578,10 @@ master_sweep_listeners(struct master *m)
 {
 	listeners_begin_sweep();
 	for (size_t i = 0; i < m->current->cfg.nservices; i++)
-		listeners_keep(m->current->svcs[i].listen_fd);
+		master_keep_listeners(&m->current->svcs[i]);
 	for (struct slot *s = m->slots; s; s = s->next)
 		if (s->state != SLOT_RETIRING)
-			listeners_keep(s->svc->listen_fd);
+			master_keep_listeners(s->svc);
 	listeners_sweep();
 }
 

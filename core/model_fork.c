@@ -48,13 +48,14 @@ struct forker {
 	pid_t worker;           /* this process: the children's parent */
 };
 
-/* The child: serve, never return.  The datagram's bytes are in scratch.
- * The worker's epoll and signal descriptors stay open, unused: they are
- * close-on-exec, and closing them would cost three system calls a request.
- * The listening socket is closed, or a child would keep a socket the master
- * closed on reload accepting clients nobody serves. */
+/* The child: serve, never return.  The datagram's bytes are in scratch,
+ * and it came in on lfd.  The worker's epoll and signal descriptors stay
+ * open, unused: they are close-on-exec, and closing them would cost three
+ * system calls a request.  The listening sockets are closed, or a child
+ * would keep a socket the master closed on reload accepting clients nobody
+ * serves. */
 MS_HOT static void
-fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
+fork_child(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
 	/* a request ends with its worker, however the worker ended */
@@ -62,7 +63,7 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 		_exit(1);
 	worker_reset_signals(0);
 	if (f->loop.scratch) {
-		request_serve_datagram(f->svc, f->loop.scratch, len,
+		request_serve_datagram(f->svc, lfd, f->loop.scratch, len,
 		    (struct sockaddr *)peer, plen);
 	} else {
 		struct ms_request r;
@@ -71,7 +72,8 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 		 * fault per page */
 		char in[REQUEST_READ_SIZE], out[REQUEST_OUT_SIZE];
 
-		close(f->svc->listen_fd);
+		for (int i = 0; i < f->svc->nlisten; i++)
+			close(f->svc->listen_fd[i]);
 		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen);
 		request_lend(&r, in, sizeof(in), out, sizeof(out));
 		request_serve_stream(&r);
@@ -81,7 +83,7 @@ fork_child(struct forker *f, int fd, struct sockaddr_storage *peer,
 
 /* Called with active < max_clients: there is a free entry. */
 MS_HOT static void
-fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
+fork_spawn(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
 	struct child *c = &f->children[f->active];
@@ -93,7 +95,7 @@ fork_spawn(struct forker *f, int fd, struct sockaddr_storage *peer,
 		if (fd >= 0)
 			admit_release(f->svc, (struct sockaddr *)peer);
 	} else if (pid == 0) {
-		fork_child(f, fd, peer, plen, len);
+		fork_child(f, lfd, fd, peer, plen, len);
 	} else {
 		f->pids[f->active++] = pid;
 		c->plen = plen;
@@ -177,7 +179,7 @@ fork_reap_ended(struct forker *f)
  * fast as they are served would otherwise keep the backlog full, and ended
  * children would pile up as zombies until max_clients. */
 MS_HOT static void
-fork_take(struct forker *f)
+fork_take(struct forker *f, int lfd)
 {
 	struct ms_service *svc = f->svc;
 	struct sockaddr_storage peer;
@@ -189,12 +191,12 @@ fork_take(struct forker *f)
 	     i++) {
 		if (f->loop.scratch)
 			n = request_recv_datagram(
-			    svc, f->loop.scratch, &peer, &plen);
+			    svc, lfd, f->loop.scratch, &peer, &plen);
 		else
-			n = worker_accept(svc, &peer, &plen, 0);
+			n = worker_accept(svc, lfd, &peer, &plen, 0);
 		if (n < 0)
 			return;
-		fork_spawn(f, f->loop.scratch ? -1 : (int)n, &peer, plen,
+		fork_spawn(f, lfd, f->loop.scratch ? -1 : (int)n, &peer, plen,
 		    f->loop.scratch ? (size_t)n : 0);
 	}
 }
@@ -218,7 +220,7 @@ fork_loop(struct forker *f)
 			void *p = evs[i].data.ptr;
 
 			if (LOOP_IS_LISTENER(l, p))
-				fork_take(f);
+				fork_take(f, LOOP_LISTENER_FD(p));
 			else if (LOOP_IS_SIGNAL(l, p))
 				service_read_signals(f->svc);
 			else

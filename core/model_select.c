@@ -40,6 +40,7 @@ struct conn {
 struct dgram_job {
 	struct pool_job job;
 	struct ms_service *svc;
+	int lfd; /* the listener it came in on: the reply leaves by it */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	size_t len;
@@ -254,7 +255,7 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 }
 
 static void
-select_accept(struct selector *l)
+select_accept(struct selector *l, int lfd)
 {
 	struct ms_service *svc = l->svc;
 	struct sockaddr_storage peer;
@@ -262,8 +263,9 @@ select_accept(struct selector *l)
 	struct conn *c;
 	int fd;
 
-	while (l->active < svc->conf->max_clients &&
-	       (fd = worker_accept(svc, &peer, &plen, SOCK_NONBLOCK)) >= 0) {
+	while (
+	    l->active < svc->conf->max_clients &&
+	    (fd = worker_accept(svc, lfd, &peer, &plen, SOCK_NONBLOCK)) >= 0) {
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			log_warn(
 			    service_name(svc), "request refused: no memory");
@@ -292,13 +294,13 @@ select_dgram_job(struct pool_job *job)
 {
 	struct dgram_job *d = container_of(job, struct dgram_job, job);
 
-	request_serve_datagram(
-	    d->svc, d->bytes, d->len, (struct sockaddr *)&d->peer, d->peerlen);
+	request_serve_datagram(d->svc, d->lfd, d->bytes, d->len,
+	    (struct sockaddr *)&d->peer, d->peerlen);
 }
 
 /* A datagram for a blocking module: copied, then served on the pool. */
 static void
-select_dgram_offload(struct selector *l, size_t n,
+select_dgram_offload(struct selector *l, int lfd, size_t n,
     const struct sockaddr_storage *peer, socklen_t plen)
 {
 	struct dgram_job *d = malloc(sizeof(*d) + n);
@@ -308,6 +310,7 @@ select_dgram_offload(struct selector *l, size_t n,
 		return;
 	}
 	d->svc = l->svc;
+	d->lfd = lfd;
 	d->peer = *peer;
 	d->peerlen = plen;
 	d->len = n;
@@ -341,7 +344,7 @@ select_pool_done(struct selector *l)
 }
 
 static void
-select_datagrams(struct selector *l)
+select_datagrams(struct selector *l, int lfd)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen;
@@ -352,12 +355,12 @@ select_datagrams(struct selector *l)
 	                l->active < l->svc->conf->max_clients;
 	     i++) {
 		if ((n = request_recv_datagram(
-		         l->svc, l->loop.scratch, &peer, &plen)) < 0)
+		         l->svc, lfd, l->loop.scratch, &peer, &plen)) < 0)
 			return;
 		if (l->pool)
-			select_dgram_offload(l, (size_t)n, &peer, plen);
+			select_dgram_offload(l, lfd, (size_t)n, &peer, plen);
 		else
-			request_serve_datagram(l->svc, l->loop.scratch,
+			request_serve_datagram(l->svc, lfd, l->loop.scratch,
 			    (size_t)n, (struct sockaddr *)&peer, plen);
 	}
 }
@@ -420,9 +423,9 @@ select_loop(struct selector *l)
 				select_pool_done(l);
 			else if (LOOP_IS_LISTENER(&l->loop, p) &&
 			         l->loop.scratch)
-				select_datagrams(l);
+				select_datagrams(l, LOOP_LISTENER_FD(p));
 			else if (LOOP_IS_LISTENER(&l->loop, p))
-				select_accept(l);
+				select_accept(l, LOOP_LISTENER_FD(p));
 			else
 				select_conn_event(l, p, evs[i].events);
 		}

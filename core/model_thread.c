@@ -51,8 +51,9 @@ struct pool {
 	struct spare *spares; /* the last to wait first: its stack is warm */
 	int nspare, threads, closing;
 	/* request threads accept while listening; the acceptor waits for
-	 * those accepting before it closes the listener */
+	 * those accepting before it closes the listeners */
 	atomic_int listening, accepting;
+	atomic_uint next; /* the listener a request thread tries first */
 };
 
 /* A stream request, or a datagram with its bytes after the struct. */
@@ -126,8 +127,9 @@ static void
 thread_serve(struct pool *pool, struct job *job)
 {
 	if (job->req.datagram)
-		request_serve_datagram(pool->svc, job->bytes, job->len,
-		    (struct sockaddr *)&job->req.peer, job->req.peerlen);
+		request_serve_datagram(pool->svc, job->req.dgram_fd, job->bytes,
+		    job->len, (struct sockaddr *)&job->req.peer,
+		    job->req.peerlen);
 	else {
 		request_serve_stream(&job->req);
 		request_unadmit(&job->req);
@@ -136,11 +138,12 @@ thread_serve(struct pool *pool, struct job *job)
 }
 
 /* The job for a connection accepted (fd), or for a datagram of len bytes
- * in scratch (fd -1).  NULL without memory: the connection refused (its
- * admission released) or the datagram dropped, and logged. */
+ * in scratch (fd -1) that came in on lfd.  NULL without memory: the
+ * connection refused (its admission released) or the datagram dropped,
+ * and logged. */
 static struct job *
-thread_job(struct pool *pool, int fd, size_t len, struct sockaddr_storage *peer,
-    socklen_t plen)
+thread_job(struct pool *pool, int fd, int lfd, size_t len,
+    struct sockaddr_storage *peer, socklen_t plen)
 {
 	struct ms_service *svc = pool->svc;
 	struct job *job = malloc(sizeof(*job) + (fd < 0 ? len : 0));
@@ -160,8 +163,30 @@ thread_job(struct pool *pool, int fd, size_t len, struct sockaddr_storage *peer,
 		job->len = len;
 	}
 	request_init(&job->req, svc, fd, (struct sockaddr *)peer, plen);
+	job->req.dgram_fd = lfd;
 	job->pool = pool;
 	return job;
+}
+
+/* A client waiting on any of the listeners, or -1.  With several, a thread
+ * starts at the next one each time, so that a busy listener leaves none of
+ * the others' clients waiting for the acceptor. */
+static int
+thread_accept_any(
+    struct pool *pool, struct sockaddr_storage *peer, socklen_t *plen)
+{
+	struct ms_service *svc = pool->svc;
+	int n = svc->nlisten, i = 0, fd = -1;
+
+	if (n > 1)
+		i = (int)(atomic_fetch_add(&pool->next, 1) % (unsigned)n);
+	for (int tried = 0; tried < n; tried++) {
+		fd = worker_accept(svc, svc->listen_fd[i], peer, plen, 0);
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+		i = i + 1 < n ? i + 1 : 0;
+	}
+	return fd;
 }
 
 /* The next client waiting in the backlog, taken by a thread whose request
@@ -181,9 +206,9 @@ thread_accept_next(struct pool *pool)
 		return NULL;
 	atomic_fetch_add(&pool->accepting, 1);
 	if (atomic_load(&pool->listening))
-		fd = worker_accept(svc, &peer, &plen, 0);
+		fd = thread_accept_any(pool, &peer, &plen);
 	atomic_fetch_sub(&pool->accepting, 1);
-	return fd < 0 ? NULL : thread_job(pool, fd, 0, &peer, plen);
+	return fd < 0 ? NULL : thread_job(pool, fd, -1, 0, &peer, plen);
 }
 
 static void *
@@ -282,10 +307,11 @@ thread_start(struct pool *pool, struct job *job)
 	}
 }
 
-/* Accepts (or receives) while there is a free slot and something waiting.
- * A datagram is received into scratch, then copied into its job. */
+/* Accepts (or receives) from lfd while there is a free slot and something
+ * waiting.  A datagram is received into scratch, then copied into its
+ * job. */
 static void
-thread_take(struct pool *pool)
+thread_take(struct pool *pool, int lfd)
 {
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
@@ -296,12 +322,12 @@ thread_take(struct pool *pool)
 	while (atomic_load(&pool->active) < pool->max && !svc->stopping) {
 		if (pool->scratch)
 			n = request_recv_datagram(
-			    svc, pool->scratch, &peer, &plen);
+			    svc, lfd, pool->scratch, &peer, &plen);
 		else
-			n = worker_accept(svc, &peer, &plen, 0);
+			n = worker_accept(svc, lfd, &peer, &plen, 0);
 		if (n < 0)
 			return;
-		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n,
+		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n, lfd,
 		         (size_t)n, &peer, plen)) == NULL)
 			return;
 		thread_start(pool, job);
@@ -341,7 +367,8 @@ thread_run(struct ms_service *svc)
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	    .gone = PTHREAD_COND_INITIALIZER,
 	    .listening = 1};
-	struct pollfd pfd[3];
+	struct pollfd pfd[2 + ADDR_LIST_MAX];
+	nfds_t npfd = 2 + (nfds_t)svc->nlisten;
 	uint64_t v;
 	int cut_off;
 
@@ -357,20 +384,23 @@ thread_run(struct ms_service *svc)
 	}
 	pfd[0] = (struct pollfd){.fd = svc->sigfd, .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = pool.wakefd, .events = POLLIN};
-	pfd[2] = (struct pollfd){.fd = svc->listen_fd, .events = POLLIN};
+	for (nfds_t i = 2; i < npfd; i++)
+		pfd[i] = (struct pollfd){
+		    .fd = svc->listen_fd[i - 2], .events = POLLIN};
 	while (!svc->stopping) {
 		int pause = worker_accept_paused(svc);
 		int take = atomic_load(&pool.active) < pool.max && pause == 0;
 
-		if (poll(pfd, take ? 3 : 2, pause > 0 ? pause : -1) < 0 &&
+		if (poll(pfd, take ? npfd : 2, pause > 0 ? pause : -1) < 0 &&
 		    errno != EINTR)
 			break;
 		if (pfd[0].revents)
 			service_read_signals(svc);
 		if (pfd[1].revents && read(pool.wakefd, &v, sizeof(v)) < 0)
 			break;
-		if (take && pfd[2].revents)
-			thread_take(&pool);
+		for (nfds_t i = 2; take && i < npfd; i++)
+			if (pfd[i].revents)
+				thread_take(&pool, pfd[i].fd);
 	}
 	free(pool.scratch);
 	atomic_store(&pool.listening, 0);

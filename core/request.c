@@ -285,19 +285,19 @@ static size_t
 request_dgram_limit(const struct ms_service *svc)
 {
 	/* what one UDP datagram can carry over IPv4 */
-	return svc->conf->addr.ss.ss_family == AF_UNIX ? REQUEST_DGRAM_MAX
-	                                               : 65507;
+	return svc->conf->addrs[0].ss.ss_family == AF_UNIX ? REQUEST_DGRAM_MAX
+	                                                   : 65507;
 }
 
 ssize_t
-request_recv_datagram(struct ms_service *svc, void *buf,
+request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
     struct sockaddr_storage *peer, socklen_t *peerlen)
 {
 	for (;;) {
 		ssize_t n;
 
 		*peerlen = sizeof(*peer);
-		n = recvfrom(svc->listen_fd, buf, REQUEST_DGRAM_MAX, MSG_TRUNC,
+		n = recvfrom(lfd, buf, REQUEST_DGRAM_MAX, MSG_TRUNC,
 		    (struct sockaddr *)peer, peerlen);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -338,7 +338,7 @@ request_reply_datagram(struct ms_request *r)
 		    len);
 		return;
 	}
-	if (sendto(r->svc->listen_fd, p, len, MSG_NOSIGNAL,
+	if (sendto(r->dgram_fd, p, len, MSG_NOSIGNAL,
 	        (struct sockaddr *)&r->peer, r->peerlen) < 0) {
 		log_warn(service_name(r->svc), "%s: reply of %zu bytes: %s",
 		    ms_peer(r), len, strerror(errno));
@@ -349,7 +349,7 @@ request_reply_datagram(struct ms_request *r)
 }
 
 MS_HOT void
-request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
+request_serve_datagram(struct ms_service *svc, int lfd, void *buf, size_t len,
     const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct ms_request r;
@@ -358,6 +358,7 @@ request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
 	/* the module reads the datagram where it was received, and the reply
 	 * starts on the stack: no malloc and no copy a datagram */
 	request_init(&r, svc, -1, peer, peerlen);
+	r.dgram_fd = lfd;
 	buffer_lend(&r.in, buf, len);
 	buffer_commit(&r.in, len);
 	buffer_lend(&r.out.head, out, sizeof(out));

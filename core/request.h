@@ -13,7 +13,8 @@
 
 struct ms_request {
 	struct ms_service *svc;
-	int fd; /* the connection; -1 for a datagram */
+	int fd;       /* the connection; -1 for a datagram */
+	int dgram_fd; /* a datagram's listener: the reply leaves by it */
 	unsigned datagram : 1;
 	unsigned eof : 1;         /* the peer sends nothing more */
 	unsigned done : 1;        /* handle is not called again */
@@ -74,16 +75,16 @@ int request_reap_child(struct ms_request *r, int block);
 
 /* Drives a stream request on a blocking fd from setup to finish. */
 void request_serve_stream(struct ms_request *r);
-/* Serves one datagram received on svc's listener from peer, replying with
- * one datagram.  The module reads (and may change) the datagram's len bytes
- * in buf, which must outlive the call. */
-void request_serve_datagram(struct ms_service *svc, void *buf, size_t len,
-    const struct sockaddr *peer, socklen_t peerlen);
-/* Receives one datagram from svc's listener into buf (REQUEST_DGRAM_MAX).
- * Its length, or -1 (errno; EAGAIN when none is waiting).  One larger than
- * buf is logged and dropped (then 0 is never returned for it: the next
- * datagram is read). */
-ssize_t request_recv_datagram(struct ms_service *svc, void *buf,
+/* Serves one datagram received on lfd, one of svc's listeners, from peer,
+ * replying with one datagram from lfd.  The module reads (and may change)
+ * the datagram's len bytes in buf, which must outlive the call. */
+void request_serve_datagram(struct ms_service *svc, int lfd, void *buf,
+    size_t len, const struct sockaddr *peer, socklen_t peerlen);
+/* Receives one datagram from lfd, one of svc's listeners, into buf
+ * (REQUEST_DGRAM_MAX).  Its length, or -1 (errno; EAGAIN when none is
+ * waiting).  One larger than buf is logged and dropped (then 0 is never
+ * returned for it: the next datagram is read). */
+ssize_t request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
     struct sockaddr_storage *peer, socklen_t *peerlen);
 
 #endif

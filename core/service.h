@@ -1,5 +1,5 @@
 /* service.h - a service at run time: its configuration, its module, its
- * listener, as one worker process sees them (the module's ms_service). */
+ * listeners, as one worker process sees them (the module's ms_service). */
 #ifndef SERVICE_H
 #define SERVICE_H
 
@@ -23,7 +23,9 @@ struct ms_service {
 	const struct service_conf *conf;
 	const struct config *cfg;
 	struct loaded_module module;
-	int listen_fd; /* -1 until bound */
+	int listen_fd[ADDR_LIST_MAX]; /* one for each of conf->addrs */
+	int nlisten;   /* their number; 0 until bound and once a stream
+	                  service stops listening */
 	int sigfd;     /* the worker's SIGTERM/SIGINT */
 	int module_fd; /* the module file, opened as root; -1 once loaded */
 	int ctl_fd;    /* to the master: "serving", then log files come */

@@ -33,7 +33,7 @@ int
 sock_bind_inet(
     struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen)
 {
-	int fd, one = 1;
+	int fd, one = 1, e;
 
 	if ((fd = sock_open(a, socktype, err, errlen)) < 0)
 		return -1;
@@ -54,7 +54,10 @@ sock_bind_inet(
 	    (struct sockaddr *)&a->ss, a->len, a->text, sizeof(a->text));
 	return fd;
 fail:
+	/* the caller tells "in use" apart: it may try another port */
+	e = errno;
 	close(fd);
+	errno = e;
 	return -1;
 }
 

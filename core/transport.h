@@ -9,11 +9,13 @@
 struct transport {
 	const char *name; /* as in the config: "tcp", ... */
 	int socktype;     /* SOCK_STREAM or SOCK_DGRAM */
-	/* Parses a `listen` value; basedir resolves relative paths. */
+	/* Parses a `listen` value into at most max addresses (a host name
+	 * may stand for several); basedir resolves relative paths.  Their
+	 * number, or -1 with err. */
 	int (*parse)(const char *text, const char *basedir,
-	    struct listen_addr *a, char *err, size_t errlen);
-	/* Binds a; the fd, or -1 with err.  a->text becomes the real
-	 * address. */
+	    struct listen_addr *a, size_t max, char *err, size_t errlen);
+	/* Binds a; the fd, or -1 with err and errno (EADDRINUSE: another
+	 * socket has the address).  a->text becomes the real address. */
 	int (*bind)(
 	    struct listen_addr *a, int backlog, char *err, size_t errlen);
 	/* Undoes what bind left in the filesystem. */

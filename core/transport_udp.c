@@ -5,10 +5,10 @@
 
 static int
 udp_parse(const char *text, const char *basedir, struct listen_addr *a,
-    char *err, size_t errlen)
+    size_t max, char *err, size_t errlen)
 {
 	(void)basedir;
-	return addr_parse_inet(text, SOCK_DGRAM, a, err, errlen);
+	return addr_parse_inet(text, SOCK_DGRAM, a, max, err, errlen);
 }
 
 static int

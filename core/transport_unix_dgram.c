@@ -6,9 +6,10 @@
 
 static int
 unix_dgram_parse(const char *text, const char *basedir, struct listen_addr *a,
-    char *err, size_t errlen)
+    size_t max, char *err, size_t errlen)
 {
-	return addr_parse_unix(text, basedir, a, err, errlen);
+	(void)max; /* a path is one address */
+	return addr_parse_unix(text, basedir, a, err, errlen) < 0 ? -1 : 1;
 }
 
 static int

@@ -80,14 +80,14 @@ worker_set_idle_timeout(const struct ms_service *svc, int fd)
 }
 
 int
-worker_accept(struct ms_service *svc, struct sockaddr_storage *peer,
+worker_accept(struct ms_service *svc, int lfd, struct sockaddr_storage *peer,
     socklen_t *peerlen, int flags)
 {
 	for (;;) {
 		int fd;
 
 		*peerlen = sizeof(*peer);
-		fd = accept4(svc->listen_fd, (struct sockaddr *)peer, peerlen,
+		fd = accept4(lfd, (struct sockaddr *)peer, peerlen,
 		    SOCK_CLOEXEC | flags);
 		if (fd >= 0) {
 			admit_count_connection(svc);
@@ -131,10 +131,11 @@ void
 worker_stop_listening(struct ms_service *svc)
 {
 	/* a datagram socket is also how replies leave: it stays to the end */
-	if (svc->listen_fd < 0 || svc->conf->transport->socktype != SOCK_STREAM)
+	if (svc->conf->transport->socktype != SOCK_STREAM)
 		return;
-	close(svc->listen_fd);
-	svc->listen_fd = -1;
+	for (int i = 0; i < svc->nlisten; i++)
+		close(svc->listen_fd[i]);
+	svc->nlisten = 0;
 }
 
 /* Made empty by the worker, so a request process calls no sigemptyset: in a
@@ -216,7 +217,7 @@ void
 worker_main(struct ms_service *svc, pid_t master)
 {
 	const struct ms_module *m;
-	char err[1024] = "";
+	char err[1024] = "", addrs[ADDR_LIST_MAX * ADDR_TEXT_MAX];
 	int rc;
 
 	/* only the master speaks to a service manager; nor should the
@@ -240,10 +241,12 @@ worker_main(struct ms_service *svc, pid_t master)
 		_exit(2);
 	}
 	worker_say_ready(svc);
+	addr_list_format(
+	    svc->conf->addrs, svc->conf->naddrs, addrs, sizeof(addrs));
 	log_info(service_name(svc),
 	    "worker %d serving %s %s with model %s, "
 	    "module %s",
-	    (int)getpid(), svc->conf->transport->name, svc->conf->addr.text,
+	    (int)getpid(), svc->conf->transport->name, addrs,
 	    svc->conf->model->name, svc->module.path);
 	rc = svc->conf->model->run(svc);
 	if (rc == 0 && m->fini)

@@ -26,12 +26,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		access_match(&c, (struct sockaddr *)&sin6);
 	}
 	if (strspn(text, "0123456789abcdefABCDEF:.[]*") != n ||
-	    addr_parse_inet(text, SOCK_STREAM, &a, err, sizeof(err)) < 0)
+	    addr_parse_inet(text, SOCK_STREAM, &a, 1, err, sizeof(err)) < 0)
 		return 0;
 	/* what is printed parses back to the same address (port 0 is never
 	 * "the same": each bind picks its own) */
 	if (((struct sockaddr_in *)&a.ss)->sin_port != 0 &&
-	    (addr_parse_inet(a.text, SOCK_STREAM, &b, err, sizeof(err)) < 0 ||
+	    (addr_parse_inet(a.text, SOCK_STREAM, &b, 1, err, sizeof(err)) <
+	            0 ||
 	        !addr_same(&a, &b)))
 		__builtin_trap();
 	return 0;

@@ -32,7 +32,7 @@ fuzz_service(void)
 	cfg.file = "fuzz.conf";
 	svc.conf = &sc;
 	svc.cfg = &cfg;
-	svc.listen_fd = -1;
+	svc.nlisten = 0;
 	svc.module.mod = &modserv_module;
 	svc.module.path = "fuzz";
 	if (modserv_module.init && modserv_module.init(&svc, err, sizeof(err)))

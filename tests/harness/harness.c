@@ -210,7 +210,21 @@ server_wait_log(struct server *s, const char *text, int ms)
 	return 1;
 }
 
-/* Reads the "listening on TRANSPORT ADDR" lines found so far. */
+/* The word before ": " that ends at p in text ("s" of "... s: listening"). */
+static void
+service_before(const char *text, const char *p, char *name, size_t size)
+{
+	const char *end = p - 2, *start = end;
+
+	*name = '\0';
+	if (p - text < 3 || end[0] != ':' || end[1] != ' ')
+		return;
+	while (start > text && start[-1] != ' ')
+		start--;
+	snprintf(name, size, "%.*s", (int)(end - start), start);
+}
+
+/* Reads the "SERVICE: listening on TRANSPORT ADDR" lines found so far. */
 static void
 server_scan_listen(struct server *s)
 {
@@ -221,10 +235,29 @@ server_scan_listen(struct server *s)
 	       s->nlisten < HARNESS_MAX_LISTEN) {
 		if (sscanf(p, "listening on %15s %127s",
 		        s->transport[s->nlisten], s->addr[s->nlisten]) == 2 &&
-		    strchr(p, '\n'))
+		    strchr(p, '\n')) {
+			service_before(s->log, p, s->service[s->nlisten],
+			    sizeof(s->service[0]));
 			s->nlisten++;
+		}
 		p++;
 	}
+}
+
+/* How many services the first n listeners are of. */
+static int
+server_services(const struct server *s, int n)
+{
+	int services = 0;
+
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+
+		while (j < i && strcmp(s->service[j], s->service[i]) != 0)
+			j++;
+		services += j == i;
+	}
+	return services;
 }
 
 /* Starts argv with stderr (and stdout if merge_stdout) on the file at
@@ -285,7 +318,9 @@ server_start(struct server *s, int nlisten, ...)
 		if (s->nlisten >= nlisten) {
 			/* "listening" is logged before the workers are forked:
 			 * wait for them too, one a service */
-			while (proc_children(s->pid, NULL, 0) < nlisten &&
+			int workers = server_services(s, nlisten);
+
+			while (proc_children(s->pid, NULL, 0) < workers &&
 			       now_ms() < end)
 				usleep(2000);
 			return 0;

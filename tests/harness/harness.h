@@ -25,6 +25,7 @@ struct server {
 	char log[1 << 18];
 	size_t loglen;
 	int nlisten;
+	char service[HARNESS_MAX_LISTEN][64]; /* whose the listener is */
 	char transport[HARNESS_MAX_LISTEN][16];
 	char addr[HARNESS_MAX_LISTEN][128];
 };
@@ -66,8 +67,9 @@ int server_start_one(struct server *s, const char *transport,
     const char *listen, const char *model, const char *module,
     const char *keys);
 /* Starts modserv -c s->conf with extra args (NULL-terminated), waits until
- * nlisten "listening on" lines arrived (5 s at most).  0, or -1 (s->log
- * says why; s->status is the exit status if it exited). */
+ * nlisten "listening on" lines arrived (a service on a name has one an
+ * address) and a worker for each of their services (5 s at most).  0, or
+ * -1 (s->log says why; s->status is the exit status if it exited). */
 int server_start(struct server *s, int nlisten, ...);
 /* Starts argv (a program that runs modserv, say) with its stderr in
  * s->dir/modserv.log, read by server_log; waits for nothing.  0 or -1. */

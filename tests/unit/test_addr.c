@@ -13,14 +13,16 @@
 
 static char err[256];
 
+static struct listen_addr list[ADDR_LIST_MAX];
+static int nlist;
+
+/* The first address text stands for (all of them in list). */
 static const char *
 parsed(const char *text)
 {
-	static struct listen_addr a;
-
-	if (addr_parse_inet(text, SOCK_STREAM, &a, err, sizeof(err)) < 0)
-		return NULL;
-	return a.text;
+	nlist = addr_parse_inet(
+	    text, SOCK_STREAM, list, ADDR_LIST_MAX, err, sizeof(err));
+	return nlist < 0 ? NULL : list[0].text;
 }
 
 static void
@@ -42,16 +44,47 @@ a_left_out_host_means_loopback_only(void **state)
 	assert_string_equal(parsed("*:7000"), "0.0.0.0:7000");
 }
 
+/* However this machine's /etc/hosts has it: 127.0.0.1, ::1, or both. */
 static void
-a_name_is_resolved(void **state)
+a_name_stands_for_each_of_its_addresses(void **state)
 {
-	const char *a;
+	(void)state;
+	assert_non_null(parsed("localhost:25"));
+	assert_in_range(nlist, 1, 2);
+	for (int i = 0; i < nlist; i++)
+		assert_true(strcmp(list[i].text, "127.0.0.1:25") == 0 ||
+		            strcmp(list[i].text, "[::1]:25") == 0);
+	if (nlist == 2)
+		assert_string_not_equal(list[0].text, list[1].text);
+}
+
+static void
+a_literal_address_is_one(void **state)
+{
+	(void)state;
+	assert_non_null(parsed("[::1]:25"));
+	assert_int_equal(nlist, 1);
+	assert_non_null(parsed("127.0.0.1:0"));
+	assert_int_equal(nlist, 1);
+}
+
+static void
+a_port_set_shows_in_the_text_and_lists_print_with_spaces(void **state)
+{
+	char text[2 * ADDR_TEXT_MAX];
 
 	(void)state;
-	a = parsed("localhost:25");
-	assert_non_null(a);
-	assert_true(
-	    strcmp(a, "127.0.0.1:25") == 0 || strcmp(a, "[::1]:25") == 0);
+	addr_parse_inet("[::1]:0", SOCK_STREAM, &list[0], 1, err, sizeof(err));
+	addr_parse_inet(
+	    "127.0.0.1:0", SOCK_STREAM, &list[1], 1, err, sizeof(err));
+	assert_int_equal(addr_port(&list[0]), 0);
+	addr_set_port(&list[0], 8888);
+	addr_set_port(&list[1], 8888);
+	assert_int_equal(addr_port(&list[1]), 8888);
+	addr_list_format(list, 2, text, sizeof(text));
+	assert_string_equal(text, "[::1]:8888 127.0.0.1:8888");
+	addr_parse_unix("/run/s.sock", NULL, &list[0], err, sizeof(err));
+	assert_int_equal(addr_port(&list[0]), -1);
 }
 
 static void
@@ -97,13 +130,13 @@ the_same_address_twice_is_noticed_but_port_zero_never(void **state)
 	struct listen_addr a, b;
 
 	(void)state;
-	addr_parse_inet("127.0.0.1:80", SOCK_STREAM, &a, err, sizeof(err));
-	addr_parse_inet(":80", SOCK_STREAM, &b, err, sizeof(err));
+	addr_parse_inet("127.0.0.1:80", SOCK_STREAM, &a, 1, err, sizeof(err));
+	addr_parse_inet(":80", SOCK_STREAM, &b, 1, err, sizeof(err));
 	assert_true(addr_same(&a, &b));
-	addr_parse_inet("127.0.0.2:80", SOCK_STREAM, &b, err, sizeof(err));
+	addr_parse_inet("127.0.0.2:80", SOCK_STREAM, &b, 1, err, sizeof(err));
 	assert_false(addr_same(&a, &b));
-	addr_parse_inet("127.0.0.1:0", SOCK_STREAM, &a, err, sizeof(err));
-	addr_parse_inet("127.0.0.1:0", SOCK_STREAM, &b, err, sizeof(err));
+	addr_parse_inet("127.0.0.1:0", SOCK_STREAM, &a, 1, err, sizeof(err));
+	addr_parse_inet("127.0.0.1:0", SOCK_STREAM, &b, 1, err, sizeof(err));
 	assert_false(addr_same(&a, &b));
 	addr_parse_unix("s.sock", "/run", &a, err, sizeof(err));
 	addr_parse_unix("/run/s.sock", NULL, &b, err, sizeof(err));
@@ -116,7 +149,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ipv4_and_bracketed_ipv6_with_ports),
 	    cmocka_unit_test(a_left_out_host_means_loopback_only),
-	    cmocka_unit_test(a_name_is_resolved),
+	    cmocka_unit_test(a_name_stands_for_each_of_its_addresses),
+	    cmocka_unit_test(a_literal_address_is_one),
+	    cmocka_unit_test(
+	        a_port_set_shows_in_the_text_and_lists_print_with_spaces),
 	    cmocka_unit_test(unparsable_addresses_say_what_is_wrong),
 	    cmocka_unit_test(unix_paths_resolve_against_the_config_folder),
 	    cmocka_unit_test(

@@ -64,7 +64,7 @@ a_good_file_gives_services_with_safe_defaults(void **state)
 	assert_ptr_equal(cfg.services[0].transport, &transport_tcp);
 	assert_ptr_equal(cfg.services[0].model, &model_thread);
 	assert_int_equal(cfg.services[0].max_clients, 1024);
-	assert_string_equal(cfg.services[0].addr.text, "127.0.0.1:0");
+	assert_string_equal(cfg.services[0].addrs[0].text, "127.0.0.1:0");
 	assert_non_null(strstr(cfg.services[0].module_file, "/echo.so"));
 	assert_true(cfg.shutdown_timeout == 10.0);
 }
@@ -257,7 +257,7 @@ relative_paths_start_at_the_config_folder(void **state)
 	    0);
 	rmdir(want);
 	snprintf(want, sizeof(want), "%s/run/u.sock", dir);
-	assert_string_equal(cfg.services[0].addr.text, want);
+	assert_string_equal(cfg.services[0].addrs[0].text, want);
 }
 
 static void
