@@ -13,27 +13,42 @@ control_pair(int fds[2])
 	    AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds);
 }
 
-int
-control_send_fd(int ctl, int fd)
-{
-	char byte = 'f';
-	struct iovec iov = {&byte, 1};
+/* One message: a byte and room for one descriptor. */
+struct control_msg {
+	char byte;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char space[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.space,
-	    .msg_controllen = sizeof(u.space)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct msghdr msg;
+};
 
-	memset(&u, 0, sizeof(u));
+static void
+control_msg_init(struct control_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->byte = 'f';
+	m->iov = (struct iovec){&m->byte, 1};
+	m->msg = (struct msghdr){.msg_iov = &m->iov,
+	    .msg_iovlen = 1,
+	    .msg_control = m->u.space,
+	    .msg_controllen = sizeof(m->u.space)};
+}
+
+int
+control_send_fd(int ctl, int fd)
+{
+	struct control_msg m;
+	struct cmsghdr *c;
+
+	control_msg_init(&m);
+	c = CMSG_FIRSTHDR(&m.msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(ctl, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return sendmsg(ctl, &m.msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
 int
@@ -42,22 +57,14 @@ control_take_fd(int ctl)
 	int last = -1;
 
 	for (;;) {
-		char byte;
-		struct iovec iov = {&byte, 1};
-		union {
-			struct cmsghdr h;
-			char space[CMSG_SPACE(sizeof(int))];
-		} u;
-		struct msghdr msg = {.msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = u.space,
-		    .msg_controllen = sizeof(u.space)};
+		struct control_msg m;
 		struct cmsghdr *c;
 		int fd;
 
-		if (recvmsg(ctl, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+		control_msg_init(&m);
+		if (recvmsg(ctl, &m.msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
 			return last;
-		c = CMSG_FIRSTHDR(&msg);
+		c = CMSG_FIRSTHDR(&m.msg);
 		if (c == NULL || c->cmsg_level != SOL_SOCKET ||
 		    c->cmsg_type != SCM_RIGHTS ||
 		    c->cmsg_len != CMSG_LEN(sizeof(int)))

@@ -691,3 +691,18 @@ proc_zombies(pid_t pid)
 {
 	return proc_scan_children(pid, NULL, 0, 1);
 }
+
+pid_t
+server_worker(struct server *s)
+{
+	pid_t kids[8];
+	long long end = now_ms() + 3000;
+
+	while (now_ms() < end) {
+		if (proc_children(s->pid, kids, 8) == 1)
+			return kids[0];
+		usleep(10000);
+	}
+	fail_msg("no single worker under %d", (int)s->pid);
+	return -1;
+}

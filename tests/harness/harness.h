@@ -112,6 +112,9 @@ int proc_threads(pid_t pid);
 long proc_rss_kb(pid_t pid);
 /* The pids of pid's children, from /proc; their number. */
 int proc_children(pid_t pid, pid_t *out, int max);
+/* The one worker under s's master (waits up to 3 s for there to be
+ * exactly one; fails the test if not). */
+pid_t server_worker(struct server *s);
 /* Children of pid that are zombies. */
 int proc_zombies(pid_t pid);
 

@@ -73,22 +73,6 @@ answers(const char *addr)
 	return ok;
 }
 
-/* The worker under the master, once there is exactly one. */
-static pid_t
-the_worker(void)
-{
-	pid_t kids[8];
-	long long end = now_ms() + 3000;
-
-	while (now_ms() < end) {
-		if (proc_children(srv.pid, kids, 8) == 1)
-			return kids[0];
-		usleep(10000);
-	}
-	fail_msg("no single worker under %d", (int)srv.pid);
-	return -1;
-}
-
 static void
 serve_upper(const char *listen, const char *keys)
 {
@@ -108,7 +92,7 @@ a_killed_master_leaves_nothing_serving(void **state)
 	(void)state;
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	serve_upper(listen, NULL);
-	worker = the_worker();
+	worker = server_worker(&srv);
 	held = client_connect("tcp", listen);
 	assert_true(held >= 0);
 	assert_true(answers(listen));
@@ -141,7 +125,7 @@ a_killed_fork_worker_takes_its_requests_along(void **state)
 	if (strcmp(model, "fork") != 0)
 		skip(); /* only fork has request processes */
 	serve_upper(NULL, "max_clients = 10;");
-	worker = the_worker();
+	worker = server_worker(&srv);
 	for (int i = 0; i < HELD; i++) {
 		fds[i] = client_connect("tcp", srv.addr[0]);
 		assert_true(fds[i] >= 0);

@@ -67,22 +67,6 @@ ask(const char *msg, char *reply, size_t n)
 	return (int)got;
 }
 
-/* The one worker of a one-service server. */
-static pid_t
-worker_pid(void)
-{
-	pid_t kids[8];
-	long long end = now_ms() + 3000;
-
-	while (now_ms() < end) {
-		if (proc_children(srv.pid, kids, 8) == 1)
-			return kids[0];
-		usleep(10000);
-	}
-	fail_msg("no single worker under %d", (int)srv.pid);
-	return -1;
-}
-
 /* ---- the command line ---- */
 
 static void
@@ -498,10 +482,10 @@ a_killed_worker_is_restarted_and_serves(void **state)
 
 	(void)state;
 	start_one("tcp", "127.0.0.1:0", "select", "upper", NULL);
-	w = worker_pid();
+	w = server_worker(&srv);
 	kill(w, SIGKILL);
 	assert_true(server_wait_log(&srv, "killed by signal 9", 3000));
-	assert_true(worker_pid() != w);
+	assert_true(server_worker(&srv) != w);
 	assert_int_equal(ask("again\n", reply, sizeof(reply)), 6);
 	assert_string_equal(reply, "AGAIN\n");
 	assert_int_equal(server_stop(&srv), 0);
@@ -519,11 +503,11 @@ a_hangup_sent_to_a_worker_changes_nothing(void **state)
 		pid_t w;
 
 		start_one("tcp", "127.0.0.1:0", models[m], "upper", NULL);
-		w = worker_pid();
+		w = server_worker(&srv);
 		assert_int_equal(kill(w, SIGHUP), 0);
 		assert_int_equal(ask("still\n", reply, sizeof(reply)), 6);
 		assert_string_equal(reply, "STILL\n");
-		assert_int_equal(worker_pid(), w);
+		assert_int_equal(server_worker(&srv), w);
 		assert_false(server_wait_log(&srv, "signal", 200));
 		assert_int_equal(server_stop(&srv), 0);
 		server_cleanup(&srv);
@@ -674,7 +658,7 @@ fork_leaves_no_zombies(void **state)
 
 	(void)state;
 	start_one("tcp", "127.0.0.1:0", "fork", "upper", NULL);
-	w = worker_pid();
+	w = server_worker(&srv);
 	for (int i = 0; i < 200; i++)
 		assert_int_equal(ask("z\n", reply, sizeof(reply)), 2);
 	/* the last request processes may still be on their way out */
@@ -775,7 +759,7 @@ ten_thousand_short_connections_leave_threads_and_memory_flat(void **state)
 	(void)state;
 	start_one(
 	    "tcp", "127.0.0.1:0", "thread", "upper", "spare_threads = 0;");
-	w = worker_pid();
+	w = server_worker(&srv);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(ask("t\n", reply, sizeof(reply)), 2);
 	rss_early = proc_rss_kb(w);
@@ -852,7 +836,7 @@ spare_threads_serve_the_next_requests_up_to_the_limit(void **state)
 
 		snprintf(keys, sizeof(keys), "spare_threads = %d;", spare);
 		start_one("tcp", "127.0.0.1:0", "thread", "upper", keys);
-		w = worker_pid();
+		w = server_worker(&srv);
 		for (int i = 0; i < 5; i++) {
 			assert_true(
 			    (fds[i] = client_connect("tcp", srv.addr[0])) >= 0);
