@@ -45,9 +45,19 @@ check_read_verdict(int fd, pid_t pid, long long deadline, char *why, size_t len)
 	}
 }
 
+/* What the child said goes into one log line: its control characters (a
+ * module's constructor may write there) become spaces. */
+static void
+check_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 /* Checks service i in a child: 0, or -1 with the reason in err. */
 static int
-check_service(const struct config *cfg, size_t i, long long deadline, char *err,
+check_service(struct config *cfg, size_t i, long long deadline, char *err,
     size_t errlen)
 {
 	char why[1024] = "";
@@ -66,12 +76,12 @@ check_service(const struct config *cfg, size_t i, long long deadline, char *err,
 		return -1;
 	}
 	if (pid == 0) {
+		int rc = service_check_module(cfg, i, self, why, sizeof(why));
+
 		close(pfd[0]);
-		if (service_check_module(cfg, i, self, why, sizeof(why)) == 0)
-			_exit(0);
 		if (write(pfd[1], why, strlen(why)) < 0)
 			_exit(2);
-		_exit(1);
+		_exit(rc == 0 ? 0 : 1);
 	}
 	close(pfd[1]);
 	got = check_read_verdict(pfd[0], pid, deadline, why, sizeof(why));
@@ -79,8 +89,9 @@ check_service(const struct config *cfg, size_t i, long long deadline, char *err,
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && got == 0)
-		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return service_take_report(cfg, i, why, err, errlen);
+	check_printable(why);
 	if (got == 0 && WIFSIGNALED(status))
 		snprintf(why, sizeof(why),
 		    "loading the modules crashed (signal %d, %s)",
@@ -94,7 +105,7 @@ check_service(const struct config *cfg, size_t i, long long deadline, char *err,
 }
 
 int
-check_modules_apart(const struct config *cfg, char *err, size_t errlen)
+check_modules_apart(struct config *cfg, char *err, size_t errlen)
 {
 	long long deadline = service_now_ms() + CHECK_TIMEOUT_MS;
 

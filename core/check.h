@@ -11,7 +11,8 @@ struct config;
  * become the service's user first, as its worker will: no module code (a
  * constructor, a crash) ever runs in the master or as root (unless the
  * service's user is root), and every worker loads its module fresh from
- * the file.  0, or -1 with the reason in err. */
-int check_modules_apart(const struct config *cfg, char *err, size_t errlen);
+ * the file.  Marks the options the modules take as paths (for the workers
+ * to open before the drop).  0, or -1 with the reason in err. */
+int check_modules_apart(struct config *cfg, char *err, size_t errlen);
 
 #endif

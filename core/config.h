@@ -20,9 +20,9 @@ struct option_value {
 	char **list;   /* MS_OPT_LIST, NULL-terminated */
 	size_t nlist;
 	int line;
-	int fd;        /* a string opened O_PATH as root before the drop, for
-	                  MS_OPT_PATH (ms_opt_fd); -1: not open */
-	int open_errno; /* why it could not be opened; 0: not tried */
+	int is_path; /* the module declares it MS_OPT_PATH (the check says) */
+	int fd;      /* a path option's O_PATH descriptor (ms_opt_fd), opened
+	                before the drop by root or after it; -1: not open */
 };
 
 struct cidr_list {

@@ -14,13 +14,16 @@
 
 /* The child: the connection on 0 and 1, blocking; then the program. */
 static void
-handoff_child(struct ms_request *r, const char *const *argv, char **envp)
+handoff_child(struct ms_request *r, const char *const *argv, char **envp,
+    pid_t parent)
 {
 	char path[4096], why[1024];
 	int fd = r->fd;
 
 	worker_reset_signals(1);
-	prctl(PR_SET_PDEATHSIG, SIGTERM); /* cut off with the worker */
+	/* cut off with its worker, even a program that ignores SIGTERM */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(126);
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
 		_exit(126);
 	if (fd > 1)
@@ -43,7 +46,7 @@ int
 ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 {
 	char **envp;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if (req->datagram || argv == NULL || argv[0] == NULL) {
 		errno = EINVAL;
@@ -61,7 +64,7 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 		return -1;
 	pid = fork();
 	if (pid == 0)
-		handoff_child(req, argv, envp);
+		handoff_child(req, argv, envp, self);
 	free(envp);
 	if (pid < 0)
 		return -1;

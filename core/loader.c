@@ -188,7 +188,9 @@ loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
 	const char *name = path;
 
 	memset(lm, 0, sizeof(*lm));
-	if (fd >= 0) {
+	/* by its name where this process may read it ($ORIGIN in its
+	 * run path keeps working); else from root's descriptor */
+	if (fd >= 0 && access(path, R_OK) < 0) {
 		if (loader_readable(path, fd, err, errlen) < 0)
 			return -1;
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);

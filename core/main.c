@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +101,13 @@ describe_path(const char *path)
 	int fd = -1, status;
 	pid_t pid, self = getpid();
 
+	if (geteuid() == 0 && pw == NULL) {
+		fprintf(stderr,
+		    "modserv: %s: no user nobody to load it as (modserv runs "
+		    "no module code as root)\n",
+		    path);
+		return 1;
+	}
 	if (pw && (pid = fork()) != 0) {
 		if (pid < 0) {
 			fprintf(stderr, "modserv: fork: %s\n", strerror(errno));
@@ -112,9 +120,12 @@ describe_path(const char *path)
 	if (pw) {
 		nobody.uid = pw->pw_uid;
 		nobody.gid = pw->pw_gid;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			fprintf(
-			    stderr, "modserv: %s: %s\n", path, strerror(errno));
+		struct stat st;
+
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "modserv: %s: %s\n", path,
+			    fd < 0 ? strerror(errno) : "not a regular file");
 			_exit(1);
 		}
 		if (privs_become(&nobody, self, SIGKILL, err, sizeof(err)) <

@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,42 +152,67 @@ int
 service_open_module(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
+	struct stat st;
+	const char *why = NULL;
 
-	svc->module_fd = open(sc->module_file, O_RDONLY | O_CLOEXEC);
-	if (svc->module_fd < 0) {
-		snprintf(err, errlen, "%s:%d: services.[%zu].module: %s: %s",
-		    svc->cfg->file, sc->module_line, sc->index, sc->module_file,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	/* never blocking on a FIFO or opening a device in its place */
+	svc->module_fd = open(sc->module_file,
+	    O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (svc->module_fd < 0)
+		why = strerror(errno);
+	else if (fstat(svc->module_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "not a regular file";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s:%d: services.[%zu].module: %s: %s",
+	    svc->cfg->file, sc->module_line, sc->index, sc->module_file, why);
+	if (svc->module_fd >= 0)
+		close(svc->module_fd);
+	svc->module_fd = -1;
+	return -1;
+}
+
+/* The option's path, absolute against the configuration's folder. */
+static void
+service_option_path(const struct config *cfg, const struct option_value *v,
+    char *path, size_t len)
+{
+	if (v->str[0] == '/' || strcmp(cfg->dir, ".") == 0)
+		snprintf(path, len, "%s", v->str);
+	else
+		snprintf(path, len, "%s/%s", cfg->dir, v->str);
+}
+
+/* Root's open of a path for a service: O_PATH, and along no symbolic link,
+ * so that whoever may change a folder on the way cannot point root
+ * elsewhere.  fd, or -1 with errno. */
+static int
+service_open_as_root(const char *path)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 }
 
 void
 service_open_paths(struct ms_service *svc)
 {
 	const struct service_conf *sc = svc->conf;
+	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sc->noptions; i++) {
 		struct option_value *v = &sc->options[i];
-		char path[PATH_MAX];
 
-		if (v->type != MS_OPT_STR || v->str[0] == '\0')
+		if (!v->is_path)
 			continue;
-		if (v->str[0] == '/' || strcmp(svc->cfg->dir, ".") == 0)
-			snprintf(path, sizeof(path), "%s", v->str);
-		else
-			snprintf(
-			    path, sizeof(path), "%s/%s", svc->cfg->dir, v->str);
-		v->fd = open(path, O_PATH | O_CLOEXEC);
-		v->open_errno = v->fd < 0 ? errno : 0;
+		service_option_path(svc->cfg, v, path, sizeof(path));
+		v->fd = service_open_as_root(path);
 	}
 }
 
-/* Keeps the descriptors of the module's path options (a path that could
- * not be opened is refused) and closes the other strings'. */
-static int
-service_keep_paths(const struct ms_service *svc, char *err, size_t errlen)
+int
+service_reach_paths(const struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 
@@ -193,18 +221,82 @@ service_keep_paths(const struct ms_service *svc, char *err, size_t errlen)
 		const struct ms_option *spec =
 		    loader_option(svc->module.mod, v->name);
 
-		if (spec && spec->type == MS_OPT_PATH) {
-			if (v->fd >= 0 || v->open_errno == 0)
-				continue;
+		if (spec == NULL || spec->type != MS_OPT_PATH) {
+			if (v->fd >= 0)
+				close(v->fd);
+			v->fd = -1;
+			continue;
+		}
+		if (v->fd < 0 &&
+		    (v->fd = open(v->str, O_PATH | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options.%s: %s: %s",
-			    svc->cfg->file, v->line, sc->index, v->name, v->str,
-			    strerror(v->open_errno));
+			    svc->cfg->file, v->line, sc->index, v->name,
+			    v->str, strerror(errno));
 			return -1;
 		}
-		if (v->fd >= 0)
-			close(v->fd);
-		v->fd = -1;
+	}
+	return 0;
+}
+
+/* The check's report of the module's path options: "P INDEX ERRNO" a line,
+ * ERRNO being what the service's user got opening it (0: it may). */
+static void
+service_report_paths(
+    const struct ms_service *svc, char *report, size_t len)
+{
+	const struct service_conf *sc = svc->conf;
+	size_t at = 0;
+
+	report[0] = '\0';
+	for (size_t i = 0; i < sc->noptions && at < len; i++) {
+		const struct option_value *v = &sc->options[i];
+		const struct ms_option *spec =
+		    loader_option(svc->module.mod, v->name);
+		int fd, e = 0;
+
+		if (spec == NULL || spec->type != MS_OPT_PATH)
+			continue;
+		if ((fd = open(v->str, O_PATH | O_CLOEXEC)) < 0)
+			e = errno;
+		else
+			close(fd);
+		at += (size_t)snprintf(report + at, len - at, "P %zu %d\n", i, e);
+	}
+}
+
+int
+service_take_report(struct config *cfg, size_t i, const char *report,
+    char *err, size_t errlen)
+{
+	struct service_conf *sc = &cfg->services[i];
+	char path[PATH_MAX];
+	size_t j;
+	int e, fd;
+
+	for (const char *p = report; sscanf(p, "P %zu %d", &j, &e) == 2;
+	     p = strchr(p, '\n') + 1) {
+		struct option_value *v;
+
+		if (j >= sc->noptions || strchr(p, '\n') == NULL)
+			break;
+		v = &sc->options[j];
+		v->is_path = 1;
+		if (e == 0)
+			continue;
+		service_option_path(cfg, v, path, sizeof(path));
+		if ((fd = service_open_as_root(path)) >= 0) {
+			close(fd); /* the worker opens it so, before the drop */
+			continue;
+		}
+		snprintf(err, errlen,
+		    "%s:%d: services.[%zu].options.%s: %s: %s as user %s%s",
+		    cfg->file, v->line, i, v->name, path, strerror(e),
+		    sc->user ? sc->user : "(modserv's own)",
+		    errno == ELOOP ? "; root opens it for the service only "
+		                     "along a path without symbolic links"
+		                   : "");
+		return -1;
 	}
 	return 0;
 }
@@ -226,8 +318,7 @@ service_load_module(struct ms_service *svc, char *err, size_t errlen)
 		    svc->cfg->file, sc->module_line, sc->index, why);
 		return -1;
 	}
-	if (loader_check(&svc->module, svc->cfg, sc, err, errlen) < 0 ||
-	    service_keep_paths(svc, err, errlen) < 0)
+	if (loader_check(&svc->module, svc->cfg, sc, err, errlen) < 0)
 		goto fail;
 	if (loader_resolve_paths(
 	        &svc->module, svc->cfg, (struct service_conf *)sc) < 0) {
@@ -241,24 +332,26 @@ fail:
 }
 
 int
-service_check_module(
-    const struct config *cfg, size_t i, pid_t parent, char *err, size_t errlen)
+service_check_module(const struct config *cfg, size_t i, pid_t parent,
+    char *report, size_t len)
 {
-	struct ms_service svc = {
-	    .conf = &cfg->services[i], .cfg = cfg, .module_fd = -1};
+	struct ms_service svc = {.conf = &cfg->services[i],
+	    .cfg = cfg,
+	    .module_fd = -1,
+	    .ctl_fd = -1};
 	char why[512];
 
-	if (service_open_module(&svc, err, errlen) < 0)
+	if (service_open_module(&svc, report, len) < 0)
 		return -1;
-	service_open_paths(&svc);
 	if (privs_become(svc.conf, parent, SIGKILL, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s:%d: services.[%zu]: %s", cfg->file,
+		snprintf(report, len, "%s:%d: services.[%zu]: %s", cfg->file,
 		    svc.conf->line, i, why);
 		close(svc.module_fd);
 		return -1;
 	}
-	if (service_load_module(&svc, err, errlen) < 0)
+	if (service_load_module(&svc, report, len) < 0)
 		return -1;
+	service_report_paths(&svc, report, len);
 	loader_close(&svc.module);
 	return 0;
 }

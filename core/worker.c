@@ -138,9 +138,11 @@ worker_stop_listening(struct ms_service *svc)
 	svc->nlisten = 0;
 }
 
-/* Made empty by the worker, so a request process calls no sigemptyset: in a
- * fork model's child each other libc page touched is a page fault. */
-static sigset_t worker_no_signals;
+/* Made by the worker, so a request process calls no sigemptyset: in a fork
+ * model's child each other libc page touched is a page fault.  A request
+ * process keeps SIGUSR1 and SIGHUP blocked (a `killall -USR1 modserv` after
+ * a log rotation must not end requests); a program gets none blocked. */
+static sigset_t worker_request_signals, worker_no_signals;
 
 MS_HOT void
 worker_reset_signals(int for_exec)
@@ -150,7 +152,8 @@ worker_reset_signals(int for_exec)
 	 * another page.) */
 	if (for_exec) /* the host ignores it; a program expects it */
 		signal(SIGPIPE, SIG_DFL);
-	pthread_sigmask(SIG_SETMASK, &worker_no_signals, NULL);
+	pthread_sigmask(SIG_SETMASK,
+	    for_exec ? &worker_no_signals : &worker_request_signals, NULL);
 }
 
 /* SIGTERM, SIGINT, SIGUSR1 and SIGHUP arrive on a signalfd (SIGHUP to be
@@ -162,6 +165,9 @@ worker_signals(struct ms_service *svc)
 	sigset_t stop, rest;
 
 	sigemptyset(&worker_no_signals);
+	sigemptyset(&worker_request_signals);
+	sigaddset(&worker_request_signals, SIGUSR1);
+	sigaddset(&worker_request_signals, SIGHUP);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -228,7 +234,8 @@ worker_main(struct ms_service *svc, pid_t master)
 		_exit(1);
 	/* loaded here, not in the master: each worker gets the module file
 	 * as it is now, and no module code ever runs in the master */
-	if (service_load_module(svc, err, sizeof(err)) < 0) {
+	if (service_load_module(svc, err, sizeof(err)) < 0 ||
+	    service_reach_paths(svc, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
 		_exit(2);
 	}

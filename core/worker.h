@@ -30,8 +30,10 @@ int worker_accept_paused(const struct ms_service *svc);
  * from. */
 void worker_stop_listening(struct ms_service *svc);
 /* Restores what a child process running module code expects: default signal
- * dispositions and an empty signal mask; SIGPIPE stays ignored (the host
- * writes to sockets) unless for_exec, for a program about to be run. */
+ * dispositions and a signal mask with only SIGUSR1 and SIGHUP (which the
+ * worker takes) blocked; SIGPIPE stays ignored (the host writes to
+ * sockets).  for_exec, for a program about to be run: nothing blocked,
+ * SIGPIPE at its default. */
 void worker_reset_signals(int for_exec);
 
 #endif

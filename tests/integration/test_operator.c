@@ -151,15 +151,73 @@ a_killed_fork_worker_takes_its_requests_along(void **state)
 	assert_int_equal(children_left(), 0);
 }
 
-/* uidrec's constructor writes the uid it runs as: under root with user
- * nobody that is never 0 — in -t, -M, the start's check, the worker, the
- * check on reload. */
+/* Runs modserv with args (NULL-terminated) in a session of its own whose
+ * controlling terminal is a new pseudo-terminal on its standard input,
+ * output and error, as from an operator's shell; until it exits, or until
+ * file has lines lines (then SIGTERM).  Its exit status. */
+static int
+run_on_terminal(const char *file, int lines, ...)
+{
+	const char *argv[16] = {MODSERV_BIN};
+	int n = 1, master = posix_openpt(O_RDWR | O_NOCTTY), status = -1;
+	long long end = now_ms() + 10000;
+	char buf[4096];
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, lines);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	if ((pid = fork()) == 0) {
+		int slave;
+
+		setsid();
+		if ((slave = open(ptsname(master), O_RDWR)) < 0)
+			_exit(126);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	while (now_ms() < end && waitpid(pid, &status, WNOHANG) == 0) {
+		FILE *f = fopen(file, "r");
+		int have = 0;
+
+		while (f && fgets(buf, sizeof(buf), f))
+			have++;
+		if (f)
+			fclose(f);
+		if (lines > 0 && have >= lines)
+			kill(pid, SIGTERM);
+		while (read(master, buf, sizeof(buf)) > 0) /* its output */
+			;
+		usleep(20000);
+	}
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	close(master);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* uidrec's constructor writes the uid it runs as and whether it can reach
+ * a terminal: under root with user nobody the uid is never 0 — in -t, -M,
+ * the start's check, the worker, the check on reload — and the terminal
+ * modserv was started from is out of its reach (no TIOCSTI into root's
+ * shell, no reading its keystrokes). */
 static void
-module_code_never_runs_as_root(void **state)
+module_code_never_runs_as_root_nor_near_its_terminal(void **state)
 {
 	struct passwd *pw = getpwnam("nobody");
-	char file[300], out[4096], line[64], path[400];
-	int fd, lines = 0, pid, uid, euid;
+	char file[300], line[64], path[400];
+	int fd, lines = 0, pid, uid, euid, tty;
 	FILE *f;
 
 	(void)state;
@@ -174,10 +232,11 @@ module_code_never_runs_as_root(void **state)
 	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "uidrec",
 	                     "user = \"nobody\";"),
 	    0);
-	assert_int_equal(
-	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
+	assert_int_equal(run_on_terminal(file, 0, "-t", "-c", srv.conf, NULL), 0);
 	snprintf(path, sizeof(path), "%s/uidrec.so", srv.testmodules);
-	assert_int_equal(modserv_run(out, sizeof(out), "-M", path, NULL), 0);
+	assert_int_equal(run_on_terminal(file, 0, "-M", path, NULL), 0);
+	/* served from the terminal: the start's check, then the worker */
+	assert_int_equal(run_on_terminal(file, 4, "-c", srv.conf, NULL), 0);
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	assert_int_equal(kill(srv.pid, SIGHUP), 0);
 	assert_true(server_wait_log(&srv, "reloaded:", 5000));
@@ -187,16 +246,20 @@ module_code_never_runs_as_root(void **state)
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
 		assert_int_equal(
-		    sscanf(line, "%d %d %d", &pid, &uid, &euid), 3);
+		    sscanf(line, "%d %d %d %d", &pid, &uid, &euid, &tty), 4);
 		if (uid != (int)pw->pw_uid || euid != (int)pw->pw_uid)
 			fail_msg("module code ran as uid %d/%d (pid %d)", uid,
 			    euid, pid);
+		if (tty)
+			fail_msg("module code (pid %d) could reach the "
+			         "terminal (line %d)",
+			    pid, lines + 1);
 		lines++;
 	}
 	fclose(f);
 	unlink(file);
-	/* -t, -M, the start's check, the worker, the reload's check */
-	assert_true(lines >= 5);
+	/* -t, -M, served: check and worker, again: check, worker, reload */
+	assert_true(lines >= 7);
 }
 
 /* A module in a folder only root may enter (a checkout under /root, a
@@ -313,6 +376,130 @@ check_refuses_files_in_missing_folders(void **state)
 	}
 }
 
+/* filexfer's root named through a symbolic link in a folder anyone may
+ * change: root does not follow it for the service, so a user who swaps
+ * the link cannot point the service where nobody could not look; the
+ * same folder named directly is opened by root, and served. */
+static void
+root_opens_a_path_option_only_along_no_symbolic_link(void **state)
+{
+	char cmd[2400], out[4096], open_dir[64];
+
+	(void)state;
+	if (geteuid() != 0 || strcmp(model, "thread") != 0)
+		skip(); /* the same check for every model */
+	snprintf(open_dir, sizeof(open_dir), "/tmp/modserv-anyone.%d",
+	    (int)getpid());
+	snprintf(cmd, sizeof(cmd),
+	    "mkdir -p -m 0755 %s/secret/pub && echo hi >%s/secret/pub/f && "
+	    "mkdir -m 0777 %s && ln -s %s/secret/pub %s/www",
+	    srv.dir, srv.dir, open_dir, srv.dir, open_dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "options = { root = \"%s/www\"; };",
+	    open_dir);
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, "filexfer", cmd), 0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", open_dir);
+	assert_int_equal(system(cmd), 0);
+	if (strstr(out, "options.root: ") == NULL ||
+	    strstr(out, "as user nobody; root opens it for the service only "
+	                "along a path without symbolic links") == NULL)
+		fail_msg("%s", out);
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "filexfer",
+	                     "options = { root = \"@DIR@/secret/pub\"; };"),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
+}
+
+/* A module path that is a FIFO (or a device) is refused at once, never
+ * opened blocking by root. */
+static void
+a_module_that_is_no_regular_file_is_refused_at_once(void **state)
+{
+	char fifo[300], out[4096];
+	long long t0 = now_ms();
+
+	(void)state;
+	if (strcmp(model, "thread") != 0)
+		skip(); /* the same check for every model */
+	snprintf(fifo, sizeof(fifo), "%s/fifo.so", srv.dir);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model,
+	                     "@DIR@/fifo.so", NULL),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	assert_non_null(strstr(out, "fifo.so: not a regular file"));
+	assert_true(now_ms() - t0 < 5000);
+}
+
+/* `killall -USR1 modserv` after a log rotation, or a terminal's hangup,
+ * reaches request processes too: they serve on. */
+static void
+rotation_and_hangup_signals_spare_fork_requests(void **state)
+{
+	pid_t worker, request;
+	char reply[4];
+	int fd;
+
+	(void)state;
+	if (strcmp(model, "fork") != 0)
+		skip(); /* only fork has request processes */
+	serve_upper(NULL, NULL);
+	worker = server_worker(&srv);
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_int_equal(client_exchange(fd, "hi\n", 3, reply), 0);
+	assert_int_equal(proc_children(worker, &request, 1), 1);
+	assert_int_equal(kill(request, SIGUSR1), 0);
+	assert_int_equal(kill(request, SIGHUP), 0);
+	assert_int_equal(client_exchange(fd, "ok\n", 3, reply), 0);
+	assert_memory_equal(reply, "OK\n", 3);
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+	assert_null(strstr(srv.log, "killed by signal"));
+}
+
+/* A program exec runs (one that ignores SIGTERM) ends when its worker is
+ * killed: nothing of modserv is left serving the connection. */
+static void
+an_exec_program_ends_with_its_worker(void **state)
+{
+	pid_t worker, kids[4], program;
+	char reply[4];
+	int fd, n;
+	long long end;
+
+	(void)state;
+	serve_upper(NULL, NULL); /* for the folder; replaced below */
+	assert_int_equal(server_stop(&srv), 0);
+	server_cleanup(&srv);
+	assert_int_equal(server_prepare(&srv), 0);
+	if (server_start_one(&srv, "tcp", NULL, model, "exec",
+	        "options = { argv = [ \"/bin/sh\", \"-c\", \"trap '' TERM; "
+	        "while read l; do echo $l; done\" ]; };") < 0)
+		fail_msg("modserv did not start: %s", server_log(&srv, 0));
+	worker = server_worker(&srv);
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_int_equal(client_exchange(fd, "hi\n", 3, reply), 0);
+	/* the program: the worker's child, or its request process's */
+	end = now_ms() + 3000;
+	while ((n = proc_children(worker, kids, 4)) != 1 && now_ms() < end)
+		usleep(10000);
+	assert_int_equal(n, 1);
+	program = kids[0];
+	if (strcmp(model, "fork") == 0) {
+		assert_int_equal(proc_children(kids[0], kids, 4), 1);
+		program = kids[0];
+	}
+	assert_int_equal(kill(worker, SIGKILL), 0);
+	assert_true(gone_within(program, 3000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -320,11 +507,15 @@ main(int argc, char **argv)
 #define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
 	    T(a_killed_master_leaves_nothing_serving),
 	    T(a_killed_fork_worker_takes_its_requests_along),
-	    T(module_code_never_runs_as_root),
+	    T(module_code_never_runs_as_root_nor_near_its_terminal),
 	    T(a_module_in_a_folder_only_root_may_enter_serves),
 	    T(a_module_file_its_user_may_not_read_is_refused_by_the_check),
 	    T(background_start_that_fails_leaves_nothing),
 	    T(check_refuses_files_in_missing_folders),
+	    T(root_opens_a_path_option_only_along_no_symbolic_link),
+	    T(a_module_that_is_no_regular_file_is_refused_at_once),
+	    T(rotation_and_hangup_signals_spare_fork_requests),
+	    T(an_exec_program_ends_with_its_worker),
 #undef T
 	};
 

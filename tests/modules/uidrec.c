@@ -1,10 +1,26 @@
-/* uidrec - an echo whose ELF constructor appends "PID UID EUID" to the
- * file MODSERV_TEST_UID_FILE names: the tests read which users module
- * code ever ran as, in a check, -t, -M, a worker or after a reload. */
+/* uidrec - an echo whose ELF constructor appends "PID UID EUID TTY" to
+ * the file MODSERV_TEST_UID_FILE names: the tests read which users module
+ * code ever ran as, in a check, -t, -M, a worker or after a reload, and
+ * whether it could reach a terminal (TTY: 1 when one of its standard
+ * descriptors is a terminal it may read or push input into). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+static int
+uidrec_terminal(void)
+{
+	char c = ' ';
+
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd) &&
+		    ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_WRONLY ||
+		        ioctl(fd, TIOCSTI, &c) == 0))
+			return 1;
+	return 0;
+}
 
 #include <modserv.h>
 
@@ -16,7 +32,8 @@ uidrec_record(void)
 
 	if (file == NULL || (fd = open(file, O_WRONLY | O_APPEND)) < 0)
 		return;
-	dprintf(fd, "%d %d %d\n", (int)getpid(), (int)getuid(), (int)geteuid());
+	dprintf(fd, "%d %d %d %d\n", (int)getpid(), (int)getuid(),
+	    (int)geteuid(), uidrec_terminal());
 	close(fd);
 }
 
