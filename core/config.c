@@ -268,10 +268,16 @@ key_path_to_make(struct parse *p, const char *path, config_setting_t *s,
 {
 	char why[PATH_MAX + 128];
 
+	struct stat st;
+	const char *file;
+
 	if (key_path(p, path, s, dst, k) < 0)
 		return -1;
-	if (config_folder_exists(*KEY_AT(dst, k, char *), why, sizeof(why)) < 0)
+	file = *KEY_AT(dst, k, char *);
+	if (config_folder_exists(file, why, sizeof(why)) < 0)
 		return config_fail(p, s, path, "%s", why);
+	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
+		return config_fail(p, s, path, "%s is a folder, not a file", file);
 	return 0;
 }
 
@@ -386,10 +392,17 @@ service_set_listen(struct parse *p, const char *path, config_setting_t *s,
 	for (int i = 0; i < n; i++) {
 		const struct sockaddr_un *un = (void *)&a[i].ss;
 
-		if (un->sun_family == AF_UNIX &&
-		    un->sun_path[0] && /* not an abstract one */
-		    config_folder_exists(un->sun_path, why, sizeof(why)) < 0)
+		struct stat st;
+
+		if (un->sun_family != AF_UNIX || un->sun_path[0] == '\0')
+			continue; /* not a file: an abstract one */
+		if (config_folder_exists(un->sun_path, why, sizeof(why)) < 0)
 			return config_fail(p, s, path, "%s", why);
+		if (lstat(un->sun_path, &st) == 0 && !S_ISSOCK(st.st_mode))
+			return config_fail(p, s, path,
+			    "%s exists and is not a socket: it is never "
+			    "replaced",
+			    un->sun_path);
 	}
 	if ((sc->addrs = malloc((size_t)n * sizeof(*a))) == NULL)
 		return config_fail(p, s, path, "out of memory");

@@ -368,8 +368,10 @@ service_read_signals(struct ms_service *svc)
 
 			if (fd >= 0)
 				log_adopt(fd);
-			else
+			else if (log_file_fd() < 0) /* syslog: reconnect */
 				log_reopen();
+			/* a file without one from the master (a killall, say):
+			 * the master's own SIGUSR1 hands it over */
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) /* a terminal's hangup: the master

@@ -336,19 +336,27 @@ background_start_that_fails_leaves_nothing(void **state)
 }
 
 /* -t refuses what could never be made: a unix socket, log, pidfile or
- * status socket in a folder that does not exist; file:line and key. */
+ * status socket in a folder that does not exist, a log or pidfile that is
+ * a folder, a socket path where a file is; file:line and key. */
 static void
-check_refuses_files_in_missing_folders(void **state)
+check_refuses_files_that_could_not_be_made(void **state)
 {
 	static const struct {
-		const char *top, *listen, *key;
+		const char *top, *listen, *key, *why;
 		int line;
 	} cases[] = {
-	    {"", "@DIR@/no/s.sock", "services.[0].listen", 4},
-	    {"log = \"no/modserv.log\";", "127.0.0.1:0", "log", 1},
-	    {"pidfile = \"no/modserv.pid\";", "127.0.0.1:0", "pidfile", 1},
+	    {"", "@DIR@/no/s.sock", "services.[0].listen",
+	        "/no, which does not exist", 4},
+	    {"log = \"no/modserv.log\";", "127.0.0.1:0", "log",
+	        "/no, which does not exist", 1},
+	    {"pidfile = \"no/modserv.pid\";", "127.0.0.1:0", "pidfile",
+	        "/no, which does not exist", 1},
 	    {"status_socket = \"no/status.sock\";", "127.0.0.1:0",
-	        "status_socket", 1},
+	        "status_socket", "/no, which does not exist", 1},
+	    {"log = \"modules\";", "127.0.0.1:0", "log",
+	        "/modules is a folder, not a file", 1},
+	    {"", "@DIR@/modserv.conf", "services.[0].listen",
+	        "/modserv.conf exists and is not a socket", 4},
 	};
 	char out[4096], want[400];
 
@@ -368,10 +376,10 @@ check_refuses_files_in_missing_folders(void **state)
 		assert_int_equal(
 		    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL),
 		    1);
-		snprintf(want, sizeof(want),
-		    "modserv.conf:%d: %s: ", cases[i].line, cases[i].key);
+		snprintf(want, sizeof(want), "modserv.conf:%d: %s: ",
+		    cases[i].line, cases[i].key);
 		if (strstr(out, want) == NULL ||
-		    strstr(out, "/no, which does not exist") == NULL)
+		    strstr(out, cases[i].why) == NULL)
 			fail_msg("case %zu: %s", i, out);
 	}
 }
@@ -511,7 +519,7 @@ main(int argc, char **argv)
 	    T(a_module_in_a_folder_only_root_may_enter_serves),
 	    T(a_module_file_its_user_may_not_read_is_refused_by_the_check),
 	    T(background_start_that_fails_leaves_nothing),
-	    T(check_refuses_files_in_missing_folders),
+	    T(check_refuses_files_that_could_not_be_made),
 	    T(root_opens_a_path_option_only_along_no_symbolic_link),
 	    T(a_module_that_is_no_regular_file_is_refused_at_once),
 	    T(rotation_and_hangup_signals_spare_fork_requests),
