@@ -57,8 +57,8 @@ check_printable(char *s)
 
 /* Checks service i in a child: 0, or -1 with the reason in err. */
 static int
-check_service(struct config *cfg, size_t i, long long deadline, char *err,
-    size_t errlen)
+check_service(
+    struct config *cfg, size_t i, long long deadline, char *err, size_t errlen)
 {
 	char why[1024] = "";
 	size_t got;

@@ -277,7 +277,8 @@ key_path_to_make(struct parse *p, const char *path, config_setting_t *s,
 	if (config_folder_exists(file, why, sizeof(why)) < 0)
 		return config_fail(p, s, path, "%s", why);
 	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
-		return config_fail(p, s, path, "%s is a folder, not a file", file);
+		return config_fail(
+		    p, s, path, "%s is a folder, not a file", file);
 	return 0;
 }
 

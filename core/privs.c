@@ -36,8 +36,8 @@ privs_leave_terminal(char *err, size_t errlen)
 			close(p[1]);
 		}
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0) {
-			snprintf(err, errlen, "standard input: %s",
-			    strerror(errno));
+			snprintf(
+			    err, errlen, "standard input: %s", strerror(errno));
 			return -1;
 		}
 		close(null);

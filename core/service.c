@@ -156,8 +156,8 @@ service_open_module(struct ms_service *svc, char *err, size_t errlen)
 	const char *why = NULL;
 
 	/* never blocking on a FIFO or opening a device in its place */
-	svc->module_fd = open(sc->module_file,
-	    O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	svc->module_fd =
+	    open(sc->module_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (svc->module_fd < 0)
 		why = strerror(errno);
 	else if (fstat(svc->module_fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -231,8 +231,8 @@ service_reach_paths(const struct ms_service *svc, char *err, size_t errlen)
 		    (v->fd = open(v->str, O_PATH | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options.%s: %s: %s",
-			    svc->cfg->file, v->line, sc->index, v->name,
-			    v->str, strerror(errno));
+			    svc->cfg->file, v->line, sc->index, v->name, v->str,
+			    strerror(errno));
 			return -1;
 		}
 	}
@@ -242,8 +242,7 @@ service_reach_paths(const struct ms_service *svc, char *err, size_t errlen)
 /* The check's report of the module's path options: "P INDEX ERRNO" a line,
  * ERRNO being what the service's user got opening it (0: it may). */
 static void
-service_report_paths(
-    const struct ms_service *svc, char *report, size_t len)
+service_report_paths(const struct ms_service *svc, char *report, size_t len)
 {
 	const struct service_conf *sc = svc->conf;
 	size_t at = 0;
@@ -261,13 +260,47 @@ service_report_paths(
 			e = errno;
 		else
 			close(fd);
-		at += (size_t)snprintf(report + at, len - at, "P %zu %d\n", i, e);
+		at +=
+		    (size_t)snprintf(report + at, len - at, "P %zu %d\n", i, e);
 	}
 }
 
+/* Whether sc's user may use what fd (root's open of path option v, at
+ * path) is: a
+ * folder searched, a file read — from its mode, owner and group (the
+ * user's supplementary groups do not count: the worker has none).  0, or
+ * -1 with err. */
+static int
+service_user_may_use(const struct config *cfg, const struct service_conf *sc,
+    const struct option_value *v, const char *path, int fd, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	unsigned want, bits;
+
+	if (!sc->switch_user || sc->uid == 0 || fstat(fd, &st) < 0)
+		return 0;
+	want = S_ISDIR(st.st_mode) ? 1 : 4; /* search, or read */
+	if (st.st_uid == sc->uid)
+		bits = (st.st_mode >> 6) & 7;
+	else if (st.st_gid == sc->gid)
+		bits = (st.st_mode >> 3) & 7;
+	else
+		bits = st.st_mode & 7;
+	if (bits & want)
+		return 0;
+	snprintf(err, errlen,
+	    "%s:%d: services.[%zu].options.%s: %s: user %s may not %s it "
+	    "(mode %04o, owner uid %d, group gid %d)",
+	    cfg->file, v->line, sc->index, v->name, path, sc->user,
+	    want == 1 ? "search" : "read", (unsigned)st.st_mode & 07777,
+	    (int)st.st_uid, (int)st.st_gid);
+	return -1;
+}
+
 int
-service_take_report(struct config *cfg, size_t i, const char *report,
-    char *err, size_t errlen)
+service_take_report(
+    struct config *cfg, size_t i, const char *report, char *err, size_t errlen)
 {
 	struct service_conf *sc = &cfg->services[i];
 	char path[PATH_MAX];
@@ -286,7 +319,14 @@ service_take_report(struct config *cfg, size_t i, const char *report,
 			continue;
 		service_option_path(cfg, v, path, sizeof(path));
 		if ((fd = service_open_as_root(path)) >= 0) {
-			close(fd); /* the worker opens it so, before the drop */
+			/* the worker opens it so, before the drop: then the
+			 * user must still be able to use it */
+			int rc = service_user_may_use(
+			    cfg, sc, v, path, fd, err, errlen);
+
+			close(fd);
+			if (rc < 0)
+				return -1;
 			continue;
 		}
 		snprintf(err, errlen,
@@ -332,8 +372,8 @@ fail:
 }
 
 int
-service_check_module(const struct config *cfg, size_t i, pid_t parent,
-    char *report, size_t len)
+service_check_module(
+    const struct config *cfg, size_t i, pid_t parent, char *report, size_t len)
 {
 	struct ms_service svc = {.conf = &cfg->services[i],
 	    .cfg = cfg,

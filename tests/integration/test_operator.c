@@ -232,7 +232,8 @@ module_code_never_runs_as_root_nor_near_its_terminal(void **state)
 	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "uidrec",
 	                     "user = \"nobody\";"),
 	    0);
-	assert_int_equal(run_on_terminal(file, 0, "-t", "-c", srv.conf, NULL), 0);
+	assert_int_equal(
+	    run_on_terminal(file, 0, "-t", "-c", srv.conf, NULL), 0);
 	snprintf(path, sizeof(path), "%s/uidrec.so", srv.testmodules);
 	assert_int_equal(run_on_terminal(file, 0, "-M", path, NULL), 0);
 	/* served from the terminal: the start's check, then the worker */
@@ -376,8 +377,8 @@ check_refuses_files_that_could_not_be_made(void **state)
 		assert_int_equal(
 		    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL),
 		    1);
-		snprintf(want, sizeof(want), "modserv.conf:%d: %s: ",
-		    cases[i].line, cases[i].key);
+		snprintf(want, sizeof(want),
+		    "modserv.conf:%d: %s: ", cases[i].line, cases[i].key);
 		if (strstr(out, want) == NULL ||
 		    strstr(out, cases[i].why) == NULL)
 			fail_msg("case %zu: %s", i, out);
@@ -403,8 +404,8 @@ root_opens_a_path_option_only_along_no_symbolic_link(void **state)
 	    "mkdir -m 0777 %s && ln -s %s/secret/pub %s/www",
 	    srv.dir, srv.dir, open_dir, srv.dir, open_dir);
 	assert_int_equal(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "options = { root = \"%s/www\"; };",
-	    open_dir);
+	snprintf(
+	    cmd, sizeof(cmd), "options = { root = \"%s/www\"; };", open_dir);
 	assert_int_equal(
 	    server_write_one(&srv, "tcp", NULL, model, "filexfer", cmd), 0);
 	assert_int_equal(
@@ -420,6 +421,17 @@ root_opens_a_path_option_only_along_no_symbolic_link(void **state)
 	    0);
 	assert_int_equal(
 	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
+	/* a folder the user may not search itself is no use: said so */
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "filexfer",
+	                     "options = { root = \"@DIR@/secret\"; };"),
+	    0);
+	snprintf(cmd, sizeof(cmd), "chmod 0700 %s/secret", srv.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	if (strstr(out, "/secret: user nobody may not search it (mode 0700") ==
+	    NULL)
+		fail_msg("%s", out);
 }
 
 /* A module path that is a FIFO (or a device) is refused at once, never
@@ -435,8 +447,8 @@ a_module_that_is_no_regular_file_is_refused_at_once(void **state)
 		skip(); /* the same check for every model */
 	snprintf(fifo, sizeof(fifo), "%s/fifo.so", srv.dir);
 	assert_int_equal(mkfifo(fifo, 0644), 0);
-	assert_int_equal(server_write_one(&srv, "tcp", NULL, model,
-	                     "@DIR@/fifo.so", NULL),
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, "@DIR@/fifo.so", NULL),
 	    0);
 	assert_int_equal(
 	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
