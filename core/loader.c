@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -180,6 +181,25 @@ loader_dlerror(const char *path, const char *proc, char *err, size_t errlen)
 }
 
 int
+loader_copy(int fd, off_t size)
+{
+	int copy = memfd_create("modserv-module", MFD_CLOEXEC);
+	char buf[1 << 16];
+	off_t at = 0;
+
+	while (copy >= 0 && at < size) {
+		ssize_t n = pread(fd, buf, sizeof(buf), at);
+
+		if (n <= 0 || write(copy, buf, (size_t)n) != n) {
+			close(copy);
+			copy = -1;
+		}
+		at += n;
+	}
+	return copy;
+}
+
+int
 loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
     size_t errlen)
 {
@@ -304,8 +324,8 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 		}
 		if (loader_check_value(spec, mname, cfg, sc, v, err, errlen))
 			return -1;
-		if (optspec_check_env(spec->type, v->list, v->nlist, why,
-		        sizeof(why)) < 0) {
+		if (optspec_check_env(
+		        spec->type, v->list, v->nlist, why, sizeof(why)) < 0) {
 			snprintf(err, errlen,
 			    "%s:%d: services.[%zu].options.%s: %s", cfg->file,
 			    v->line, sc->index, v->name, why);

@@ -3,6 +3,7 @@
 #define LOADER_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "modserv.h"
 
@@ -41,6 +42,10 @@ int loader_resolve_paths(const struct loaded_module *lm,
  * One module at a time a process: dlopen knows it by its /proc name. */
 int loader_open_fd(const char *path, int fd, struct loaded_module *lm,
     char *err, size_t errlen);
+/* A copy in memory (a memfd, close-on-exec) of the size bytes of the file
+ * open on fd: what a user loads of a module file only root may read.
+ * The copy's fd, or -1 with errno. */
+int loader_copy(int fd, off_t size);
 void loader_describe(FILE *out, const struct loaded_module *lm);
 void loader_close(struct loaded_module *lm);
 

@@ -128,6 +128,16 @@ describe_path(const char *path)
 			    fd < 0 ? strerror(errno) : "not a regular file");
 			_exit(1);
 		}
+		if ((st.st_mode & S_IROTH) == 0) { /* only root's: a copy */
+			int copy = loader_copy(fd, st.st_size);
+
+			close(fd);
+			if ((fd = copy) < 0) {
+				fprintf(stderr, "modserv: %s: copying it: %s\n",
+				    path, strerror(errno));
+				_exit(1);
+			}
+		}
 		if (privs_become(&nobody, self, SIGKILL, err, sizeof(err)) <
 		    0) {
 			fprintf(stderr, "modserv: %s\n", err);

@@ -148,12 +148,33 @@ ms_log(const ms_service *svc, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether sc's user has the want bits (4 read, 1 search) on st, from its
+ * mode, owner and group (the user's supplementary groups do not count: the
+ * worker has none). */
+static int
+service_user_has(
+    const struct service_conf *sc, const struct stat *st, unsigned want)
+{
+	unsigned bits;
+
+	if (!sc->switch_user || sc->uid == 0)
+		return 1;
+	if (st->st_uid == sc->uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (st->st_gid == sc->gid)
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	return (bits & want) == want;
+}
+
 int
 service_open_module(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 	struct stat st;
 	const char *why = NULL;
+	int copy;
 
 	/* never blocking on a FIFO or opening a device in its place */
 	svc->module_fd =
@@ -162,8 +183,15 @@ service_open_module(struct ms_service *svc, char *err, size_t errlen)
 		why = strerror(errno);
 	else if (fstat(svc->module_fd, &st) < 0 || !S_ISREG(st.st_mode))
 		why = "not a regular file";
-	if (why == NULL)
+	else if (service_user_has(sc, &st, 4))
 		return 0;
+	else if ((copy = loader_copy(svc->module_fd, st.st_size)) < 0)
+		why = "copying it for its user to load it";
+	else { /* only root may read it: the user loads root's copy */
+		close(svc->module_fd);
+		svc->module_fd = copy;
+		return 0;
+	}
 	snprintf(err, errlen, "%s:%d: services.[%zu].module: %s: %s",
 	    svc->cfg->file, sc->module_line, sc->index, sc->module_file, why);
 	if (svc->module_fd >= 0)
@@ -266,28 +294,19 @@ service_report_paths(const struct ms_service *svc, char *report, size_t len)
 }
 
 /* Whether sc's user may use what fd (root's open of path option v, at
- * path) is: a
- * folder searched, a file read — from its mode, owner and group (the
- * user's supplementary groups do not count: the worker has none).  0, or
- * -1 with err. */
+ * path) is: a folder searched, a file read.  0, or -1 with err. */
 static int
 service_user_may_use(const struct config *cfg, const struct service_conf *sc,
     const struct option_value *v, const char *path, int fd, char *err,
     size_t errlen)
 {
 	struct stat st;
-	unsigned want, bits;
+	unsigned want;
 
-	if (!sc->switch_user || sc->uid == 0 || fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return 0;
 	want = S_ISDIR(st.st_mode) ? 1 : 4; /* search, or read */
-	if (st.st_uid == sc->uid)
-		bits = (st.st_mode >> 6) & 7;
-	else if (st.st_gid == sc->gid)
-		bits = (st.st_mode >> 3) & 7;
-	else
-		bits = st.st_mode & 7;
-	if (bits & want)
+	if (service_user_has(sc, &st, want))
 		return 0;
 	snprintf(err, errlen,
 	    "%s:%d: services.[%zu].options.%s: %s: user %s may not %s it "

@@ -287,12 +287,12 @@ a_module_in_a_folder_only_root_may_enter_serves(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-/* A module file its user may not read at all is refused by -t, naming the
- * file and what it lacks, instead of a worker that restarts forever. */
+/* A module file only root may read (mode 0600) is copied into memory by
+ * root and the copy loaded by the service's user: -t, -M and serving. */
 static void
-a_module_file_its_user_may_not_read_is_refused_by_the_check(void **state)
+a_module_file_only_root_may_read_loads_as_its_user(void **state)
 {
-	char cmd[1200], out[4096];
+	char cmd[1200], out[4096], path[400];
 
 	(void)state;
 	if (geteuid() != 0)
@@ -305,10 +305,13 @@ a_module_file_its_user_may_not_read_is_refused_by_the_check(void **state)
 	                     "@DIR@/secret.so", "user = \"nobody\";"),
 	    0);
 	assert_int_equal(
-	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
-	assert_non_null(strstr(out, "modserv.conf:4: services.[0].module: "));
-	assert_non_null(strstr(out, "secret.so: uid "));
-	assert_non_null(strstr(out, "may not read it (mode 0600"));
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 0);
+	snprintf(path, sizeof(path), "%s/secret.so", srv.dir);
+	assert_int_equal(modserv_run(out, sizeof(out), "-M", path, NULL), 0);
+	assert_non_null(strstr(out, "module   upper"));
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_true(answers(srv.addr[0]));
+	assert_int_equal(server_stop(&srv), 0);
 }
 
 /* -d whose worker cannot start: exit 1 with the reason, and nothing left
@@ -529,7 +532,7 @@ main(int argc, char **argv)
 	    T(a_killed_fork_worker_takes_its_requests_along),
 	    T(module_code_never_runs_as_root_nor_near_its_terminal),
 	    T(a_module_in_a_folder_only_root_may_enter_serves),
-	    T(a_module_file_its_user_may_not_read_is_refused_by_the_check),
+	    T(a_module_file_only_root_may_read_loads_as_its_user),
 	    T(background_start_that_fails_leaves_nothing),
 	    T(check_refuses_files_that_could_not_be_made),
 	    T(root_opens_a_path_option_only_along_no_symbolic_link),
