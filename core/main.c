@@ -89,6 +89,31 @@ print_plan(const struct config *cfg)
 	    cfg->nservices, cfg->nservices == 1 ? "" : "s");
 }
 
+/* As root: the module file at path for nobody to load (a copy in memory
+ * when only root may read it); -1 when it is no regular file (said). */
+static int
+describe_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), copy;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "modserv: %s: %s\n", path,
+		    fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_mode & S_IROTH)
+		return fd;
+	copy = loader_copy(fd, st.st_size);
+	close(fd);
+	if (copy < 0)
+		fprintf(stderr, "modserv: %s: copying it: %s\n", path,
+		    strerror(errno));
+	return copy;
+}
+
 /* Loads and describes the module at path.  Run by root, it does so in a
  * child that became nobody first: no module code runs as root. */
 static int
@@ -120,24 +145,8 @@ describe_path(const char *path)
 	if (pw) {
 		nobody.uid = pw->pw_uid;
 		nobody.gid = pw->pw_gid;
-		struct stat st;
-
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "modserv: %s: %s\n", path,
-			    fd < 0 ? strerror(errno) : "not a regular file");
+		if ((fd = describe_open(path)) < 0)
 			_exit(1);
-		}
-		if ((st.st_mode & S_IROTH) == 0) { /* only root's: a copy */
-			int copy = loader_copy(fd, st.st_size);
-
-			close(fd);
-			if ((fd = copy) < 0) {
-				fprintf(stderr, "modserv: %s: copying it: %s\n",
-				    path, strerror(errno));
-				_exit(1);
-			}
-		}
 		if (privs_become(&nobody, self, SIGKILL, err, sizeof(err)) <
 		    0) {
 			fprintf(stderr, "modserv: %s\n", err);
