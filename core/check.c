@@ -7,42 +7,57 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "service.h"
 
+/* The check child's verdict goes out on this descriptor, its only one
+ * but stdio. */
+#define CHECK_VERDICT_FD 3
 /* A module whose loading takes longer than this is taken for hung. */
 #define CHECK_TIMEOUT_MS 30000
 
-/* Reads the child's verdict into why (size len) until it closes the pipe
- * or the deadline passes (then it is killed).  The bytes read. */
+/* Reads the child's verdict into why (size len) until the child has
+ * exited (what a process it left holding the pipe writes is not waited
+ * for) or the deadline passes (then it is killed).  The bytes read. */
 static size_t
 check_read_verdict(int fd, pid_t pid, long long deadline, char *why, size_t len)
 {
+	int pidfd = pidfd_open(pid, 0), exited = 0;
 	size_t got = 0;
 
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (got < len - 1) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+		    {.fd = pidfd, .events = POLLIN}};
 		long long left = deadline - service_now_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+		if (!exited && (left <= 0 || poll(p, pidfd >= 0 ? 2 : 1,
+		                                 (int)left) == 0)) {
 			kill(pid, SIGKILL);
 			snprintf(why, len,
 			    "loading the modules took over %d s: a module "
 			    "hangs while loading",
 			    CHECK_TIMEOUT_MS / 1000);
-			return strlen(why);
+			got = strlen(why);
+			break;
 		}
+		exited |= pidfd >= 0 && (p[1].revents & POLLIN);
 		n = read(fd, why + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return got;
-		got += (size_t)n;
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN) ||
+		         exited)
+			break; /* closed, or the child is gone and all read */
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return got;
 }
 
 /* What the child said goes into one log line: its control characters (a
@@ -76,10 +91,19 @@ check_service(
 		return -1;
 	}
 	if (pid == 0) {
-		int rc = service_check_module(cfg, i, self, why, sizeof(why));
+		sigset_t none;
+		int rc;
 
-		close(pfd[0]);
-		if (write(pfd[1], why, strlen(why)) < 0)
+		/* nothing of the master's: not its listeners, not its
+		 * workers' control sockets, not its blocked signals */
+		if (dup2(pfd[1], CHECK_VERDICT_FD) < 0)
+			_exit(2);
+		close_range(CHECK_VERDICT_FD + 1, ~0U, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		unsetenv("NOTIFY_SOCKET");
+		rc = service_check_module(cfg, i, self, why, sizeof(why));
+		if (write(CHECK_VERDICT_FD, why, strlen(why)) < 0)
 			_exit(2);
 		_exit(rc == 0 ? 0 : 1);
 	}

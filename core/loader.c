@@ -16,6 +16,9 @@
 #include "optspec.h"
 #include "transport.h"
 
+/* The largest module file copied into memory for its user. */
+#define LOADER_COPY_MAX (64 << 20)
+
 /* The size of struct ms_module at each minor of ABI 1: the end of the last
  * field that minor had.  A module built against minor k has at least
  * loader_module_size[k] bytes (one built against ours, exactly sizeof).  A
@@ -181,8 +184,34 @@ loader_dlerror(const char *path, const char *proc, char *err, size_t errlen)
 }
 
 int
+loader_open_file(const char *path, char *why, size_t len)
+{
+	int o = open(path, O_PATH | O_CLOEXEC), fd = -1;
+	char proc[32];
+	struct stat st;
+
+	if (o < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(o, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, len, "not a regular file");
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
+		if ((fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			snprintf(why, len, "%s", strerror(errno));
+	}
+	close(o);
+	return fd;
+}
+
+int
 loader_copy(int fd, off_t size)
 {
+	if (size > LOADER_COPY_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
 	int copy = memfd_create("modserv-module", MFD_CLOEXEC);
 	char buf[1 << 16];
 	off_t at = 0;
@@ -209,15 +238,25 @@ loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
 
 	memset(lm, 0, sizeof(*lm));
 	/* by its name where this process may read it ($ORIGIN in its
-	 * run path keeps working); else from root's descriptor */
-	if (fd >= 0 && access(path, R_OK) < 0) {
-		if (loader_readable(path, fd, err, errlen) < 0)
+	 * run path keeps working), root's descriptor closed first: what is
+	 * at the name now must not find it; else from root's descriptor */
+	if (fd >= 0 && access(path, R_OK) == 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0) {
+		if (loader_readable(path, fd, err, errlen) < 0) {
+			close(fd);
 			return -1;
+		}
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		name = proc;
 	}
 	dlerror();
-	if ((lm->handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	lm->handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+	if (fd >= 0) /* mapped now, or never */
+		close(fd);
+	if (lm->handle == NULL) {
 		loader_dlerror(path, name, err, errlen);
 		return -1;
 	}

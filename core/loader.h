@@ -36,15 +36,21 @@ int loader_check(const struct loaded_module *lm, const struct config *cfg,
 /* Makes sc's MS_OPT_PATH options absolute against the config's folder. */
 int loader_resolve_paths(const struct loaded_module *lm,
     const struct config *cfg, struct service_conf *sc);
-/* As loader_open, for the file open on fd (-1: open path): a file root
- * opened is loaded after the privileges are dropped, from wherever it is,
- * while the module's code runs as the service's user.  Messages name path.
- * One module at a time a process: dlopen knows it by its /proc name. */
+/* As loader_open, for the file open on fd (-1: open path), which it takes
+ * (and closes): a file root opened is loaded after the privileges are
+ * dropped, from wherever it is, while the module's code runs as the
+ * service's user — by its name where this process may read it, else from
+ * fd.  Messages name path.  One module at a time a process: dlopen knows
+ * it by its /proc name. */
 int loader_open_fd(const char *path, int fd, struct loaded_module *lm,
     char *err, size_t errlen);
+/* As root: the module file at path opened for reading, once it is known to
+ * be a regular file (looked at through O_PATH first: a device is never
+ * opened).  The fd, or -1 with the reason in why. */
+int loader_open_file(const char *path, char *why, size_t len);
 /* A copy in memory (a memfd, close-on-exec) of the size bytes of the file
- * open on fd: what a user loads of a module file only root may read.
- * The copy's fd, or -1 with errno. */
+ * open on fd: what a user loads of a module file only root may read; at
+ * most 64 MiB (else EFBIG).  The copy's fd, or -1 with errno. */
 int loader_copy(int fd, off_t size);
 void loader_describe(FILE *out, const struct loaded_module *lm);
 void loader_close(struct loaded_module *lm);

@@ -94,12 +94,13 @@ print_plan(const struct config *cfg)
 static int
 describe_open(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), copy;
+	char why[128];
+	int fd = loader_open_file(path, why, sizeof(why)), copy;
 	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		fprintf(stderr, "modserv: %s: %s\n", path,
-		    fd < 0 ? strerror(errno) : "not a regular file");
+		    fd < 0 ? why : strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -161,8 +162,6 @@ describe_path(const char *path)
 		loader_close(&lm);
 		status = 0;
 	}
-	if (fd >= 0)
-		close(fd);
 	if (pw) {
 		fflush(stdout);
 		_exit(status);

@@ -67,6 +67,14 @@ privs_drop(const struct service_conf *sc, char *err, size_t errlen)
 		return 0;
 	if (privs_leave_terminal(err, errlen) < 0)
 		return -1;
+	/* a session keyring of its own, made as root (the user's key quota
+	 * cannot make it fail): root's keys are not the user's */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS) {
+		snprintf(err, errlen, "a session keyring of its own: %s",
+		    strerror(errno));
+		return -1;
+	}
 	if (setgroups(1, &sc->gid) < 0 || setgid(sc->gid) < 0 ||
 	    setuid(sc->uid) < 0) {
 		snprintf(err, errlen, "becoming user %s (uid %d, gid %d): %s",
@@ -78,8 +86,6 @@ privs_drop(const struct service_conf *sc, char *err, size_t errlen)
 		    err, errlen, "user %s could become root again", sc->user);
 		return -1;
 	}
-	/* a session keyring of its own: root's keys are not the user's */
-	syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
 	return 0;
 }
 

@@ -168,25 +168,51 @@ service_user_has(
 	return (bits & want) == want;
 }
 
+/* Whether sc's user may use what fd (root's open of path option v, at
+ * path) is: a folder searched, a file read.  0, or -1 with err. */
+static int
+service_user_may_use(const struct config *cfg, const struct service_conf *sc,
+    const struct option_value *v, const char *path, int fd, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	unsigned want;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	want = S_ISDIR(st.st_mode) ? 1 : 4; /* search, or read */
+	if (service_user_has(sc, &st, want))
+		return 0;
+	snprintf(err, errlen,
+	    "%s:%d: services.[%zu].options.%s: %s: user %s may not %s it "
+	    "(mode %04o, owner uid %d, group gid %d)",
+	    cfg->file, v->line, sc->index, v->name, path, sc->user,
+	    want == 1 ? "search" : "read", (unsigned)st.st_mode & 07777,
+	    (int)st.st_uid, (int)st.st_gid);
+	return -1;
+}
+
 int
 service_open_module(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 	struct stat st;
 	const char *why = NULL;
+	char reason[128];
 	int copy;
 
-	/* never blocking on a FIFO or opening a device in its place */
 	svc->module_fd =
-	    open(sc->module_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	    loader_open_file(sc->module_file, reason, sizeof(reason));
 	if (svc->module_fd < 0)
+		why = reason;
+	else if (fstat(svc->module_fd, &st) < 0)
 		why = strerror(errno);
-	else if (fstat(svc->module_fd, &st) < 0 || !S_ISREG(st.st_mode))
-		why = "not a regular file";
 	else if (service_user_has(sc, &st, 4))
 		return 0;
 	else if ((copy = loader_copy(svc->module_fd, st.st_size)) < 0)
-		why = "copying it for its user to load it";
+		why = errno == EFBIG ? "over 64 MiB: too large to copy for its "
+		                       "user to load it"
+		                     : "copying it for its user to load it";
 	else { /* only root may read it: the user loads root's copy */
 		close(svc->module_fd);
 		svc->module_fd = copy;
@@ -232,7 +258,7 @@ service_open_paths(struct ms_service *svc)
 	for (size_t i = 0; i < sc->noptions; i++) {
 		struct option_value *v = &sc->options[i];
 
-		if (!v->is_path)
+		if (!v->is_path || v->type != MS_OPT_STR)
 			continue;
 		service_option_path(svc->cfg, v, path, sizeof(path));
 		v->fd = service_open_as_root(path);
@@ -263,6 +289,9 @@ service_reach_paths(const struct ms_service *svc, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
+		if (service_user_may_use(
+		        svc->cfg, sc, v, v->str, v->fd, err, errlen) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -293,30 +322,6 @@ service_report_paths(const struct ms_service *svc, char *report, size_t len)
 	}
 }
 
-/* Whether sc's user may use what fd (root's open of path option v, at
- * path) is: a folder searched, a file read.  0, or -1 with err. */
-static int
-service_user_may_use(const struct config *cfg, const struct service_conf *sc,
-    const struct option_value *v, const char *path, int fd, char *err,
-    size_t errlen)
-{
-	struct stat st;
-	unsigned want;
-
-	if (fstat(fd, &st) < 0)
-		return 0;
-	want = S_ISDIR(st.st_mode) ? 1 : 4; /* search, or read */
-	if (service_user_has(sc, &st, want))
-		return 0;
-	snprintf(err, errlen,
-	    "%s:%d: services.[%zu].options.%s: %s: user %s may not %s it "
-	    "(mode %04o, owner uid %d, group gid %d)",
-	    cfg->file, v->line, sc->index, v->name, path, sc->user,
-	    want == 1 ? "search" : "read", (unsigned)st.st_mode & 07777,
-	    (int)st.st_uid, (int)st.st_gid);
-	return -1;
-}
-
 int
 service_take_report(
     struct config *cfg, size_t i, const char *report, char *err, size_t errlen)
@@ -333,6 +338,10 @@ service_take_report(
 		if (j >= sc->noptions || strchr(p, '\n') == NULL)
 			break;
 		v = &sc->options[j];
+		/* module code ran in the child: believe only what cannot
+		 * harm (a string option called a path) */
+		if (v->type != MS_OPT_STR || v->str == NULL)
+			continue;
 		v->is_path = 1;
 		if (e == 0)
 			continue;
@@ -369,9 +378,7 @@ service_load_module(struct ms_service *svc, char *err, size_t errlen)
 
 	rc = loader_open_fd(
 	    sc->module_file, svc->module_fd, &svc->module, why, sizeof(why));
-	if (svc->module_fd >= 0) /* mapped now, or never */
-		close(svc->module_fd);
-	svc->module_fd = -1;
+	svc->module_fd = -1; /* taken */
 	if (rc < 0) {
 		snprintf(err, errlen, "%s:%d: services.[%zu].module: %s",
 		    svc->cfg->file, sc->module_line, sc->index, why);

@@ -207,17 +207,18 @@ run_on_terminal(const char *file, int lines, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* uidrec's constructor writes the uid it runs as and whether it can reach
- * a terminal: under root with user nobody the uid is never 0 — in -t, -M,
- * the start's check, the worker, the check on reload — and the terminal
- * modserv was started from is out of its reach (no TIOCSTI into root's
- * shell, no reading its keystrokes). */
+/* uidrec's constructor writes the uid it runs as, whether it can reach a
+ * terminal and the listeners it holds: under root with user nobody the
+ * uid is never 0 — in -t, -M, the start's check, the worker, the check on
+ * reload —, the terminal modserv was started from is out of its reach (no
+ * TIOCSTI into root's shell, no reading its keystrokes), and only a worker
+ * holds a listener (a check holds nothing of the master's). */
 static void
 module_code_never_runs_as_root_nor_near_its_terminal(void **state)
 {
 	struct passwd *pw = getpwnam("nobody");
 	char file[300], line[64], path[400];
-	int fd, lines = 0, pid, uid, euid, tty;
+	int fd, lines = 0, listening = 0, pid, uid, euid, tty, listen;
 	FILE *f;
 
 	(void)state;
@@ -246,8 +247,9 @@ module_code_never_runs_as_root_nor_near_its_terminal(void **state)
 	f = fopen(file, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		assert_int_equal(
-		    sscanf(line, "%d %d %d %d", &pid, &uid, &euid, &tty), 4);
+		assert_int_equal(sscanf(line, "%d %d %d %d %d", &pid, &uid,
+		                     &euid, &tty, &listen),
+		    5);
 		if (uid != (int)pw->pw_uid || euid != (int)pw->pw_uid)
 			fail_msg("module code ran as uid %d/%d (pid %d)", uid,
 			    euid, pid);
@@ -255,12 +257,15 @@ module_code_never_runs_as_root_nor_near_its_terminal(void **state)
 			fail_msg("module code (pid %d) could reach the "
 			         "terminal (line %d)",
 			    pid, lines + 1);
+		listening += listen > 0;
 		lines++;
 	}
 	fclose(f);
 	unlink(file);
 	/* -t, -M, served: check and worker, again: check, worker, reload */
 	assert_true(lines >= 7);
+	/* only the two workers held a listener: no check got the master's */
+	assert_int_equal(listening, 2);
 }
 
 /* A module in a folder only root may enter (a checkout under /root, a

@@ -1,13 +1,31 @@
-/* uidrec - an echo whose ELF constructor appends "PID UID EUID TTY" to
- * the file MODSERV_TEST_UID_FILE names: the tests read which users module
- * code ever ran as, in a check, -t, -M, a worker or after a reload, and
- * whether it could reach a terminal (TTY: 1 when one of its standard
- * descriptors is a terminal it may read or push input into). */
+/* uidrec - an echo whose ELF constructor appends "PID UID EUID TTY LISTEN"
+ * to the file MODSERV_TEST_UID_FILE names: the tests read which users
+ * module code ever ran as, in a check, -t, -M, a worker or after a
+ * reload, whether it could reach a terminal (TTY: 1 when one of its
+ * standard descriptors is a terminal it may read or push input into) and
+ * how many listening sockets it holds (LISTEN). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+static int
+uidrec_listeners(void)
+{
+	int n = 0;
+
+	for (int fd = 3; fd < 1024; fd++) {
+		int on = 0;
+		socklen_t len = sizeof(on);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+		    on)
+			n++;
+	}
+	return n;
+}
 
 static int
 uidrec_terminal(void)
@@ -32,8 +50,8 @@ uidrec_record(void)
 
 	if (file == NULL || (fd = open(file, O_WRONLY | O_APPEND)) < 0)
 		return;
-	dprintf(fd, "%d %d %d %d\n", (int)getpid(), (int)getuid(),
-	    (int)geteuid(), uidrec_terminal());
+	dprintf(fd, "%d %d %d %d %d\n", (int)getpid(), (int)getuid(),
+	    (int)geteuid(), uidrec_terminal(), uidrec_listeners());
 	close(fd);
 }
 
