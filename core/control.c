@@ -17,11 +17,11 @@ control_pair(int fds[2])
 struct control_msg {
 	char byte;
 	struct iovec iov;
-	union {
+	struct msghdr msg;
+	union { /* last: struct cmsghdr ends in a flexible array */
 		struct cmsghdr h;
 		char space[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct msghdr msg;
 };
 
 static void
