@@ -278,6 +278,8 @@ slot_spawn(struct slot *s)
 
 	s->restart = 0;
 	pfd[0] = pfd[1] = -1;
+	if (svc->stats) /* the new worker says an odd return again */
+		atomic_store(&svc->stats->odd_return_said, 0);
 	if (control_pair(pfd) < 0 || (s->pid = fork()) < 0) {
 		log_syserr(
 		    MS_LOG_ERROR, service_name(svc), "starting a worker");

@@ -57,6 +57,8 @@ typedef struct ms_service ms_service;
  * the request is finished (output already queued is still sent). */
 #define MS_MORE 0  /* call handle again when more input arrives */
 #define MS_CLOSE 1 /* send the queued output, then finish the request */
+/* A negative value from setup or handle is an error; so is any other value
+ * (logged once, with the module's name, after a worker starts). */
 
 /* struct ms_module.flags: what the module supports and needs. */
 #define MS_F_STREAM_ONLY 0x1u /* tcp and unix only */

@@ -133,11 +133,33 @@ request_release(struct ms_request *r)
 	r->fd = -1;
 }
 
+/* A hook returned what the contract gives no meaning (not MS_MORE,
+ * MS_CLOSE or a negative error): an error, logged once after a worker of
+ * the service started (not once a request: that would flood the log).
+ * Returns -1. */
+static int
+request_odd_return(struct ms_request *r, const char *hook, int rc)
+{
+	static _Atomic int said_here; /* when the service is not counted */
+	struct stats_service *st = r->svc->stats;
+	_Atomic int *said = st ? &st->odd_return_said : &said_here;
+
+	if (atomic_exchange(said, 1) == 0)
+		log_error(service_name(r->svc),
+		    "module %s: %s returned %d, which is not MS_MORE, MS_CLOSE "
+		    "or a negative error: taken as an error (said once)",
+		    r->svc->conf->module, hook, rc);
+	return -1;
+}
+
 MS_HOT int
 request_setup(struct ms_request *r)
 {
 	const struct ms_module *m = r->svc->module.mod;
 	int rc = m->setup ? m->setup(r) : MS_MORE;
+
+	if (rc > MS_CLOSE)
+		rc = request_odd_return(r, "setup", rc);
 
 	if (rc < 0) {
 		log_debug(service_name(r->svc), "%s: setup refused the request",
@@ -198,7 +220,12 @@ request_handle(struct ms_request *r)
 	rc = r->svc->module.mod->handle(r);
 	if (w)
 		atomic_store(&w->handle_since, 0);
-
+	if (rc > MS_CLOSE) { /* an error, said once: not a line a request */
+		request_odd_return(r, "handle", rc);
+		stats_add(r->svc->stats, STAT_ERRORS, 1);
+		r->done = 1;
+		return;
+	}
 	if (rc < 0) {
 		log_warn(service_name(r->svc),
 		    "%s: module %s: handle failed (%d)", ms_peer(r),

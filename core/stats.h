@@ -32,6 +32,8 @@ struct stats_service {
 	char name[64];
 	unsigned long long restarts; /* the master's own count */
 	int workers;                 /* set by the master when it reports */
+	_Atomic int odd_return_said; /* a hook's odd return was logged since
+	                                a worker last started */
 };
 
 /* Makes the shared table (in the master, before any worker).  0 or -1. */

@@ -297,6 +297,38 @@ a_slow_dripping_client_does_not_hold_up_others(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* A handle returning 42 (not MS_MORE, MS_CLOSE nor a negative error) is
+ * an error: the request ends, and the log says so once with the module's
+ * name, not once a request. */
+static void
+a_handle_returning_an_odd_value_is_an_error_said_once(void **state)
+{
+	char buf[16];
+	const char *log, *hit;
+	int said = 0;
+
+	(void)state;
+	serve("tcp", NULL, "odd", NULL);
+	for (int i = 0; i < 5; i++) {
+		int fd = client_connect("tcp", srv.addr[0]);
+
+		assert_true(fd >= 0);
+		assert_int_equal(send(fd, "hi\n", 3, MSG_NOSIGNAL), 3);
+		/* ended by the host: end of file, nothing written */
+		assert_true(recv(fd, buf, sizeof(buf), 0) <= 0);
+		close(fd);
+	}
+	assert_true(server_wait_log(&srv,
+	    "module odd: handle returned 42, which is not MS_MORE, MS_CLOSE "
+	    "or a negative error: taken as an error (said once)",
+	    3000));
+	log = server_log(&srv, 200);
+	for (hit = log; (hit = strstr(hit, "returned 42")) != NULL; hit++)
+		said++;
+	assert_int_equal(said, 1);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -307,6 +339,7 @@ main(int argc, char **argv)
 	    T(sigterm_under_load_finishes_what_was_accepted),
 	    T(empty_and_largest_datagrams_and_unnamed_senders),
 	    T(a_slow_dripping_client_does_not_hold_up_others),
+	    T(a_handle_returning_an_odd_value_is_an_error_said_once),
 	};
 	return run_for_model(argc, argv, "faults", tests,
 	    sizeof(tests) / sizeof(*tests), &model);
