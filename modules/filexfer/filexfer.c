@@ -85,9 +85,14 @@ filexfer_fini(ms_service *svc)
 static int
 filexfer_open(const struct filexfer_root *root, const char *name)
 {
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+	/* looked at first (O_PATH opens nothing: a FIFO does not block, a
+	 * device is not touched), opened for reading only if regular */
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
 	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	size_t rootlen = strlen(root->path);
+	struct stat st;
+	char proc[32];
+	int o, fd;
 
 	if (name[0] == '/') { /* absolute: only inside the root */
 		if (strncmp(name, root->path, rootlen) != 0 ||
@@ -101,7 +106,18 @@ filexfer_open(const struct filexfer_root *root, const char *name)
 		if (*name == '\0')
 			name = ".";
 	}
-	return (int)syscall(SYS_openat2, root->dirfd, name, &how, sizeof(how));
+	if ((o = (int)syscall(
+	         SYS_openat2, root->dirfd, name, &how, sizeof(how))) < 0)
+		return -1;
+	if (fstat(o, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(o);
+		errno = EISDIR; /* "not a regular file" */
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	close(o);
+	return fd;
 }
 
 static const char *

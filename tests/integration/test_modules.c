@@ -254,6 +254,9 @@ filexfer_setup_root(void)
 	assert_int_equal(symlink(target, path), 0);
 	snprintf(path, sizeof(path), "%s/root/inside", srv.dir);
 	assert_int_equal(symlink("small.txt", path), 0);
+	/* opening it would block until a writer came: never served */
+	snprintf(path, sizeof(path), "%s/root/fifo", srv.dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
 }
 
 /* Asks for name like the seed client: size (or 0001...), ack, bytes. */
@@ -328,6 +331,8 @@ filexfer_refuses_every_way_out(void **state)
 	    {"escape", "outside the served folder"},
 	    {"nosuch", "no such file"},
 	    {"dir", "not a regular file"},
+	    {"fifo", "not a regular file"},
+	    {"fifo", "not a regular file"}, /* again: nothing was held */
 	    {"/proc/self/root/etc/passwd", "outside the served folder"},
 	};
 	char buf[512], want[512];
