@@ -10,6 +10,7 @@
 #include "buffer.h"
 #include "output.h"
 #include "service.h"
+#include "sock.h"
 
 struct ms_request {
 	struct ms_service *svc;
@@ -32,7 +33,7 @@ struct ms_request {
 };
 
 /* The largest datagram a worker receives or sends. */
-#define REQUEST_DGRAM_MAX (256 * 1024)
+#define REQUEST_DGRAM_MAX SOCK_DGRAM_MAX
 #define REQUEST_READ_SIZE (16 * 1024) /* read at most per recv */
 #define REQUEST_OUT_SIZE 4096         /* first output buffer */
 /* An ms_write this long, with nothing queued, is sent at once, uncopied. */

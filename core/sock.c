@@ -105,6 +105,29 @@ sock_unix_reclaim(
 	return 0;
 }
 
+/* A unix datagram socket's send buffer bounds the largest datagram it can
+ * send (less a little): the default (net.core.wmem_default, 208 KiB) is
+ * less than the largest one accepted, and replies that large were lost.
+ * The kernel doubles what is set.  0, or -1 with err when it cannot be
+ * had (net.core.wmem_max too small). */
+static int
+sock_dgram_room(int fd, const struct listen_addr *a, char *err, size_t errlen)
+{
+	int want = SOCK_DGRAM_MAX, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) < 0 ||
+	    got < SOCK_DGRAM_MAX + 1024) {
+		snprintf(err, errlen,
+		    "%s: a send buffer for replies of %d bytes: got %d "
+		    "(raise net.core.wmem_max)",
+		    a->text, SOCK_DGRAM_MAX, got);
+		return -1;
+	}
+	return 0;
+}
+
 int
 sock_bind_unix(
     struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen)
@@ -131,6 +154,10 @@ sock_bind_unix(
 	if (stat(a->text, &st) == 0) {
 		a->dev = st.st_dev;
 		a->ino = st.st_ino;
+	}
+	if (socktype == SOCK_DGRAM && sock_dgram_room(fd, a, err, errlen) < 0) {
+		sock_unbind_unix(a);
+		goto fail;
 	}
 	if (sock_listen(fd, socktype, backlog, err, errlen) < 0) {
 		sock_unbind_unix(a);

@@ -4,6 +4,9 @@
 
 #include "addr.h"
 
+/* The largest unix datagram accepted, and so the largest reply. */
+#define SOCK_DGRAM_MAX (256 * 1024)
+
 /* Binds (and for streams listens on) a, non-blocking and close-on-exec, and
  * rewrites a->text with the address actually bound (port 0 resolved).
  * Returns the fd, or -1 with the reason in err. */

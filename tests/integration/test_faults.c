@@ -262,10 +262,17 @@ empty_and_largest_datagrams_and_unnamed_senders(void **state)
 		char *huge = calloc(1, 300000);
 
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 		assert_int_equal(send(fd, huge, 300000, 0), 300000);
-		free(huge);
 		assert_true(server_wait_log(&srv,
 		    "datagram of 300000 bytes is larger than 262144", 3000));
+		/* the largest one accepted is answered whole */
+		memset(huge, 'b', 262144);
+		assert_int_equal(send(fd, huge, 262144, 0), 262144);
+		assert_int_equal(recv(fd, huge, 300000, 0), 262144);
+		assert_int_equal(huge[0], 'B');
+		assert_int_equal(huge[262143], 'B');
+		free(huge);
 	}
 	assert_true(served(fd, "still here"));
 	close(fd);
