@@ -288,8 +288,17 @@ request_serve_stream(struct ms_request *r)
 	}
 	for (;;) {
 		/* blocking: 0 means the send timed out (idle_timeout) */
-		if (output_pending(&r->out) && request_flush(r) != 1)
-			break;
+		if (output_pending(&r->out)) {
+			int sent = request_flush(r);
+
+			if (sent == 0)
+				log_info(service_name(r->svc),
+				    "%s: idle for %g s (it takes none of the "
+				    "output): closed",
+				    ms_peer(r), r->svc->conf->idle_timeout);
+			if (sent != 1)
+				break;
+		}
 		if (r->done)
 			break;
 		if (request_read(r) < 0) {

@@ -2,6 +2,7 @@
  * see them, under one model:  test_limits MODEL. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
@@ -198,6 +199,46 @@ idle_timeout_closes_a_peer_that_sends_nothing(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* A peer that sends but takes none of the replies: once the socket has
+ * taken nothing for idle_timeout, it is closed, and the log says so, under
+ * every model. */
+static void
+a_peer_that_takes_no_output_is_closed_and_logged(void **state)
+{
+	static char chunk[65536];
+	int fd, small = 4096;
+	size_t sent = 0;
+	long long end;
+
+	(void)state;
+	serve("tcp", "127.0.0.1:0", "upper", "idle_timeout = 1;");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	{
+		struct sockaddr_in dst = {.sin_family = AF_INET};
+
+		inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+		dst.sin_port =
+		    htons((uint16_t)atoi(strrchr(srv.addr[0], ':') + 1));
+		assert_int_equal(
+		    connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	/* until neither side's buffers take more: bounded in bytes and time */
+	end = now_ms() + 3000;
+	while (sent < (64u << 20) && now_ms() < end) {
+		ssize_t n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+
+		if (n > 0)
+			sent += (size_t)n;
+		else
+			usleep(10000);
+	}
+	assert_true(server_wait_log(&srv, ": idle for 1 s", 5000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 static void
 a_service_runs_as_the_user_it_names(void **state)
 {
@@ -280,6 +321,7 @@ main(int argc, char **argv)
 	    T(rate_pauses_accepting_past_the_limit),
 	    T(max_request_ends_a_request_that_buffers_too_much),
 	    T(idle_timeout_closes_a_peer_that_sends_nothing),
+	    T(a_peer_that_takes_no_output_is_closed_and_logged),
 	    T(a_service_runs_as_the_user_it_names),
 	    T(root_must_say_which_user_a_service_runs_as),
 	    T(a_unix_socket_file_gets_the_mode_and_owner_asked),
