@@ -14,8 +14,8 @@
 
 /* The child: the connection on 0 and 1, blocking; then the program. */
 static void
-handoff_child(struct ms_request *r, const char *const *argv, char **envp,
-    pid_t parent)
+handoff_child(
+    struct ms_request *r, const char *const *argv, char **envp, pid_t parent)
 {
 	char path[4096], why[1024];
 	int fd = r->fd;

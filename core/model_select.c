@@ -101,8 +101,9 @@ select_close(struct selector *l, struct conn *c)
 	if (c->pidfd >= 0) {
 		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
-		if (c->req.child) { /* cut off at shutdown: it goes too,
-		                       even one that ignores SIGTERM */
+		/* cut off at shutdown: the program goes too, even one that
+		 * ignores SIGTERM */
+		if (c->req.child) {
 			kill(c->req.child, SIGKILL);
 			request_reap_child(&c->req, 1);
 		}

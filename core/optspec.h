@@ -16,8 +16,8 @@ int optspec_written_as(int type);
 /* An MS_OPT_ENV or MS_OPT_ENV_NAMES value (list, n strings): each entry a
  * NAME=value, or a NAME, and no name twice.  0 (also for any other type),
  * or -1 with why. */
-int optspec_check_env(int type, char *const *list, size_t n, char *why,
-    size_t len);
+int optspec_check_env(
+    int type, char *const *list, size_t n, char *why, size_t len);
 /* Checks a module's option table (NULL: none) in this host's layout: known
  * types, unique names, min/max only on an integer and min <= max, choices
  * only on a string or a list and not empty, a default that parses as its

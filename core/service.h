@@ -62,13 +62,13 @@ int service_load_module(struct ms_service *svc, char *err, size_t errlen);
  * module, becomes its user (for good), loads and checks the module as a
  * worker would, and closes it.  0 with what service_take_report reads in
  * report, or -1 with the reason there. */
-int service_check_module(const struct config *cfg, size_t i, pid_t parent,
-    char *report, size_t len);
+int service_check_module(
+    const struct config *cfg, size_t i, pid_t parent, char *report, size_t len);
 /* In the master, of a check's report: marks service i's path options, and
  * refuses one that neither its user nor root (along no symbolic link) can
  * open.  0, or -1 with "file:line: key: reason" in err. */
-int service_take_report(struct config *cfg, size_t i, const char *report,
-    char *err, size_t errlen);
+int service_take_report(
+    struct config *cfg, size_t i, const char *report, char *err, size_t errlen);
 /* Reads the worker's signalfd: sets stopping on SIGTERM/SIGINT, reopens
  * the log on SIGUSR1. */
 void service_read_signals(struct ms_service *svc);

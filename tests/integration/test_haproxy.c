@@ -499,8 +499,7 @@ a_proxy_header_names_the_client_under_every_model(void **state)
 		        "  module = \"@MODULES@/exec.so\"; proxy_protocol = "
 		        "true;\n"
 		        "  options = { argv = [ \"cat\" ]; }; } );\n",
-		        harness_user(), models[m],
-		        models[m]),
+		        harness_user(), models[m], models[m]),
 		    0);
 		assert_int_equal(server_start(&a, 2, NULL), 0);
 		/* a program handed the connection reads what came after the

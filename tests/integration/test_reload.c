@@ -160,8 +160,7 @@ write_conf_workers(const char *model, const char *listen, int workers)
 	        "services = ( { name = \"s\"; transport = \"%s\";\n"
 	        "  listen = \"%s\"; model = \"%s\"; module = \"./mod.so\";\n"
 	        "  workers = %d; } );\n",
-	        harness_user(), transport, listen,
-	        model, workers),
+	        harness_user(), transport, listen, model, workers),
 	    0);
 }
 
