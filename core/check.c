@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "loader.h"
+#include "preopen.h"
+#include "privs.h"
 #include "service.h"
 
 /* The check child's verdict goes out on this descriptor, its only one
@@ -70,6 +73,34 @@ check_printable(char *s)
 			*s = ' ';
 }
 
+/* In the child, for service i: opens its module, becomes its user (for
+ * good), loads and checks the module as a worker would.  0 with what
+ * preopen_take_report reads in report, or -1 with the reason there. */
+static int
+check_child(
+    const struct config *cfg, size_t i, pid_t parent, char *report, size_t len)
+{
+	struct ms_service svc = {.conf = &cfg->services[i],
+	    .cfg = cfg,
+	    .module_fd = -1,
+	    .ctl_fd = -1};
+	char why[512];
+
+	if (preopen_module(&svc, report, len) < 0)
+		return -1;
+	if (privs_become(svc.conf, parent, SIGKILL, why, sizeof(why)) < 0) {
+		snprintf(report, len, "%s:%d: services.[%zu]: %s", cfg->file,
+		    svc.conf->line, i, why);
+		close(svc.module_fd);
+		return -1;
+	}
+	if (service_load_module(&svc, report, len) < 0)
+		return -1;
+	preopen_report(&svc, report, len);
+	loader_close(&svc.module);
+	return 0;
+}
+
 /* Checks service i in a child: 0, or -1 with the reason in err. */
 static int
 check_service(
@@ -102,7 +133,7 @@ check_service(
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		unsetenv("NOTIFY_SOCKET");
-		rc = service_check_module(cfg, i, self, why, sizeof(why));
+		rc = check_child(cfg, i, self, why, sizeof(why));
 		if (write(CHECK_VERDICT_FD, why, strlen(why)) < 0)
 			_exit(2);
 		_exit(rc == 0 ? 0 : 1);
@@ -114,7 +145,7 @@ check_service(
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return service_take_report(cfg, i, why, err, errlen);
+		return preopen_take_report(cfg, i, why, err, errlen);
 	check_printable(why);
 	if (got == 0 && WIFSIGNALED(status))
 		snprintf(why, sizeof(why),

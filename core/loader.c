@@ -144,32 +144,6 @@ loader_check_table(const struct ms_module *m, char *why, size_t len)
 	return optspec_check_table(m->options, why, len);
 }
 
-/* The file behind fd, opened again through /proc: a check that this
- * process (after its privileges were dropped) may read it, with a reason
- * that names what it lacks. */
-static int
-loader_readable(const char *path, int fd, char *err, size_t errlen)
-{
-	char proc[32];
-	struct stat st;
-	int again;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if ((again = open(proc, O_RDONLY | O_CLOEXEC)) >= 0) {
-		close(again);
-		return 0;
-	}
-	if (errno == EACCES && fstat(fd, &st) == 0)
-		snprintf(err, errlen,
-		    "%s: uid %d may not read it (mode %04o, owner uid %d): "
-		    "let the service's user read the file",
-		    path, (int)geteuid(), (unsigned)st.st_mode & 07777,
-		    (int)st.st_uid);
-	else
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	return -1;
-}
-
 /* dlopen's reason, with the /proc name of fd replaced by the file's. */
 static void
 loader_dlerror(const char *path, const char *proc, char *err, size_t errlen)
@@ -208,20 +182,22 @@ loader_open_file(const char *path, char *why, size_t len)
 int
 loader_copy(int fd, off_t size)
 {
+	char buf[1 << 16];
+	off_t at = 0;
+	int copy;
+
 	if (size > LOADER_COPY_MAX) {
 		errno = EFBIG;
 		return -1;
 	}
-	int copy = memfd_create("modserv-module", MFD_CLOEXEC);
-	char buf[1 << 16];
-	off_t at = 0;
-
-	while (copy >= 0 && at < size) {
+	if ((copy = memfd_create("modserv-module", MFD_CLOEXEC)) < 0)
+		return -1;
+	while (at < size) {
 		ssize_t n = pread(fd, buf, sizeof(buf), at);
 
 		if (n <= 0 || write(copy, buf, (size_t)n) != n) {
 			close(copy);
-			copy = -1;
+			return -1;
 		}
 		at += n;
 	}
@@ -245,10 +221,6 @@ loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
 		fd = -1;
 	}
 	if (fd >= 0) {
-		if (loader_readable(path, fd, err, errlen) < 0) {
-			close(fd);
-			return -1;
-		}
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		name = proc;
 	}

@@ -1,13 +1,11 @@
 /* main.c - the command line: check, describe, or serve. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include "master.h"
 #include "model.h"
 #include "paths.h"
+#include "preopen.h"
 #include "privs.h"
 #include "service.h"
 #include "status.h"
@@ -89,32 +88,6 @@ print_plan(const struct config *cfg)
 	    cfg->nservices, cfg->nservices == 1 ? "" : "s");
 }
 
-/* As root: the module file at path for nobody to load (a copy in memory
- * when only root may read it); -1 when it is no regular file (said). */
-static int
-describe_open(const char *path)
-{
-	char why[128];
-	int fd = loader_open_file(path, why, sizeof(why)), copy;
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "modserv: %s: %s\n", path,
-		    fd < 0 ? why : strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (st.st_mode & S_IROTH)
-		return fd;
-	copy = loader_copy(fd, st.st_size);
-	close(fd);
-	if (copy < 0)
-		fprintf(stderr, "modserv: %s: copying it: %s\n", path,
-		    strerror(errno));
-	return copy;
-}
-
 /* Loads and describes the module at path.  Run by root, it does so in a
  * child that became nobody first: no module code runs as root. */
 static int
@@ -146,8 +119,10 @@ describe_path(const char *path)
 	if (pw) {
 		nobody.uid = pw->pw_uid;
 		nobody.gid = pw->pw_gid;
-		if ((fd = describe_open(path)) < 0)
+		if ((fd = preopen_file(path, &nobody, err, sizeof(err))) < 0) {
+			fprintf(stderr, "modserv: %s: %s\n", path, err);
 			_exit(1);
+		}
 		if (privs_become(&nobody, self, SIGKILL, err, sizeof(err)) <
 		    0) {
 			fprintf(stderr, "modserv: %s\n", err);

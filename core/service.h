@@ -42,33 +42,10 @@ service_name(const struct ms_service *svc)
 	return svc->conf->name;
 }
 
-/* Opens svc's module file into svc->module_fd: done while still root, so
- * that a module in a folder only root may enter loads after the drop.
- * 0, or -1 with "file:line: key: reason" in err. */
-int service_open_module(struct ms_service *svc, char *err, size_t errlen);
-/* As root, before the drop: opens (O_PATH, along no symbolic link) the
- * options the check found to be the module's paths, for the module
- * (ms_opt_fd) to reach what its user may not reach by name. */
-void service_open_paths(struct ms_service *svc);
-/* After the module loaded, as its user: every path option it declares
- * that is set is open (root's descriptor, else the user's own open); the
- * other options' descriptors are closed.  0, or -1 with err. */
-int service_reach_paths(const struct ms_service *svc, char *err, size_t errlen);
 /* Loads svc's module (from module_fd when open, which it closes) and checks
  * it against the service (its transport, its options); MS_OPT_PATH options
  * become absolute.  0, or -1 with "file:line: key: reason" in err. */
 int service_load_module(struct ms_service *svc, char *err, size_t errlen);
-/* In a child process forked by parent, for the check: opens service i's
- * module, becomes its user (for good), loads and checks the module as a
- * worker would, and closes it.  0 with what service_take_report reads in
- * report, or -1 with the reason there. */
-int service_check_module(
-    const struct config *cfg, size_t i, pid_t parent, char *report, size_t len);
-/* In the master, of a check's report: marks service i's path options, and
- * refuses one that neither its user nor root (along no symbolic link) can
- * open.  0, or -1 with "file:line: key: reason" in err. */
-int service_take_report(
-    struct config *cfg, size_t i, const char *report, char *err, size_t errlen);
 /* Reads the worker's signalfd: sets stopping on SIGTERM/SIGINT, reopens
  * the log on SIGUSR1. */
 void service_read_signals(struct ms_service *svc);

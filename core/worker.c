@@ -15,6 +15,7 @@
 #include "hot.h"
 #include "log.h"
 #include "model.h"
+#include "preopen.h"
 #include "privs.h"
 #include "service.h"
 #include "transport.h"
@@ -207,11 +208,11 @@ worker_become(struct ms_service *svc, pid_t master)
 
 	if (worker_signals(svc) < 0)
 		_exit(1);
-	if (service_open_module(svc, err, sizeof(err)) < 0) {
+	if (preopen_module(svc, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
 		_exit(2);
 	}
-	service_open_paths(svc);
+	preopen_paths(svc);
 	/* the master may be gone already: then so are we */
 	if (privs_become(svc->conf, master, SIGTERM, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
@@ -235,7 +236,7 @@ worker_main(struct ms_service *svc, pid_t master)
 	/* loaded here, not in the master: each worker gets the module file
 	 * as it is now, and no module code ever runs in the master */
 	if (service_load_module(svc, err, sizeof(err)) < 0 ||
-	    service_reach_paths(svc, err, sizeof(err)) < 0) {
+	    preopen_reach_paths(svc, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
 		_exit(2);
 	}
