@@ -474,7 +474,8 @@ cmd_that_is_slow_does_not_hold_up_other_clients(void **state)
 	t0 = now_ms();
 	command(fast, "echo quick", body, sizeof(body));
 	assert_string_equal(body, "quick\n");
-	if (now_ms() - t0 > 200)
+	/* sleep takes 1 s: half of it is room for a loaded machine */
+	if (now_ms() - t0 > 500)
 		fail_msg("a concurrent client waited %lld ms", now_ms() - t0);
 	command(slow, "echo after", body, sizeof(body)); /* sleep's reply */
 	close(slow);

@@ -898,7 +898,9 @@ a_blocking_module_under_select_does_not_stall_the_loop(void **state)
 		assert_int_equal(send(fast, "fast", 4, 0), 4);
 		assert_int_equal(recv(fast, r, sizeof(r), 0), 4);
 		assert_memory_equal(r, "fast", 4);
-		if (now_ms() - t0 > 100)
+		/* the slow one takes 1 s: half of it is room for a loaded
+		 * machine, not a wait behind it */
+		if (now_ms() - t0 > 500)
 			fail_msg(
 			    "the fast client waited %lld ms", now_ms() - t0);
 		assert_int_equal(recv(slow, r, sizeof(r), 0), 4);
