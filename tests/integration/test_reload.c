@@ -684,6 +684,48 @@ a_module_hanging_while_loaded_on_reload_stalls_nothing(void **state)
 	unsetenv("MODSERV_TEST_LOADHANG");
 }
 
+/* At start and for -t, waiting for the checks is all there is to do, but
+ * a module that hangs while loaded is given check_timeout, no more. */
+static void
+a_module_hanging_while_loaded_is_refused_at_start_and_by_t(void **state)
+{
+	char marker[] = "/tmp/modserv-loadhang.XXXXXX", out[8192];
+	int fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(marker)) >= 0);
+	close(fd);
+	assert_int_equal(setenv("MODSERV_TEST_LOADHANG", marker, 1), 0);
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "check_timeout = 1;\n"
+	        "services = ( { name = \"h\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\";\n"
+	        "  module = \"@TESTMODULES@/loadhang.so\"; } );\n",
+	        harness_user()),
+	    0);
+	for (int start = 0; start < 2; start++) {
+		long long t0 = now_ms();
+		int rc =
+		    start ? modserv_run(out, sizeof(out), "-c", srv.conf, NULL)
+		          : modserv_run(
+		                out, sizeof(out), "-t", "-c", srv.conf, NULL);
+
+		print_message("%s: refused in %lld ms\n",
+		    start ? "start" : "-t", now_ms() - t0);
+		assert_int_equal(rc, 1);
+		assert_non_null(strstr(out, "services.[0].module: service h: "
+		                            "module "));
+		assert_non_null(strstr(out, "loadhang.so"));
+		assert_non_null(
+		    strstr(out, "still loading after 1 s (check_timeout)"));
+		assert_true(now_ms() - t0 < 20000); /* not the 120 s it hangs */
+	}
+	unlink(marker);
+	unsetenv("MODSERV_TEST_LOADHANG");
+}
+
 int
 main(void)
 {
@@ -704,6 +746,9 @@ main(void)
 	        thread_workers_both_accept, srv_setup, srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_module_hanging_while_loaded_on_reload_stalls_nothing,
+	        srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_module_hanging_while_loaded_is_refused_at_start_and_by_t,
 	        srv_setup, srv_teardown),
 	};
 
