@@ -654,9 +654,10 @@ a_module_hanging_while_loaded_on_reload_stalls_nothing(void **state)
 	reload("reloaded: 1 service unchanged, 1 restarted", 1);
 	assert_int_equal(log_count("reload failed"), 1);
 	assert_int_equal(log_count("that check is dropped"), 1);
+	/* the new worker serves alone once the old one has drained */
+	assert_true(children_become(2, kids));
 	ask(b, "new\n", reply, sizeof(reply));
 	assert_string_equal(reply, "NEW\n");
-	assert_true(children_become(2, kids));
 
 	/* (3) SIGTERM while a check hangs: out at once, nothing left */
 	write_two("@TESTMODULES@/loadhang.so");
