@@ -333,8 +333,8 @@ check_finish(
 	return rc;
 }
 
-void
-check_cancel(struct check_run *run)
+static void
+check_end(struct check_run *run, int reap)
 {
 	if (run == NULL)
 		return;
@@ -343,12 +343,25 @@ check_cancel(struct check_run *run)
 
 		if (!c->reaped) {
 			kill(c->pid, SIGKILL);
-			while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			while (reap && waitpid(c->pid, NULL, 0) < 0 &&
+			       errno == EINTR)
 				;
 		}
 		check_close(c);
 	}
 	free(run);
+}
+
+void
+check_cancel(struct check_run *run)
+{
+	check_end(run, 1);
+}
+
+void
+check_abandon(struct check_run *run)
+{
+	check_end(run, 0);
 }
 
 int

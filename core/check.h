@@ -39,6 +39,9 @@ int check_finish(
     struct check_run *run, struct config *cfg, char *err, size_t errlen);
 /* Kills the children still running, reaps them, frees run. */
 void check_cancel(struct check_run *run);
+/* Kills the children still running and frees run without waiting for
+ * them: the caller reaps them (waitpid(-1)) as they go. */
+void check_abandon(struct check_run *run);
 /* check_start, waiting for its verdict (at most check_timeout): for the
  * start and for -t, when there is nothing else to do.  0, or -1 with the
  * reason in err. */

@@ -718,7 +718,10 @@ master_reload_begin(struct master *m)
 		log_info(NULL,
 		    "SIGHUP while the modules of the previous reload "
 		    "were being checked: that check is dropped");
-		master_check_drop(m);
+		/* killed; master_reap reaps them: no waiting here */
+		check_abandon(m->check);
+		m->check = NULL;
+		config_free(&m->next);
 	}
 	log_info(NULL, "SIGHUP: reloading %s", m->file);
 	notify("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%lld",
@@ -1132,6 +1135,9 @@ master_run(const char *file, int level, int background, struct config *cfg)
 	 * workers drain what they accepted */
 	listeners_close_all();
 	master_stop(&m);
+	/* checks a SIGHUP dropped were killed: none is left unreaped */
+	while (waitpid(-1, NULL, 0) > 0)
+		;
 	log_info(NULL, "stopped");
 	rc = m.start_failed ? 1 : 0;
 out:
