@@ -879,6 +879,7 @@ static const struct key config_keys[] = {
     {"module_path", 0, config_set_module_path, 0, 0, 0},
     {"shutdown_timeout", 0, key_seconds, CF(shutdown_timeout), 0, 3600},
     {"drain_delay", 0, key_seconds, CF(drain_delay), 0, 3600},
+    {"check_timeout", 0, key_seconds, CF(check_timeout), 0.1, 3600},
     {"user", 0, key_string, CF(user), 0, 0},
     {"group", 0, key_string, CF(group), 0, 0},
     {"status_socket", 0, key_path_to_make, CF(status_socket), 0, 0},
@@ -1069,6 +1070,7 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = MS_LOG_INFO;
 	cfg->shutdown_timeout = CONFIG_SHUTDOWN_TIMEOUT;
+	cfg->check_timeout = CONFIG_CHECK_TIMEOUT;
 	cfg->syslog_facility = LOG_DAEMON;
 	if ((cfg->file = strdup(file)) == NULL ||
 	    (cfg->dir = config_dirname(file)) == NULL) {

@@ -78,6 +78,8 @@ struct config {
 	int log_level;
 	double shutdown_timeout; /* seconds */
 	double drain_delay;      /* seconds of serving on, draining, at stop */
+	double check_timeout;    /* seconds a module may take to load in its
+	                            check */
 	char *user, *group;      /* the services' defaults */
 	char *status_socket;     /* where `modserv -s` asks; NULL: nowhere */
 	char *log;               /* "stderr" (or NULL), "syslog", or a file */
@@ -92,6 +94,7 @@ struct config {
 
 #define CONFIG_MAX_CLIENTS 1024
 #define CONFIG_SHUTDOWN_TIMEOUT 10.0
+#define CONFIG_CHECK_TIMEOUT 30.0
 #define CONFIG_BLOCKING_THREADS 4
 #define CONFIG_THREAD_STACK (256 << 10)
 #define CONFIG_SPARE_THREADS 64

@@ -91,6 +91,8 @@ struct master {
 	char *pidfile;            /* as at start */
 	const char *start_failed; /* -d: the service whose worker did not
 	                             start; everything stops */
+	struct check_run *check;  /* a reload's module checks under way */
+	struct config next;       /* the configuration they check */
 };
 
 static void
@@ -360,7 +362,7 @@ master_notify_ready(struct master *m)
 {
 	char line[256];
 
-	if (!m->owe_ready || slots_starting(m) > 0)
+	if (!m->owe_ready || m->check || slots_starting(m) > 0)
 		return;
 	m->owe_ready = 0;
 	stats_set_host_state(MS_HOST_SERVING);
@@ -516,12 +518,16 @@ master_reap(struct master *m, int stopping)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (struct slot *s = m->slots; s; s = s->next)
-			if (s->pid == pid) {
-				slot_exited(m, s, pid, status, stopping);
-				break;
-			}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct slot *s = m->slots;
+
+		while (s && s->pid != pid)
+			s = s->next;
+		if (s)
+			slot_exited(m, s, pid, status, stopping);
+		else
+			check_reaped(m->check, pid, status);
+	}
 	generations_collect(m);
 }
 
@@ -679,34 +685,58 @@ master_notify_status(struct master *m)
 
 /* ---- reload ---- */
 
-/* Reads and checks the configuration file again: the new configuration,
- * or NULL (logged) when it is bad and nothing changes. */
-static struct generation *
-master_read_config(struct master *m)
+/* Logs why a reload changes nothing. */
+static void
+master_reload_refused(struct master *m, const char *why)
 {
-	struct config cfg;
-	struct generation *g;
-	char err[1024];
-
-	if (config_load(m->file, &cfg, err, sizeof(err)) < 0)
-		goto bad;
-	if (config_check_users(&cfg, err, sizeof(err)) < 0 ||
-	    check_modules_apart(&cfg, err, sizeof(err)) < 0) {
-		config_free(&cfg);
-		goto bad;
-	}
-	if ((g = generation_new(m, &cfg)) == NULL) {
-		master_sweep_listeners(m);
-		generations_collect(m);
-		log_error(NULL, "reload failed: still serving the previous "
-		                "configuration");
-	}
-	return g;
-bad:
-	log_error(NULL, "reload: %s", err);
+	log_error(NULL, "reload: %s", why);
 	log_error(NULL, "reload failed: still serving the previous "
 	                "configuration");
-	return NULL;
+	master_notify_ready(m);
+}
+
+/* Drops the reload under way, if any: its check children killed and
+ * reaped, its configuration freed. */
+static void
+master_check_drop(struct master *m)
+{
+	check_cancel(m->check);
+	m->check = NULL;
+	config_free(&m->next);
+}
+
+/* SIGHUP: reads and checks the configuration file again and starts
+ * checking its modules; the master goes on supervising meanwhile
+ * (master_reload_checked takes the verdict).  A SIGHUP while a check runs
+ * starts over with the file as it is now: the last one wins. */
+static void
+master_reload_begin(struct master *m)
+{
+	char err[1024];
+
+	if (m->check) {
+		log_info(NULL,
+		    "SIGHUP while the modules of the previous reload "
+		    "were being checked: that check is dropped");
+		/* killed; master_reap reaps them: no waiting here */
+		check_abandon(m->check);
+		m->check = NULL;
+		config_free(&m->next);
+	}
+	log_info(NULL, "SIGHUP: reloading %s", m->file);
+	notify("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%lld",
+	    service_now_ms() * 1000);
+	m->owe_ready = 1;
+	stats_set_host_state(MS_HOST_RELOADING);
+	if (config_load(m->file, &m->next, err, sizeof(err)) < 0) {
+		master_reload_refused(m, err);
+		return;
+	}
+	if (config_check_users(&m->next, err, sizeof(err)) < 0 ||
+	    (m->check = check_start(&m->next, err, sizeof(err))) == NULL) {
+		config_free(&m->next);
+		master_reload_refused(m, err);
+	}
 }
 
 static int
@@ -720,22 +750,32 @@ slot_unchanged(const struct slot *s, const struct ms_service *svc)
 	       module_id_same(&s->module, &now);
 }
 
-/* SIGHUP: services that changed get new workers over the same listeners;
- * the old ones drain once the new ones serve.  Removed services stop, new
- * ones start; unchanged ones go on untouched. */
+/* The modules of the new configuration checked (every check answered):
+ * services that changed get new workers over the same listeners; the old
+ * ones drain once the new ones serve.  Removed services stop, new ones
+ * start; unchanged ones go on untouched. */
 static void
-master_reload(struct master *m)
+master_reload_checked(struct master *m)
 {
 	struct slot *s, *next;
 	struct generation *g;
 	size_t kept = 0, swapped = 0, added = 0, removed = 0;
+	char err[1024];
+	int rc = check_finish(m->check, &m->next, err, sizeof(err));
 
-	log_info(NULL, "SIGHUP: reloading %s", m->file);
-	notify("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%lld",
-	    service_now_ms() * 1000);
-	m->owe_ready = 1;
-	stats_set_host_state(MS_HOST_RELOADING);
-	if ((g = master_read_config(m)) == NULL) {
+	m->check = NULL;
+	if (rc < 0) {
+		config_free(&m->next);
+		master_reload_refused(m, err);
+		return;
+	}
+	g = generation_new(m, &m->next); /* takes m->next over */
+	memset(&m->next, 0, sizeof(m->next));
+	if (g == NULL) {
+		master_sweep_listeners(m);
+		generations_collect(m);
+		log_error(NULL, "reload failed: still serving the previous "
+		                "configuration");
 		master_notify_ready(m);
 		return;
 	}
@@ -936,7 +976,7 @@ master_read_signals(struct master *m)
 		}
 	}
 	if (reload)
-		master_reload(m);
+		master_reload_begin(m);
 	return 0;
 }
 
@@ -949,13 +989,15 @@ master_supervise(struct master *m)
 	size_t room = 0;
 
 	for (;;) {
-		nfds_t n = 2;
+		nfds_t n = 2, nslots;
 		int timeout = master_next_restart(m);
 		long long now;
 		size_t want = 2;
 
 		for (struct slot *s = m->slots; s; s = s->next)
 			want += slot_polled(s);
+		if (m->check) /* a verdict pipe and a pidfd a service */
+			want += 2 * m->next.nservices;
 		if (want > room) {
 			struct pollfd *p = realloc(pfd, want * sizeof(*pfd));
 			struct slot **w =
@@ -979,6 +1021,14 @@ master_supervise(struct master *m)
 				pfd[n++] = (struct pollfd){
 				    .fd = s->ctl_fd, .events = POLLIN};
 			}
+		nslots = n;
+		if (m->check) {
+			int left = check_poll_timeout(m->check);
+
+			n += check_pollfds(m->check, pfd + n, room - n);
+			if (left >= 0 && (timeout < 0 || timeout > left))
+				timeout = left;
+		}
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->watch && (timeout < 0 || timeout > 250))
 				timeout = 250;
@@ -989,7 +1039,7 @@ master_supervise(struct master *m)
 			break;
 		}
 		master_check_stuck(m);
-		for (nfds_t i = 2; i < n; i++)
+		for (nfds_t i = 2; i < nslots; i++)
 			if (pfd[i].revents)
 				slot_ready(m, who[i]);
 		if (pfd[1].revents)
@@ -999,6 +1049,8 @@ master_supervise(struct master *m)
 			break;
 		if (m->start_failed)
 			break;
+		if (m->check && check_step(m->check))
+			master_reload_checked(m);
 		now = service_now_ms();
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->restart && s->restart <= now)
@@ -1064,6 +1116,10 @@ master_run(const char *file, int level, int background, struct config *cfg)
 			slot_spawn(s);
 		}
 	master_supervise(&m);
+	if (m.check)
+		log_info(NULL, "the reload's module checks under way are "
+		               "killed");
+	master_check_drop(&m); /* nothing of a reload is left running */
 	if (m.start_failed) {
 		snprintf(err, sizeof(err),
 		    "service %s: its worker did not start (the log says why): "
@@ -1079,9 +1135,13 @@ master_run(const char *file, int level, int background, struct config *cfg)
 	 * workers drain what they accepted */
 	listeners_close_all();
 	master_stop(&m);
+	/* checks a SIGHUP dropped were killed: none is left unreaped */
+	while (waitpid(-1, NULL, 0) > 0)
+		;
 	log_info(NULL, "stopped");
 	rc = m.start_failed ? 1 : 0;
 out:
+	master_check_drop(&m);
 	listeners_close_all();
 	if (m.status_fd >= 0)
 		status_close(m.status_fd, &m.status_addr);

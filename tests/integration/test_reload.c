@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -519,6 +520,213 @@ thread_workers_both_accept(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* ---- a module that hangs while its reload's check loads it ---- */
+
+/* The pid in the last "NAME: worker PID" line of the log, or -1. */
+static int
+worker_of(const char *name)
+{
+	const char *p = server_log(&srv, 0), *hit = NULL;
+	char key[64];
+	int pid = -1;
+
+	snprintf(key, sizeof(key), "] info %s: worker ", name);
+	while ((p = strstr(p, key)) != NULL)
+		hit = p++;
+	if (hit)
+		sscanf(hit + strlen(key), "%d", &pid);
+	return pid;
+}
+
+/* Waits (5 s at most) for the master to have n children. */
+static int
+children_become(int n, pid_t *kids)
+{
+	long long end = now_ms() + 5000;
+
+	while (proc_children(srv.pid, kids, 8) != n && now_ms() < end)
+		usleep(20000);
+	return proc_children(srv.pid, kids, 8) == n;
+}
+
+/* What the status socket at path answers, into buf. */
+static void
+read_status(const char *path, char *buf, size_t len)
+{
+	int fd = client_connect("unix", path);
+	size_t got = 0;
+	ssize_t n = 0;
+
+	buf[0] = '\0';
+	assert_true(fd >= 0);
+	while (got < len - 1 && (n = recv(fd, buf + got, len - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+}
+
+/* "a" upper, "b" echo or (hang) the module that hangs while loaded. */
+static void
+write_two(const char *b_module)
+{
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "check_timeout = 12;\n"
+	        "shutdown_timeout = 5;\n"
+	        "status_socket = \"status.sock\";\n"
+	        "services = (\n"
+	        " { name = \"a\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"select\"; module = \"@MODULES@/upper.so\"; },\n"
+	        " { name = \"b\"; transport = \"tcp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"thread\"; module = \"%s\"; } );\n",
+	        harness_user(), b_module),
+	    0);
+}
+
+/* A reload whose new module hangs in its constructor: meanwhile the
+ * master restarts a killed worker of another service, answers on its
+ * status socket, takes a newer SIGHUP, and stops at once on SIGTERM with
+ * nothing left; past check_timeout the reload is refused naming the
+ * module, and the old configuration serves on. */
+static void
+a_module_hanging_while_loaded_on_reload_stalls_nothing(void **state)
+{
+	char marker[] = "/tmp/modserv-loadhang.XXXXXX", sock[300],
+	     status[16384], reply[16], a[160], b[160];
+	pid_t kids[8];
+	int fd, worker, exit_status;
+	long long t0;
+
+	(void)state;
+	transport = "tcp";
+	assert_true((fd = mkstemp(marker)) >= 0);
+	close(fd);
+	assert_int_equal(setenv("MODSERV_TEST_LOADHANG", marker, 1), 0);
+	snprintf(sock, sizeof(sock), "%s/status.sock", srv.dir);
+	write_two("@MODULES@/echo.so");
+	assert_int_equal(server_start(&srv, 2, NULL), 0);
+	snprintf(a, sizeof(a), "%s", srv.addr[0]);
+	snprintf(b, sizeof(b), "%s", srv.addr[1]);
+	assert_true(children_become(2, kids));
+
+	/* b's module hangs while its check loads it */
+	write_two("@TESTMODULES@/loadhang.so");
+	reload("SIGHUP: reloading", 1);
+	assert_true(children_become(3, kids)); /* the check child */
+	/* (1) a's worker killed: restarted, serving within seconds */
+	worker = worker_of("a");
+	assert_true(worker > 0);
+	assert_int_equal(kill(worker, SIGKILL), 0);
+	{
+		long long end = now_ms() + 5000;
+
+		while ((worker_of("a") == worker || worker_of("a") == -1) &&
+		       now_ms() < end)
+			server_log(&srv, 20);
+	}
+	assert_int_not_equal(worker_of("a"), worker);
+	ask(a, "up\n", reply, sizeof(reply));
+	assert_string_equal(reply, "UP\n");
+	/* (2) the status socket answers */
+	read_status(sock, status, sizeof(status));
+	assert_non_null(strstr(status, "modserv_workers{service=\"a\"} 1"));
+	/* all of it while the check still hung */
+	assert_int_equal(log_count("reload failed"), 0);
+
+	/* past check_timeout: refused, naming the module; nothing changed */
+	assert_true(server_wait_log(&srv, "reload failed", 30000));
+	snprintf(
+	    status, sizeof(status), "module %s/loadhang.so", srv.testmodules);
+	assert_non_null(strstr(server_log(&srv, 0), status));
+	assert_non_null(strstr(
+	    server_log(&srv, 0), "still loading after 12 s (check_timeout)"));
+	ask(b, "old\n", reply, sizeof(reply));
+	assert_string_equal(reply, "old\n");
+	assert_true(children_become(2, kids));
+
+	/* a SIGHUP while a check hangs: the newest file is what counts */
+	reload("SIGHUP: reloading", 2);
+	assert_true(children_become(3, kids));
+	write_two("@MODULES@/upper.so");
+	reload("reloaded: 1 service unchanged, 1 restarted", 1);
+	assert_int_equal(log_count("reload failed"), 1);
+	assert_int_equal(log_count("that check is dropped"), 1);
+	/* the new worker serves alone once the old one has drained */
+	assert_true(children_become(2, kids));
+	ask(b, "new\n", reply, sizeof(reply));
+	assert_string_equal(reply, "NEW\n");
+
+	/* (3) SIGTERM while a check hangs: out at once, nothing left */
+	write_two("@TESTMODULES@/loadhang.so");
+	reload("SIGHUP: reloading", 4);
+	assert_true(children_become(3, kids));
+	t0 = now_ms();
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	{
+		long long end = now_ms() + 20000;
+		pid_t r;
+
+		while ((r = waitpid(srv.pid, &exit_status, WNOHANG)) == 0 &&
+		       now_ms() < end)
+			usleep(20000);
+		assert_int_equal(r, srv.pid);
+	}
+	print_message(
+	    "SIGTERM during a hung check: out in %lld ms\n", now_ms() - t0);
+	assert_true(now_ms() - t0 < 10000);
+	srv.pid = -1;
+	assert_true(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
+	for (int i = 0; i < 3; i++) /* reaped, not left to anyone */
+		assert_int_equal(kill(kids[i], 0), -1);
+	unlink(marker);
+	unsetenv("MODSERV_TEST_LOADHANG");
+}
+
+/* At start and for -t, waiting for the checks is all there is to do, but
+ * a module that hangs while loaded is given check_timeout, no more. */
+static void
+a_module_hanging_while_loaded_is_refused_at_start_and_by_t(void **state)
+{
+	char marker[] = "/tmp/modserv-loadhang.XXXXXX", out[8192];
+	int fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(marker)) >= 0);
+	close(fd);
+	assert_int_equal(setenv("MODSERV_TEST_LOADHANG", marker, 1), 0);
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "check_timeout = 1;\n"
+	        "services = ( { name = \"h\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\";\n"
+	        "  module = \"@TESTMODULES@/loadhang.so\"; } );\n",
+	        harness_user()),
+	    0);
+	for (int start = 0; start < 2; start++) {
+		long long t0 = now_ms();
+		int rc =
+		    start ? modserv_run(out, sizeof(out), "-c", srv.conf, NULL)
+		          : modserv_run(
+		                out, sizeof(out), "-t", "-c", srv.conf, NULL);
+
+		print_message("%s: refused in %lld ms\n",
+		    start ? "start" : "-t", now_ms() - t0);
+		assert_int_equal(rc, 1);
+		assert_non_null(strstr(out, "services.[0].module: service h: "
+		                            "module "));
+		assert_non_null(strstr(out, "loadhang.so"));
+		assert_non_null(
+		    strstr(out, "still loading after 1 s (check_timeout)"));
+		assert_true(now_ms() - t0 < 20000); /* not the 120 s it hangs */
+	}
+	unlink(marker);
+	unsetenv("MODSERV_TEST_LOADHANG");
+}
+
 int
 main(void)
 {
@@ -537,6 +745,12 @@ main(void)
 	        workers_share_one_listener, srv_setup, srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        thread_workers_both_accept, srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_module_hanging_while_loaded_on_reload_stalls_nothing,
+	        srv_setup, srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_module_hanging_while_loaded_is_refused_at_start_and_by_t,
+	        srv_setup, srv_teardown),
 	};
 
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
