@@ -223,22 +223,29 @@ listeners_check_inherited(void)
 
 /* An open socket for a, one of sc's addresses (on port, unless 0): one
  * bound before that no service of configuration taker took, else one the
- * service manager passed.  Its fd, a becoming its address; or -1. */
+ * service manager passed, readied as the transport readies its own.  0
+ * with *fd its socket (a becoming its address) or -1 when there is none;
+ * -1 with err when one passed cannot serve. */
 static int
 listener_take(struct service_conf *sc, struct listen_addr *a,
-    unsigned long taker, int port)
+    unsigned long taker, int port, int *fd, char *err, size_t errlen)
 {
 	struct listener *l;
 
+	*fd = -1;
 	/* several services may say "port 0": each gets a socket of its own */
 	for (size_t i = 0; i < count; i++)
 		if (table[i].taker != taker &&
 		    listener_matches(&table[i], sc, a, port)) {
 			table[i].taker = taker;
 			*a = table[i].bound;
-			return table[i].fd;
+			*fd = table[i].fd;
+			return 0;
 		}
 	if ((l = listener_inherited_for(sc, a)) == NULL)
+		return 0;
+	if (sc->transport->adopt &&
+	    sc->transport->adopt(l->fd, &l->bound, err, errlen) < 0)
 		return -1;
 	l->transport = sc->transport;
 	l->key = *a;
@@ -248,7 +255,8 @@ listener_take(struct service_conf *sc, struct listen_addr *a,
 	    "listening on %s %s (socket from the service "
 	    "manager)",
 	    sc->transport->name, a->text);
-	return l->fd;
+	*fd = l->fd;
+	return 0;
 }
 
 /* Closes the sockets a try bound (fresh[i], not -1; at bound[i]). */
@@ -387,8 +395,9 @@ listeners_open(struct service_conf *sc, unsigned long taker, int *fds,
 	for (size_t i = 0; i < sc->naddrs; i++) {
 		int zero = addr_port(&sc->addrs[i]) == 0;
 
-		fds[i] =
-		    listener_take(sc, &sc->addrs[i], taker, zero ? port : 0);
+		if (listener_take(sc, &sc->addrs[i], taker, zero ? port : 0,
+		        &fds[i], err, errlen) < 0)
+			return -1;
 		if (fds[i] < 0)
 			unbound++;
 		else if (zero)

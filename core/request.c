@@ -14,6 +14,7 @@
 #include "hot.h"
 #include "log.h"
 #include "proxy.h"
+#include "selfloop.h"
 
 MS_HOT void
 request_init(struct ms_request *r, struct ms_service *svc, int fd,
@@ -338,7 +339,9 @@ request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n >= 0 && n <= REQUEST_DGRAM_MAX &&
-		    !admit_allowed(svc, (struct sockaddr *)peer)) {
+		    (!admit_allowed(svc, (struct sockaddr *)peer) ||
+		        selfloop_refused(
+		            svc, (struct sockaddr *)peer, *peerlen))) {
 			stats_add(svc->stats, STAT_REFUSED, 1);
 			continue;
 		}

@@ -84,7 +84,8 @@ void request_serve_datagram(struct ms_service *svc, int lfd, void *buf,
 /* Receives one datagram from lfd, one of svc's listeners, into buf
  * (REQUEST_DGRAM_MAX).  Its length, or -1 (errno; EAGAIN when none is
  * waiting).  One larger than buf is logged and dropped (then 0 is never
- * returned for it: the next datagram is read). */
+ * returned for it: the next datagram is read); so is one allow/deny refuse
+ * or one from a listening address (selfloop.h), counted as refused. */
 ssize_t request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
     struct sockaddr_storage *peer, socklen_t *peerlen);
 

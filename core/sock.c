@@ -108,9 +108,8 @@ sock_unix_reclaim(
 /* A unix datagram socket's send buffer bounds the largest datagram it can
  * send (less a little): the default (net.core.wmem_default, 208 KiB) is
  * less than the largest one accepted, and replies that large were lost.
- * The kernel doubles what is set.  0, or -1 with err when it cannot be
- * had (net.core.wmem_max too small). */
-static int
+ * The kernel doubles what is set. */
+int
 sock_dgram_room(int fd, const struct listen_addr *a, char *err, size_t errlen)
 {
 	int want = SOCK_DGRAM_MAX, got = 0;

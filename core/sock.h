@@ -16,6 +16,11 @@ int sock_bind_inet(
  * live server answers on is "address in use". */
 int sock_bind_unix(
     struct listen_addr *a, int socktype, int backlog, char *err, size_t errlen);
+/* Raises a unix datagram socket's send buffer to carry a reply of
+ * SOCK_DGRAM_MAX bytes: 0, or -1 with err when the kernel's limit
+ * (net.core.wmem_max) keeps it smaller. */
+int sock_dgram_room(
+    int fd, const struct listen_addr *a, char *err, size_t errlen);
 /* Removes the socket file, if it is still the one we made. */
 void sock_unbind_unix(const struct listen_addr *a);
 

@@ -20,6 +20,11 @@ struct transport {
 	    struct listen_addr *a, int backlog, char *err, size_t errlen);
 	/* Undoes what bind left in the filesystem. */
 	void (*unbind)(const struct listen_addr *a);
+	/* Readies fd, a socket at a the service manager passed, as bind
+	 * readies its own (NULL: bind does nothing more than bind).  0, or
+	 * -1 with err. */
+	int (*adopt)(
+	    int fd, const struct listen_addr *a, char *err, size_t errlen);
 };
 
 extern const struct transport transport_tcp, transport_udp, transport_unix,

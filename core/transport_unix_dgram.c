@@ -24,4 +24,5 @@ const struct transport transport_unix_dgram = {
     .parse = unix_dgram_parse,
     .bind = unix_dgram_bind,
     .unbind = sock_unbind_unix,
+    .adopt = sock_dgram_room,
 };

@@ -134,6 +134,66 @@ sockets_from_the_service_manager_are_used_not_bound(void **state)
 	assert_true(S_ISSOCK(st.st_mode));
 }
 
+/* A unix-dgram socket the service manager binds has the kernel's default
+ * send buffer (208 KiB): modserv raises it, as for its own, so that a reply
+ * to the largest datagram accepted (256 KiB) is sent whole, not lost. */
+static void
+a_large_datagram_over_a_socket_from_the_service_manager_comes_back_whole(
+    void **state)
+{
+	char sock[300], listen_unix[320];
+	int size = 1 << 20, fd, status;
+	pid_t activator, modserv;
+	char *huge;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* the client's own buffers need SO_SNDBUFFORCE */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	snprintf(sock, sizeof(sock), "%s/d.sock", srv.dir);
+	assert_int_equal(server_write_conf(&srv,
+	                     "user = \"%s\";\n"
+	                     "services = (\n"
+	                     " { name = \"d\"; transport = \"unix-dgram\";\n"
+	                     "   listen = \"d.sock\"; module = "
+	                     "\"@MODULES@/upper.so\"; } );\n",
+	                     harness_user()),
+	    0);
+	snprintf(listen_unix, sizeof(listen_unix), "--listen=%s", sock);
+	{
+		const char *argv[] = {"/usr/bin/systemd-socket-activate",
+		    "--datagram", listen_unix, MODSERV_BIN, "-c", srv.conf,
+		    NULL};
+
+		assert_int_equal(server_spawn(&srv, argv), 0);
+	}
+	activator = srv.pid;
+	assert_true(server_wait_log(&srv, "Listening on ", 5000));
+	/* the first datagram starts modserv, and is answered */
+	fd = client_connect("unix-dgram", sock);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	assert_non_null(huge = malloc(300000));
+	memset(huge, 'b', 262144);
+	assert_int_equal(send(fd, huge, 262144, 0), 262144);
+	assert_int_equal(recv(fd, huge, 300000, 0), 262144);
+	assert_int_equal(huge[0], 'B');
+	assert_int_equal(huge[262143], 'B');
+	free(huge);
+	close(fd);
+	assert_non_null(strstr(
+	    server_log(&srv, 0), "d: listening on unix-dgram " /* no bind */));
+	assert_non_null(
+	    strstr(server_log(&srv, 0), "(socket from the service manager)"));
+	modserv = log_pid("d: listening on unix-dgram");
+	assert_true(modserv > 0);
+	if (modserv != activator) /* it forked modserv rather than exec'd */
+		waitpid(activator, &status, 0);
+	srv.pid = modserv;
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* The value of metric{service="name"} in `modserv -s` output, or -1. */
 static long long
 metric(const char *text, const char *name, const char *service)
@@ -493,6 +553,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        sockets_from_the_service_manager_are_used_not_bound, srv_setup,
 	        srv_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        a_large_datagram_over_a_socket_from_the_service_manager_comes_back_whole,
+	        srv_setup, srv_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        status_counters_match_what_clients_did, srv_setup,
 	        srv_teardown),

@@ -1,7 +1,10 @@
 /* test_faults.c - what the machine and clients can do to a service, and
  * that it keeps serving everyone else:  test_faults MODEL. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -279,6 +283,171 @@ empty_and_largest_datagrams_and_unnamed_senders(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* Sends a UDP datagram to 127.0.0.1:to that claims to come from
+ * 127.0.0.1:from: a raw socket writes its own IP header (root only). */
+static void
+send_forged_udp(int from, int to, const char *msg)
+{
+	char packet[256];
+	struct iphdr *ip = (struct iphdr *)packet;
+	struct udphdr *udp = (struct udphdr *)(packet + sizeof(*ip));
+	size_t n = strlen(msg), len = sizeof(*ip) + sizeof(*udp) + n;
+	struct sockaddr_in dst = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP), one = 1;
+
+	assert_true(fd >= 0);
+	assert_true(len <= sizeof(packet));
+	assert_int_equal(
+	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)), 0);
+	memset(packet, 0, len);
+	*ip = (struct iphdr){.version = 4,
+	    .ihl = 5,
+	    .ttl = 64,
+	    .protocol = IPPROTO_UDP,
+	    .tot_len = htons((uint16_t)len),
+	    .saddr = htonl(INADDR_LOOPBACK),
+	    .daddr = htonl(INADDR_LOOPBACK)};
+	*udp = (struct udphdr){.source = htons((uint16_t)from),
+	    .dest = htons((uint16_t)to),
+	    .len = htons((uint16_t)(sizeof(*udp) + n))}; /* no checksum */
+	memcpy(packet + sizeof(*ip) + sizeof(*udp), msg, n);
+	assert_int_equal(
+	    sendto(fd, packet, len, 0, (struct sockaddr *)&dst, sizeof(dst)),
+	    (ssize_t)len);
+	close(fd);
+}
+
+/* The value of metric{service="name"} in `modserv -s` output, or -1. */
+static long long
+metric(const char *name, const char *service)
+{
+	static char status[1 << 14];
+	char key[160];
+	const char *p;
+
+	assert_int_equal(
+	    modserv_run(status, sizeof(status), "-c", srv.conf, "-s", NULL), 0);
+	snprintf(
+	    key, sizeof(key), "modserv_%s{service=\"%s\"} ", name, service);
+	if ((p = strstr(status, key)) == NULL)
+		return -1;
+	return atoll(p + strlen(key));
+}
+
+static int
+port_of(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	assert_non_null(colon);
+	return atoi(colon + 1);
+}
+
+/* A forged datagram from a service's own address (or another datagram
+ * service's) would have it answer itself, the answer come back as a
+ * request, and so on forever: it is dropped unanswered and logged. */
+static void
+a_datagram_from_a_listening_address_is_not_answered(void **state)
+{
+	int a, b, fd;
+	long long end;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* forging a source takes a raw socket */
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "status_socket = \"@DIR@/status.sock\";\n"
+	        "services = (\n"
+	        " { name = \"a\"; transport = \"udp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"%s\"; module = \"@MODULES@/upper.so\"; },\n"
+	        " { name = \"b\"; transport = \"udp\"; listen = "
+	        "\"127.0.0.1:0\";\n"
+	        "   model = \"%s\"; module = \"@MODULES@/upper.so\"; } );\n",
+	        model, model),
+	    0);
+	assert_int_equal(server_start(&srv, 2, NULL), 0);
+	assert_string_equal(srv.service[0], "a");
+	a = port_of(srv.addr[0]);
+	b = port_of(srv.addr[1]);
+	send_forged_udp(a, a, "myself");
+	assert_true(server_wait_log(
+	    &srv, "datagram from a listening address of service a", 3000));
+	send_forged_udp(b, a, "each other");
+	assert_true(server_wait_log(
+	    &srv, "datagram from a listening address of service b", 3000));
+	/* no loop: a second on, next to nothing came in */
+	end = now_ms() + 1000;
+	while (now_ms() < end)
+		usleep(50000);
+	assert_true(metric("accepted_total", "a") < 10);
+	assert_true(metric("accepted_total", "b") < 10);
+	assert_int_equal(metric("refused_total", "a"), 2);
+	/* and a client is answered */
+	fd = client_connect("udp", srv.addr[0]);
+	assert_true(served(fd, "still here"));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* A local client cannot send from a unix-dgram service's own socket: its
+ * source is the path it bound, which the kernel fills in.  But it can bind
+ * a path and swap it for a symbolic link to the service's socket: the
+ * answer would then reach the service itself, from its own address, and be
+ * answered again, forever.  Compared by inode, the sender's path is the
+ * service's socket: dropped unanswered and logged. */
+static void
+a_unix_datagram_whose_answer_would_come_back_is_not_answered(void **state)
+{
+	char dir[] = "/tmp/modserv-selfloop.XXXXXX", sock[64], from[64];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	long long end;
+	int fd;
+
+	(void)state;
+	/* a folder the service's user may reach its own socket through */
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(sock, sizeof(sock), "%s/d.sock", dir);
+	snprintf(from, sizeof(from), "%s/c.sock", dir);
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "status_socket = \"@DIR@/status.sock\";\n"
+	        "services = (\n"
+	        " { name = \"d\"; transport = \"unix-dgram\"; listen = "
+	        "\"%s\";\n"
+	        "   socket_mode = \"0666\";\n"
+	        "   model = \"%s\"; module = \"@MODULES@/upper.so\"; } );\n",
+	        sock, model),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memcpy(sun.sun_path, from, strlen(from) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(unlink(from), 0);
+	assert_int_equal(symlink(sock, from), 0);
+	memcpy(sun.sun_path, sock, strlen(sock) + 1);
+	assert_int_equal(
+	    sendto(fd, "loop", 4, 0, (struct sockaddr *)&sun, sizeof(sun)), 4);
+	close(fd);
+	assert_true(server_wait_log(
+	    &srv, "datagram from a listening address of service d", 3000));
+	end = now_ms() + 1000;
+	while (now_ms() < end)
+		usleep(50000);
+	assert_true(metric("accepted_total", "d") < 10);
+	assert_int_equal(metric("refused_total", "d"), 1);
+	fd = client_connect("unix-dgram", sock); /* and a client is answered */
+	assert_true(served(fd, "still here"));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+	unlink(from);
+	assert_int_equal(rmdir(dir), 0); /* modserv removed its socket */
+}
+
 static void
 a_slow_dripping_client_does_not_hold_up_others(void **state)
 {
@@ -345,6 +514,8 @@ main(int argc, char **argv)
 	    T(no_thread_or_process_refuses_the_request_cleanly),
 	    T(sigterm_under_load_finishes_what_was_accepted),
 	    T(empty_and_largest_datagrams_and_unnamed_senders),
+	    T(a_datagram_from_a_listening_address_is_not_answered),
+	    T(a_unix_datagram_whose_answer_would_come_back_is_not_answered),
 	    T(a_slow_dripping_client_does_not_hold_up_others),
 	    T(a_handle_returning_an_odd_value_is_an_error_said_once),
 	};

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "harness.h"
 
@@ -755,6 +756,194 @@ framed_refuses_bad_headers_and_closes(void **state)
 	stop_cleanly();
 }
 
+/* Sends one message whose header is the given JSON text, empty content. */
+static void
+framed_send_header(int fd, const char *json, size_t n)
+{
+	uint16_t be = htons((uint16_t)n);
+
+	assert_int_equal(client_send_all(fd, &be, 2), 0);
+	assert_int_equal(client_send_all(fd, json, n), 0);
+}
+
+/* Reads one reply's header, parsed; the content it announces is left. */
+static json_object *
+framed_read_header(int fd)
+{
+	static char header[65536];
+	json_object *h;
+	uint16_t be;
+	size_t hlen;
+
+	assert_int_equal(client_recv_all(fd, &be, 2), 0);
+	hlen = ntohs(be);
+	assert_int_equal(client_recv_all(fd, header, hlen), 0);
+	assert_non_null(h = json_tokener_parse((header[hlen] = '\0', header)));
+	return h;
+}
+
+/* Asserts header h's field name is the JSON string of exactly want. */
+static void
+framed_expect_field(json_object *h, const char *name, const char *want)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(h, name, &v));
+	assert_true(json_object_is_type(v, json_type_string));
+	assert_int_equal(json_object_get_string_len(v), strlen(want));
+	assert_memory_equal(json_object_get_string(v), want, strlen(want));
+}
+
+/* A header of the seed's form with the given type and encoding (JSON text
+ * of each, not escaped here) and content-length 0, in out. */
+static size_t
+framed_header_of(char *out, size_t max, const char *type, const char *encoding)
+{
+	int n = snprintf(out, max,
+	    "{\"byteorder\": \"little\", \"content-type\": %s, "
+	    "\"content-encoding\": %s, \"content-length\": 0}",
+	    type, encoding);
+
+	assert_true(n > 0 && (size_t)n < max);
+	return (size_t)n;
+}
+
+/* A string of exactly n bytes, UTF-8: "text/" then a repeating pattern of
+ * letters, quotes and characters of 2 and 3 bytes, in out. */
+static void
+framed_long_text(char *out, size_t n)
+{
+	static const char pattern[] = "abc-é\"好/";
+	const size_t len = sizeof(pattern) - 1;
+	size_t i = 5, k = 0, c;
+
+	memcpy(out, "text/", 5);
+	while (i < n) {
+		c = (unsigned char)pattern[k % len];
+		c = c < 0x80 ? 1 : c >= 0xe0 ? 3 : 2;
+		if (i + c > n) {
+			out[i++] = 'x';
+			continue;
+		}
+		memcpy(out + i, pattern + k % len, c);
+		i += c;
+		k += c;
+	}
+	out[n] = '\0';
+}
+
+/* JSON text of the string s, in out (whose size is max). */
+static size_t
+framed_json_string(char *out, size_t max, const char *s)
+{
+	json_object *v = json_object_new_string(s);
+	int n = snprintf(out, max, "%s",
+	    json_object_to_json_string_ext(v, JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(v);
+	assert_true(n > 0 && (size_t)n < max);
+	return (size_t)n;
+}
+
+static void
+framed_echoes_header_fields_whole_at_any_length(void **state)
+{
+	static char type[65536], encoding[512], json_type[65536],
+	    json_encoding[1024], header[65536];
+	const size_t lengths[][2] = {{305, 300}, {4000, 20}};
+	json_object *h;
+	size_t n;
+	int fd;
+
+	(void)state;
+	serve("tcp", "framed", "options = { max_header = 65535; };");
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(*lengths); i++) {
+		framed_long_text(type, lengths[i][0]);
+		framed_long_text(encoding, lengths[i][1]);
+		memcpy(encoding, "utf-8", 5);
+		framed_json_string(json_type, sizeof(json_type), type);
+		framed_json_string(
+		    json_encoding, sizeof(json_encoding), encoding);
+		n = framed_header_of(
+		    header, sizeof(header), json_type, json_encoding);
+		fd = dial();
+		framed_send_header(fd, header, n);
+		h = framed_read_header(fd);
+		framed_expect_field(h, "content-type", type);
+		framed_expect_field(h, "content-encoding", encoding);
+		json_object_put(h);
+		close(fd);
+	}
+	/* a type as long as the largest frame lets it come back */
+	framed_long_text(type, 59000);
+	framed_json_string(json_type, sizeof(json_type), type);
+	n = framed_header_of(header, sizeof(header), json_type, "\"utf-8\"");
+	assert_true(n > 64000 && n <= 65535);
+	fd = dial();
+	framed_send_header(fd, header, n);
+	h = framed_read_header(fd);
+	framed_expect_field(h, "content-type", type);
+	json_object_put(h);
+	close(fd);
+	/* raw control bytes the reply must escape, 6 bytes each: no frame
+	 * can carry that header back */
+	memset(type + 1, 1, 11000);
+	type[0] = type[11001] = '"';
+	type[11002] = '\0';
+	n = framed_header_of(header, sizeof(header), type, "\"utf-8\"");
+	fd = dial();
+	framed_send_header(fd, header, n);
+	h = framed_read_header(fd);
+	framed_expect_field(h, "content-type", "text/plain");
+	json_object_put(h);
+	assert_int_equal(client_recv_all(fd, header, 58), 0);
+	assert_memory_equal(header,
+	    "error: the reply's header would be longer than 65535 bytes", 58);
+	close(fd);
+	stop_cleanly();
+}
+
+static void
+framed_refuses_fields_that_are_not_utf8_strings(void **state)
+{
+	const char *const bad[][3] = {
+	    {"{\"text\": \"plain\"}", "\"utf-8\"",
+	        "error: content-type is not a JSON string"},
+	    {"\"text/plain\"", "8",
+	        "error: content-encoding is not a JSON string"},
+	    {"\"text/\xff\xfeplain\"", "\"utf-8\"",
+	        "error: content-type is not valid UTF-8"},
+	    {"\"text/plain\"", "\"utf-\xc0\xaf\"",
+	        "error: content-encoding is not valid UTF-8"},
+	};
+	char header[512], type[64], content[256];
+	json_object *h;
+	int fd;
+
+	(void)state;
+	serve("tcp", "framed", NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		fd = dial();
+		framed_send_header(fd, header,
+		    framed_header_of(
+		        header, sizeof(header), bad[i][0], bad[i][1]));
+		framed_read(fd, type, content, sizeof(content));
+		assert_string_equal(type, "text/plain");
+		assert_string_equal(content, bad[i][2]);
+		assert_int_equal(recv(fd, content, 1, 0), 0); /* closed */
+		close(fd);
+	}
+	fd = dial(); /* and the service serves on */
+	framed_send_header(fd, header,
+	    framed_header_of(
+	        header, sizeof(header), "\"text/é\"", "\"utf-8\""));
+	h = framed_read_header(fd);
+	framed_expect_field(h, "content-type", "text/é");
+	json_object_put(h);
+	close(fd);
+	stop_cleanly();
+}
+
 /* ---- exec ---- */
 
 static void
@@ -891,6 +1080,8 @@ main(int argc, char **argv)
 	    T(env_entries_without_a_value_or_a_name_are_refused_by_the_check),
 	    T(framed_answers_text_upper_and_binary_as_is),
 	    T(framed_refuses_bad_headers_and_closes),
+	    T(framed_echoes_header_fields_whole_at_any_length),
+	    T(framed_refuses_fields_that_are_not_utf8_strings),
 	    T(exec_hands_the_connection_to_a_program),
 	    T(exec_runs_the_program_with_default_signals),
 	    T(exec_runs_the_program_in_a_clean_environment),
