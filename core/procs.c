@@ -1,0 +1,128 @@
+/* procs.c - walks /proc with getdents64, open and read only: the keeper and
+ * a program about to exec run in a child forked from a worker with threads,
+ * where malloc and stdio may be held by a thread that is gone. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "procs.h"
+
+/* Reads /proc/NAME/FILE into buf, NUL-terminated; its length or -1. */
+static ssize_t
+procs_read(
+    int procfd, const char *name, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	size_t n = strlen(name), m = strlen(file);
+	ssize_t got;
+	int fd;
+
+	if (n + m + 2 > sizeof(path))
+		return -1;
+	memcpy(path, name, n);
+	path[n] = '/';
+	memcpy(path + n + 1, file, m + 1);
+	if ((fd = openat(procfd, path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	got = read(fd, buf, len - 1);
+	close(fd);
+	if (got < 0)
+		return -1;
+	buf[got] = '\0';
+	return got;
+}
+
+static long
+procs_number(const char *s)
+{
+	long v = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/* The ppid from stat: "pid (comm) S ppid ...", comm may hold ") ". */
+static int
+procs_stat(int procfd, const char *name, struct procs_entry *e)
+{
+	char buf[512], *p;
+	ssize_t n = procs_read(procfd, name, "stat", buf, sizeof(buf));
+
+	if (n < 0)
+		return -1;
+	for (p = buf + n; p > buf && p[-1] != ')'; p--)
+		;
+	if (p == buf || p[0] != ' ' || p[1] == '\0' || p[2] != ' ')
+		return -1;
+	e->ppid = (pid_t)procs_number(p + 3);
+	return 0;
+}
+
+/* The real uid ("Uid:\tREAL\tEFFECTIVE...") and "Threads:" from status. */
+static int
+procs_status(int procfd, const char *name, struct procs_entry *e)
+{
+	char buf[4096];
+	const char *uid, *threads;
+
+	if (procs_read(procfd, name, "status", buf, sizeof(buf)) < 0)
+		return -1;
+	if ((uid = strstr(buf, "\nUid:")) == NULL ||
+	    (threads = strstr(buf, "\nThreads:")) == NULL)
+		return -1;
+	e->uid = (uid_t)procs_number(uid + 5);
+	e->tasks = procs_number(threads + 9);
+	return 0;
+}
+
+static int
+procs_visit(int procfd, const char *name, int want_tasks,
+    int (*fn)(const struct procs_entry *, void *), void *arg)
+{
+	struct procs_entry e = {0};
+	struct stat st;
+
+	for (const char *c = name; *c; c++)
+		if (*c < '0' || *c > '9')
+			return 0;
+	e.pid = (pid_t)procs_number(name);
+	if (want_tasks) {
+		if (procs_status(procfd, name, &e) < 0)
+			return 0; /* gone meanwhile */
+	} else {
+		if (fstatat(procfd, name, &st, 0) < 0)
+			return 0;
+		e.uid = st.st_uid;
+	}
+	if (procs_stat(procfd, name, &e) < 0)
+		return 0;
+	return fn(&e, arg);
+}
+
+int
+procs_each(
+    int want_tasks, int (*fn)(const struct procs_entry *, void *), void *arg)
+{
+	char buf[16384];
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ssize_t n;
+	int stop = 0;
+
+	if (procfd < 0)
+		return -1;
+	while (!stop && (n = getdents64(procfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; !stop && off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+
+			off += d->d_reclen;
+			stop =
+			    procs_visit(procfd, d->d_name, want_tasks, fn, arg);
+		}
+	close(procfd);
+	return n < 0 ? -1 : 0;
+}
