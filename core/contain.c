@@ -38,7 +38,7 @@ contain_note(const struct procs_entry *e, void *arg)
 {
 	struct contain_round *r = arg;
 
-	if (e->pid == r->self || (e->uid != r->uid && e->ppid != r->self))
+	if (e->pid == r->self || (e->owner != r->uid && e->ppid != r->self))
 		return 0;
 	r->pid[r->n] = e->pid;
 	r->ppid[r->n] = e->ppid;
@@ -65,7 +65,7 @@ contain_kill_round(void)
 	r->self = getpid();
 	r->uid = getuid();
 	r->n = 0;
-	procs_each(0, contain_note, r);
+	procs_each(contain_note, r);
 	while (changed) { /* down the tree, a generation a pass */
 		changed = 0;
 		for (int i = 0; i < r->n; i++)
@@ -79,11 +79,14 @@ contain_kill_round(void)
 }
 
 /* Until the keeper has no child: kill what is below, reap what died.
- * Orphans come back to the keeper, so every round reaps at least one. */
+ * Orphans come back to the keeper, so every round reaps at least one;
+ * with no child there is no descendant (and /proc need not be read). */
 static void
 contain_end_all(void)
 {
 	for (;;) {
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
 		contain_kill_round();
 		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
 			return;

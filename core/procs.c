@@ -63,50 +63,11 @@ procs_stat(int procfd, const char *name, struct procs_entry *e)
 	return 0;
 }
 
-/* The real uid ("Uid:\tREAL\tEFFECTIVE...") and "Threads:" from status. */
+/* Calls visit for every process folder name of /proc, until it returns
+ * nonzero. */
 static int
-procs_status(int procfd, const char *name, struct procs_entry *e)
-{
-	char buf[4096];
-	const char *uid, *threads;
-
-	if (procs_read(procfd, name, "status", buf, sizeof(buf)) < 0)
-		return -1;
-	if ((uid = strstr(buf, "\nUid:")) == NULL ||
-	    (threads = strstr(buf, "\nThreads:")) == NULL)
-		return -1;
-	e->uid = (uid_t)procs_number(uid + 5);
-	e->tasks = procs_number(threads + 9);
-	return 0;
-}
-
-static int
-procs_visit(int procfd, const char *name, int want_tasks,
-    int (*fn)(const struct procs_entry *, void *), void *arg)
-{
-	struct procs_entry e = {0};
-	struct stat st;
-
-	for (const char *c = name; *c; c++)
-		if (*c < '0' || *c > '9')
-			return 0;
-	e.pid = (pid_t)procs_number(name);
-	if (want_tasks) {
-		if (procs_status(procfd, name, &e) < 0)
-			return 0; /* gone meanwhile */
-	} else {
-		if (fstatat(procfd, name, &st, 0) < 0)
-			return 0;
-		e.uid = st.st_uid;
-	}
-	if (procs_stat(procfd, name, &e) < 0)
-		return 0;
-	return fn(&e, arg);
-}
-
-int
-procs_each(
-    int want_tasks, int (*fn)(const struct procs_entry *, void *), void *arg)
+procs_walk(
+    int (*visit)(int procfd, const char *name, uid_t owner, void *), void *arg)
 {
 	char buf[16384];
 	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -118,11 +79,76 @@ procs_each(
 	while (!stop && (n = getdents64(procfd, buf, sizeof(buf))) > 0)
 		for (ssize_t off = 0; !stop && off < n;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			struct stat st;
+			const char *c = d->d_name;
 
 			off += d->d_reclen;
-			stop =
-			    procs_visit(procfd, d->d_name, want_tasks, fn, arg);
+			while (*c >= '0' && *c <= '9')
+				c++;
+			if (c == d->d_name || *c != '\0' ||
+			    fstatat(procfd, d->d_name, &st, 0) < 0)
+				continue; /* not a process, or gone */
+			stop = visit(procfd, d->d_name, st.st_uid, arg);
 		}
 	close(procfd);
 	return n < 0 ? -1 : 0;
+}
+
+struct procs_each_arg {
+	int (*fn)(const struct procs_entry *, void *);
+	void *arg;
+};
+
+static int
+procs_each_visit(int procfd, const char *name, uid_t owner, void *arg)
+{
+	struct procs_each_arg *a = arg;
+	struct procs_entry e = {(pid_t)procs_number(name), 0, owner};
+
+	if (procs_stat(procfd, name, &e) < 0)
+		return 0;
+	return a->fn(&e, a->arg);
+}
+
+int
+procs_each(int (*fn)(const struct procs_entry *, void *), void *arg)
+{
+	struct procs_each_arg a = {fn, arg};
+
+	return procs_walk(procs_each_visit, &a);
+}
+
+struct procs_count {
+	uid_t uid;
+	long tasks;
+};
+
+/* The owner is the process's user, or root when it is not dumpable (a
+ * worker after its drop): only those two may be uid's. */
+static int
+procs_count_visit(int procfd, const char *name, uid_t owner, void *arg)
+{
+	struct procs_count *c = arg;
+	char buf[4096];
+	const char *uid, *threads;
+
+	if (owner != c->uid && owner != 0)
+		return 0;
+	if (procs_read(procfd, name, "status", buf, sizeof(buf)) < 0 ||
+	    (uid = strstr(buf, "\nUid:")) == NULL ||
+	    (threads = strstr(buf, "\nThreads:")) == NULL)
+		return 0;
+	if ((uid_t)procs_number(uid + 5) == c->uid)
+		c->tasks += procs_number(threads + 9);
+	return 0;
+}
+
+long
+procs_tasks_of(uid_t uid)
+{
+	struct procs_count c = {uid, 0};
+
+	if (procs_walk(procs_count_visit, &c) < 0)
+		return -1;
+	return c.tasks;
 }

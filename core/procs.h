@@ -3,21 +3,20 @@
 #ifndef PROCS_H
 #define PROCS_H
 
-#include <stddef.h>
 #include <sys/types.h>
 
-/* One process, as /proc/PID/stat and status say. */
+/* One process, as /proc/PID/stat says. */
 struct procs_entry {
 	pid_t pid, ppid;
-	uid_t uid;  /* real uid */
-	long tasks; /* its threads */
+	uid_t owner; /* of /proc/PID: its user, or root if it is not dumpable */
 };
 
-/* Calls fn for every process in /proc (with want_tasks, uid and tasks are
- * read from its status; else only pid and ppid, and uid is the owner of
- * /proc/PID).  Stops when fn returns nonzero.  0, or -1 if /proc cannot be
- * read.  Async-signal-safe. */
-int procs_each(
-    int want_tasks, int (*fn)(const struct procs_entry *, void *), void *arg);
+/* Calls fn for every process in /proc; stops when fn returns nonzero.  0,
+ * or -1 if /proc cannot be read.  Async-signal-safe. */
+int procs_each(int (*fn)(const struct procs_entry *, void *), void *arg);
+/* The tasks (threads) of every process whose real uid is uid, as
+ * RLIMIT_NPROC counts them; -1 if /proc cannot be read.
+ * Async-signal-safe. */
+long procs_tasks_of(uid_t uid);
 
 #endif

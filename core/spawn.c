@@ -12,21 +12,6 @@
 #include "procs.h"
 #include "worker.h"
 
-struct spawn_count {
-	uid_t uid;
-	unsigned long long tasks;
-};
-
-static int
-spawn_count_task(const struct procs_entry *e, void *arg)
-{
-	struct spawn_count *c = arg;
-
-	if (e->uid == c->uid)
-		c->tasks += (unsigned long long)e->tasks;
-	return 0;
-}
-
 /* Sets resource r to v (0: leaves it), never above its hard limit. */
 static int
 spawn_limit(int r, unsigned long long v, unsigned long long hard_extra)
@@ -49,13 +34,14 @@ spawn_limit(int r, unsigned long long v, unsigned long long hard_extra)
 static int
 spawn_limit_processes(unsigned long long more)
 {
-	struct spawn_count c = {getuid(), 0};
+	uid_t uid = getuid();
+	long now;
 
-	if (more == 0 || c.uid == 0)
+	if (more == 0 || uid == 0)
 		return 0;
-	if (procs_each(1, spawn_count_task, &c) < 0)
+	if ((now = procs_tasks_of(uid)) < 0)
 		return -1;
-	return spawn_limit(RLIMIT_NPROC, c.tasks + more, 0);
+	return spawn_limit(RLIMIT_NPROC, (unsigned long long)now + more, 0);
 }
 
 static int
