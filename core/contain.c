@@ -170,6 +170,7 @@ contain_begin(pid_t parent)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 0;
 	}
+	prctl(PR_SET_NAME, "modserv-keeper"); /* for ps and top */
 	/* the keeper holds none of the program's descriptors: a connection
 	 * or a pipe ends when the program and its own let go of it */
 	close_range(0, ~0U, 0);

@@ -399,6 +399,71 @@ cmd_bounds_the_processes_a_command_starts(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+static void
+cmd_runs_commands_within_the_limits_it_is_given(void **state)
+{
+	char path[128], keys[512], body[4096];
+	int fd;
+
+	(void)state;
+	script(
+	    path, sizeof(path), "limits", "ulimit -n; ulimit -v; ulimit -t\n");
+	snprintf(
+	    keys, sizeof(keys), "options = { allow = [ \"%s\" ]; };", path);
+	serve("cmd", keys);
+	fd = dial();
+	command(fd, path, body, sizeof(body));
+	/* files 64, 256 MiB (in KiB), CPU: the timeout */
+	assert_string_equal(body, "64\n262144\n5\n");
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+cmd_past_its_cpu_time_is_killed_and_says_so(void **state)
+{
+	char path[128], keys[512], body[4096], want[256];
+	int fd;
+
+	(void)state;
+	script(path, sizeof(path), "spin", "while :; do :; done\n");
+	snprintf(keys, sizeof(keys),
+	    "options = { allow = [ \"%s\" ]; timeout = 120; rlimit_cpu = 1; };",
+	    path);
+	serve("cmd", keys);
+	snprintf(want, sizeof(want),
+	    "error: %s: killed by SIGXCPU (rlimit_cpu)\n", path);
+	fd = dial();
+	command(fd, path, body, sizeof(body));
+	assert_string_equal(body, want);
+	command(fd, path, body, sizeof(body)); /* and serves on */
+	assert_string_equal(body, want);
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+cmd_refuses_an_allow_entry_that_is_not_well_formed(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "module_path = [ \"@MODULES@\" ];\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+	        "  module = \"cmd\";\n"
+	        "  options = { allow = [ \"ls [-l\" ]; }; } );\n",
+	        model),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-d", "-c", srv.conf, NULL), 1);
+	if (strstr(out, "option allow: \"ls [-l\": \"[\" without \"]\"") ==
+	    NULL)
+		fail_msg("no reason in: %s", out);
+}
+
 /* ---- exec ---- */
 
 static void
@@ -470,6 +535,9 @@ main(int argc, char **argv)
 	    T(cmd_leaves_nothing_running_once_the_command_ended),
 	    T(cmd_leaves_nothing_running_after_a_stop),
 	    T(cmd_bounds_the_processes_a_command_starts),
+	    T(cmd_runs_commands_within_the_limits_it_is_given),
+	    T(cmd_past_its_cpu_time_is_killed_and_says_so),
+	    T(cmd_refuses_an_allow_entry_that_is_not_well_formed),
 	    T(exec_leaves_nothing_running_once_the_program_ended),
 	    T(exec_leaves_nothing_running_after_a_stop),
 	    T(exec_leaves_nothing_running_when_its_worker_dies),
