@@ -150,6 +150,7 @@ contain_begin(pid_t parent)
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
+	signal(SIGCHLD, SIG_DFL); /* ignored, children would not be waited */
 	/* SIGTERM, not SIGKILL: the keeper must live to end the rest */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ||
 	    prctl(PR_SET_PDEATHSIG, SIGTERM) < 0) {

@@ -287,9 +287,7 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 	cmd_limits(svc, &limits);
 	pid = ms_spawn(path, argv, envp, (int[3]){-1, out[1], err[1]}, &limits);
 	if (pid < 0)
-		snprintf(res->failure, sizeof(res->failure), "%s",
-		    errno == EAGAIN ? "max_processes reached"
-		                    : strerror(errno));
+		snprintf(res->failure, sizeof(res->failure), "%m");
 	close(out[1]);
 	close(err[1]);
 	if (pid > 0) {
