@@ -21,61 +21,53 @@
 #include "contain.h"
 #include "procs.h"
 
-#define CONTAIN_MAX 8192 /* processes looked at in one round */
+#define CONTAIN_MAX 8192 /* descendants remembered in one round */
 
-/* The processes of one round that may be below the keeper: its user's and
- * its children.  The keeper's own memory: it is single-threaded. */
+/* The descendants of the keeper found so far in one round.  The keeper's
+ * own memory: it is single-threaded. */
 static struct contain_round {
 	pid_t self;
-	uid_t uid;
-	int n;
-	pid_t pid[CONTAIN_MAX], ppid[CONTAIN_MAX];
-	char below[CONTAIN_MAX];
+	int n, killed;
+	pid_t pid[CONTAIN_MAX];
 } contain_round;
 
+static int
+contain_seen(const struct contain_round *r, pid_t pid)
+{
+	for (int i = 0; i < r->n; i++)
+		if (r->pid[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* /proc lists processes by pid, a parent mostly before its children: one
+ * pass finds most of the tree.  A child listed before its parent (pids
+ * wrapped), or past CONTAIN_MAX, comes back to the keeper once its parent
+ * is killed, for the next round. */
 static int
 contain_note(const struct procs_entry *e, void *arg)
 {
 	struct contain_round *r = arg;
 
-	if (e->pid == r->self || (e->owner != r->uid && e->ppid != r->self))
+	if (e->ppid != r->self && !contain_seen(r, e->ppid))
 		return 0;
-	r->pid[r->n] = e->pid;
-	r->ppid[r->n] = e->ppid;
-	r->below[r->n] = e->ppid == r->self;
-	return ++r->n == CONTAIN_MAX; /* the rest in the next round */
-}
-
-static int
-contain_is_below(const struct contain_round *r, pid_t pid)
-{
-	for (int i = 0; i < r->n; i++)
-		if (r->pid[i] == pid)
-			return r->below[i];
+	if (r->n < CONTAIN_MAX)
+		r->pid[r->n++] = e->pid;
+	if (kill(e->pid, SIGKILL) == 0)
+		r->killed++;
 	return 0;
 }
 
-/* SIGKILLs every descendant of the keeper seen in /proc; how many. */
+/* SIGKILLs every descendant of the keeper found in /proc; how many. */
 static int
 contain_kill_round(void)
 {
 	struct contain_round *r = &contain_round;
-	int changed = 1, killed = 0;
 
 	r->self = getpid();
-	r->uid = getuid();
-	r->n = 0;
+	r->n = r->killed = 0;
 	procs_each(contain_note, r);
-	while (changed) { /* down the tree, a generation a pass */
-		changed = 0;
-		for (int i = 0; i < r->n; i++)
-			if (!r->below[i] && contain_is_below(r, r->ppid[i]))
-				r->below[i] = changed = 1;
-	}
-	for (int i = 0; i < r->n; i++)
-		if (r->below[i] && kill(r->pid[i], SIGKILL) == 0)
-			killed++;
-	return killed;
+	return r->killed;
 }
 
 /* Until the keeper has no child: kill what is below, reap what died.

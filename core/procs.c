@@ -103,8 +103,9 @@ static int
 procs_each_visit(int procfd, const char *name, uid_t owner, void *arg)
 {
 	struct procs_each_arg *a = arg;
-	struct procs_entry e = {(pid_t)procs_number(name), 0, owner};
+	struct procs_entry e = {(pid_t)procs_number(name), 0};
 
+	(void)owner;
 	if (procs_stat(procfd, name, &e) < 0)
 		return 0;
 	return a->fn(&e, a->arg);

@@ -8,11 +8,11 @@
 /* One process, as /proc/PID/stat says. */
 struct procs_entry {
 	pid_t pid, ppid;
-	uid_t owner; /* of /proc/PID: its user, or root if it is not dumpable */
 };
 
-/* Calls fn for every process in /proc; stops when fn returns nonzero.  0,
- * or -1 if /proc cannot be read.  Async-signal-safe. */
+/* Calls fn for every process in /proc, in the order of their pids; stops
+ * when fn returns nonzero.  0, or -1 if /proc cannot be read.
+ * Async-signal-safe. */
 int procs_each(int (*fn)(const struct procs_entry *, void *), void *arg);
 /* The tasks (threads) of every process whose real uid is uid, as
  * RLIMIT_NPROC counts them; -1 if /proc cannot be read.
