@@ -157,9 +157,7 @@ contain_begin(pid_t parent)
 	}
 	if (program == 0) {
 		prctl(PR_SET_CHILD_SUBREAPER, 0);
-		/* cut off with its keeper, even a program that ignores SIGTERM
-		 */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with its keeper */
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 0;
 	}
