@@ -1,13 +1,14 @@
 /* handoff.c - ms_exec: hand a connection to a program, as inetd does, in
- * the environment ms_environ builds; reap it and say how it ended. */
+ * the environment ms_environ builds, under a keeper (contain.c); reap it
+ * and say how it ended. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "contain.h"
 #include "log.h"
 #include "request.h"
 #include "worker.h"
@@ -21,8 +22,8 @@ handoff_child(
 	int fd = r->fd;
 
 	worker_reset_signals(1);
-	/* cut off with its worker, even a program that ignores SIGTERM */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	/* this process keeps the program: what it starts ends with it */
+	if (contain_begin(parent) < 0)
 		_exit(126);
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
 		_exit(126);

@@ -32,6 +32,7 @@ static const size_t loader_module_size[] = {
     MODULE_END(finish), /* 1.1: functions only */
     MODULE_END(finish), /* 1.2: functions only */
     MODULE_END(finish), /* 1.3: fields of struct ms_option only */
+    MODULE_END(finish), /* 1.4: functions and struct ms_limits only */
 };
 _Static_assert(sizeof(loader_module_size) / sizeof(*loader_module_size) ==
                    MODSERV_ABI_MINOR + 1,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "contain.h"
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
@@ -102,9 +103,9 @@ select_close(struct selector *l, struct conn *c)
 		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		/* cut off at shutdown: the program goes too, even one that
-		 * ignores SIGTERM */
+		 * ignores SIGTERM, and all it started */
 		if (c->req.child) {
-			kill(c->req.child, SIGKILL);
+			contain_stop(c->req.child);
 			request_reap_child(&c->req, 1);
 		}
 	} else {

@@ -34,11 +34,12 @@ extern "C" {
 /* A newer minor adds to the end of struct ms_module or struct ms_option,
  * adds functions or option types (1.1: ms_host_state; 1.2: ms_peek_mut;
  * 1.3: min, max and choices in struct ms_option, MS_OPT_ENV,
- * MS_OPT_ENV_NAMES, ms_environ, ms_program_find, ms_opt_fd); a newer major
+ * MS_OPT_ENV_NAMES, ms_environ, ms_program_find, ms_opt_fd; 1.4:
+ * struct ms_limits, ms_spawn, ms_spawn_end); a newer major
  * breaks.  The host reads a module built against an older minor in that
  * minor's layout: it loads unchanged. */
 #define MODSERV_ABI_MAJOR 1
-#define MODSERV_ABI_MINOR 3
+#define MODSERV_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define MS_API __attribute__((visibility("default")))
@@ -213,8 +214,11 @@ MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
  * (else EINVAL).  From then on the request belongs to the program: handle
  * is not called, the host counts the request against max_clients until
  * the program exits, logs how it ended (a program not found on PATH
- * exits 127, logged with the PATH searched), then calls finish.  Returns
- * 0, or -1 with errno. */
+ * exits 127, logged with the PATH searched), then calls finish.  Whatever
+ * the program starts, however it detaches (setsid, a double fork), is
+ * killed when it ends, when it is cut off at a stop, or when its worker
+ * dies (a keeper, as ms_spawn's; since the 1.4 host).  Returns 0, or -1
+ * with errno. */
 MS_API int ms_exec(
     ms_request *req, const char *const *argv, const char *const *env);
 
@@ -235,6 +239,38 @@ MS_API char **ms_environ(ms_request *req, const char *const *env);
  * ENAMETOOLONG (ABI 1.3). */
 MS_API int ms_program_find(char *const *envp, const char *name, char *path,
     size_t pathlen, char *err, size_t errlen);
+
+/* ---- Running a program for its output (ABI 1.4) ---- */
+
+/* Limits on a program ms_spawn runs, for it and each process it starts;
+ * 0 leaves one as modserv has it, and none goes above modserv's own. */
+struct ms_limits {
+	unsigned long long address_space; /* bytes it may map (RLIMIT_AS) */
+	unsigned long long cpu_seconds;   /* CPU time (RLIMIT_CPU: SIGXCPU,
+	                                     a second later SIGKILL) */
+	unsigned long long open_files;    /* descriptors (RLIMIT_NOFILE) */
+	unsigned long long processes;     /* processes and threads it may
+	  start: RLIMIT_NPROC set to its user's count at the start plus this
+	  (others of that user started meanwhile count too; root: no bound) */
+};
+
+/* Runs path (a file, as ms_program_find gives it) with argv and envp,
+ * fds[0], fds[1], fds[2] as its standard input, output and error (-1 or
+ * fds NULL: /dev/null), no other descriptor of modserv, default signals,
+ * and limits (may be NULL).  It runs under a keeper: whatever it starts,
+ * however it detaches (setsid, a double fork), is killed when it ends, at
+ * ms_spawn_end, or when the calling thread ends (PR_SET_PDEATHSIG) - its
+ * worker's death included.  Returns a pid to waitpid() for the program's
+ * own wait status (its exit code, or the signal that ended it), by then
+ * with nothing of it left; or -1 with errno: fork's, or why the program
+ * did not start (execve's ENOENT, EACCES, ENOEXEC, E2BIG; EAGAIN at the
+ * processes limit).  Blocks until the program started.  Any model, any
+ * thread. */
+MS_API pid_t ms_spawn(const char *path, char *const *argv, char *const *envp,
+    const int fds[3], const struct ms_limits *limits);
+/* Ends a program of ms_spawn and everything it started (SIGKILL) and reaps
+ * it; its wait status in *status (may be NULL).  0, or -1 with errno. */
+MS_API int ms_spawn_end(pid_t pid, int *status);
 
 /* ---- Context ---- */
 

@@ -1,15 +1,17 @@
 /* cmd - seed 000's framed command server (the 粘包 fix), made safe: each
  * message is a command line; the reply is a 4-byte native-endian header
  * length, the JSON header {"dataBodyLength": N}, then N bytes of body: the
- * command's stdout, or its stderr when stdout is empty.  Only commands named
- * in the option allow run, split into words without a shell, with a time
- * limit and an output cap, in a clean environment (PATH, UCSPI's, what env
- * sets and pass_env passes); anything else gets an "error: ..." body. */
+ * command's stdout, or its stderr when stdout is empty.  Only command lines
+ * an entry of the option allow names run (allow.h: a command, a command
+ * line, a command with the arguments it may take), split into words without
+ * a shell, with a time limit, an output cap and resource limits, in a clean
+ * environment (PATH, UCSPI's, what env sets and pass_env passes), under a
+ * keeper that ends whatever the command started (ms_spawn); anything else
+ * gets an "error: ..." body. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,13 +23,28 @@
 
 #include <modserv.h>
 
+#include "allow.h"
+
 static const struct ms_option cmd_options[] = {
     {"allow", MS_OPT_LIST, NULL, 0,
-        "commands that may run, by name (or exact path); empty: none"},
+        "what may run: \"date\" (any arguments), \"date +%s\" (this "
+        "line), \"uname [-a -r]\" (these arguments); empty: nothing"},
     {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run", .min = 1,
         .max = 3600},
     {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most",
         .min = 1, .max = LLONG_MAX},
+    {"rlimit_as", MS_OPT_INT, "268435456", 0,
+        "bytes of address space each of its processes may map (0: no limit)",
+        .min = 0, .max = LLONG_MAX},
+    {"rlimit_cpu", MS_OPT_INT, "0", 0,
+        "CPU seconds each of its processes may use (0: the timeout)", .min = 0,
+        .max = 3600},
+    {"rlimit_files", MS_OPT_INT, "64", 0,
+        "descriptors each of its processes may hold (0: no limit)", .min = 0,
+        .max = 1048576},
+    {"max_processes", MS_OPT_INT, "16", 0,
+        "processes and threads a command may start (0: no limit)", .min = 0,
+        .max = 65536},
     {"env", MS_OPT_ENV, NULL, 0, "NAME=value set in its environment"},
     {"pass_env", MS_OPT_ENV_NAMES, NULL, 0,
         "variables of modserv's environment it gets too"},
@@ -43,6 +60,23 @@ struct cmd_result {
 	char failure[384]; /* empty, or why there is no output to send */
 };
 
+/* Every allow entry well formed, or the first that is not in err. */
+static int
+cmd_check_allow(ms_service *svc, char *err, size_t errlen)
+{
+	size_t n;
+	const char *const *allow = ms_opt_list(svc, "allow", &n);
+	char why[128];
+
+	for (size_t i = 0; i < n; i++)
+		if (allow_check(allow[i], why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "option allow: \"%s\": %s",
+			    allow[i], why);
+			return -1;
+		}
+	return 0;
+}
+
 /* env then pass_env's bare names: the one list ms_environ takes. */
 static int
 cmd_init(ms_service *svc, char *err, size_t errlen)
@@ -52,6 +86,8 @@ cmd_init(ms_service *svc, char *err, size_t errlen)
 	const char *const *pass = ms_opt_list(svc, "pass_env", &npass);
 	const char **env;
 
+	if (cmd_check_allow(svc, err, errlen) < 0)
+		return -1;
 	if ((env = calloc(nset + npass + 1, sizeof(*env))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -98,27 +134,32 @@ cmd_reply_error(ms_request *req, const char *fmt, ...)
 	    req, body, (size_t)n < sizeof(body) ? (size_t)n : sizeof(body) - 1);
 }
 
-/* Splits line into words at blanks: no quoting, no expansion, no shell. */
+/* Splits line into words at blanks: no quoting, no expansion, no shell.
+ * Their number; past CMD_MAX_WORDS, CMD_MAX_WORDS + 1 (and none is run). */
 static size_t
 cmd_split(char *line, char **argv)
 {
 	size_t n = 0;
+	char *save;
 
-	for (char *w = strtok(line, " \t\r\n"); w && n < CMD_MAX_WORDS;
-	     w = strtok(NULL, " \t\r\n"))
+	for (char *w = strtok_r(line, " \t\r\n", &save); w;
+	     w = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == CMD_MAX_WORDS)
+			return CMD_MAX_WORDS + 1;
 		argv[n++] = w;
+	}
 	argv[n] = NULL;
 	return n;
 }
 
 static int
-cmd_allowed(ms_service *svc, const char *name)
+cmd_allowed(ms_service *svc, char *const *argv, size_t argc)
 {
 	size_t n;
 	const char *const *allow = ms_opt_list(svc, "allow", &n);
 
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(allow[i], name) == 0)
+		if (allow_match(allow[i], argv, argc))
 			return 1;
 	return 0;
 }
@@ -153,10 +194,10 @@ cmd_drain(int fd, char **buf, size_t *len, size_t cap)
 }
 
 /* Collects the command's stdout and stderr until both end, the deadline
- * passes or the cap is reached (then it is killed). */
+ * passes or the cap is reached (then a failure says so). */
 static void
-cmd_collect(pid_t pid, int out, int err, long long timeout_ms, size_t cap,
-    struct cmd_result *res)
+cmd_collect(
+    int out, int err, long long timeout_ms, size_t cap, struct cmd_result *res)
 {
 	long long deadline = cmd_now_ms() + timeout_ms;
 	struct pollfd pfd[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
@@ -184,29 +225,53 @@ cmd_collect(pid_t pid, int out, int err, long long timeout_ms, size_t cap,
 			if (rc < 0) {
 				snprintf(res->failure, sizeof(res->failure),
 				    "printed more than %zu bytes: killed", cap);
-				goto stop;
+				return;
 			}
 			if (rc == 0)
 				pfd[i].fd = -1;
 		}
 	}
-stop:
-	if (res->failure[0])
-		kill(-pid, SIGKILL); /* its whole process group */
+}
+
+/* The limits options set; rlimit_cpu 0 is the timeout. */
+static void
+cmd_limits(ms_service *svc, struct ms_limits *l)
+{
+	long long cpu = ms_opt_int(svc, "rlimit_cpu");
+
+	l->address_space = (unsigned long long)ms_opt_int(svc, "rlimit_as");
+	l->cpu_seconds =
+	    (unsigned long long)(cpu ? cpu : ms_opt_int(svc, "timeout"));
+	l->open_files = (unsigned long long)ms_opt_int(svc, "rlimit_files");
+	l->processes = (unsigned long long)ms_opt_int(svc, "max_processes");
+}
+
+/* Why a command that printed nothing ended, if not with status 0. */
+static void
+cmd_ended(int status, struct cmd_result *res)
+{
+	if (res->failure[0] || res->outlen > 0 || res->errlen > 0)
+		return;
+	if (WIFSIGNALED(status)) {
+		const char *name = sigabbrev_np(WTERMSIG(status));
+
+		snprintf(res->failure, sizeof(res->failure),
+		    "killed by SIG%s%s", name ? name : "?",
+		    WTERMSIG(status) == SIGXCPU ? " (rlimit_cpu)" : "");
+	} else if (WEXITSTATUS(status) != 0) {
+		snprintf(res->failure, sizeof(res->failure),
+		    "exited with status %d", WEXITSTATUS(status));
+	}
 }
 
 /* Runs path with argv and envp; its output or failure in res.  Always
- * reaps the child. */
+ * reaps the command, and what it started is gone then. */
 static void
 cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
     struct cmd_result *res)
 {
-	int out[2], err[2], status;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	static const int reset[] = {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM,
-	    SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
-	sigset_t none, dfl;
+	struct ms_limits limits;
+	int out[2], err[2], status = 0;
 	pid_t pid;
 
 	if (pipe2(out, O_CLOEXEC) < 0) {
@@ -219,35 +284,21 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 		close(out[1]);
 		return;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	for (size_t i = 0; i < sizeof(reset) / sizeof(*reset); i++)
-		sigaddset(&dfl, reset[i]);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	                                    POSIX_SPAWN_SETSIGDEF |
-	                                    POSIX_SPAWN_SETPGROUP);
-	errno = posix_spawn(&pid, path, &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	cmd_limits(svc, &limits);
+	pid = ms_spawn(path, argv, envp, (int[3]){-1, out[1], err[1]}, &limits);
+	if (pid < 0)
+		snprintf(res->failure, sizeof(res->failure), "%m");
 	close(out[1]);
 	close(err[1]);
-	if (errno == 0) {
-		cmd_collect(pid, out[0], err[0],
-		    ms_opt_int(svc, "timeout") * 1000,
+	if (pid > 0) {
+		cmd_collect(out[0], err[0], ms_opt_int(svc, "timeout") * 1000,
 		    (size_t)ms_opt_int(svc, "max_output"), res);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	} else {
-		snprintf(
-		    res->failure, sizeof(res->failure), "%s", strerror(errno));
+		if (res->failure[0])
+			ms_spawn_end(pid, &status); /* and all it started */
+		else
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+		cmd_ended(status, res);
 	}
 	close(out[0]);
 	close(err[0]);
@@ -291,7 +342,7 @@ cmd_handle(ms_request *req)
 	ms_service *svc = ms_request_service(req);
 	char line[4096], *argv[CMD_MAX_WORDS + 1];
 	struct cmd_result res = {0};
-	size_t n;
+	size_t n, argc;
 	const char *in = ms_peek(req, &n);
 
 	if (n == 0)
@@ -304,9 +355,12 @@ cmd_handle(ms_request *req)
 	memcpy(line, in, n); /* a message is what one read brought */
 	line[n] = '\0';
 	ms_consume(req, n);
-	if (cmd_split(line, argv) == 0) {
+	if ((argc = cmd_split(line, argv)) == 0) {
 		cmd_reply_error(req, "error: no command\n");
-	} else if (!cmd_allowed(svc, argv[0])) {
+	} else if (argc > CMD_MAX_WORDS) {
+		cmd_reply_error(req, "error: %s: more than %d words: not run\n",
+		    argv[0], CMD_MAX_WORDS);
+	} else if (!cmd_allowed(svc, argv, argc)) {
 		cmd_reply_error(req, "error: %s: not allowed\n", argv[0]);
 	} else {
 		cmd_run(req, argv, &res);

@@ -1,0 +1,21 @@
+/* contain.h - every process a program starts ends with it (see contain.c). */
+#ifndef CONTAIN_H
+#define CONTAIN_H
+
+#include <sys/types.h>
+
+/* Called in a new child of parent that is about to run a program: this
+ * process becomes the program's keeper, and returns 0 in a new child of
+ * the keeper that goes on to exec the program (with the signal mask the
+ * caller had).  The keeper never returns: once the program ended, it was
+ * told to stop (contain_stop) or parent died, it kills every process the
+ * program started, however they detached, and exits as the program did
+ * (its exit code, or the same signal), so waitpid on the keeper reports
+ * the program.  -1 with errno if no keeper could be made (no fork). */
+int contain_begin(pid_t parent);
+
+/* Ends the program under keeper and whatever it started; waitpid the
+ * keeper then. */
+int contain_stop(pid_t keeper);
+
+#endif
