@@ -213,8 +213,13 @@ MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
  * (else EINVAL).  From then on the request belongs to the program: handle
  * is not called, the host counts the request against max_clients until
  * the program exits, logs how it ended (a program not found on PATH
- * exits 127, logged with the PATH searched), then calls finish.  Returns
- * 0, or -1 with errno. */
+ * exits 127, logged with the PATH searched), then calls finish.  The
+ * socket has no timeout of the host's on it.  Under every model, once no
+ * bytes moved on the connection for the service's idle_timeout, the host
+ * closes it and sends the program SIGTERM (SIGKILL 2 s later), logged as
+ * idle; to watch it the host keeps a descriptor of the connection, so
+ * then the connection ends with the program.  handle_timeout does not
+ * apply.  Returns 0, or -1 with errno. */
 MS_API int ms_exec(
     ms_request *req, const char *const *argv, const char *const *env);
 
