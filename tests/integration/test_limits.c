@@ -280,6 +280,32 @@ an_idle_program_is_ended_and_frees_its_slot(const char *transport)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* A program that ignores SIGTERM and never touches its connection again:
+ * its client is closed at idle_timeout all the same, the program killed
+ * after the grace, and only then is its slot free for the next client. */
+static void
+an_idle_program_that_ignores_sigterm_is_killed(void **state)
+{
+	char buf[8];
+	int a, b;
+
+	(void)state;
+	serve_exec("tcp",
+	    "\"sh\", \"-c\", \"trap '' TERM; echo hi; exec sleep 100\"",
+	    " max_clients = 1;");
+	assert_true((a = client_connect("tcp", srv.addr[0])) >= 0);
+	assert_int_equal(client_recv_all(a, buf, 3), 0);
+	assert_true((b = client_connect("tcp", srv.addr[0])) >= 0);
+	assert_int_equal(recv(a, buf, sizeof(buf), 0), 0); /* idle: closed */
+	close(a);
+	assert_int_equal(client_recv_all(b, buf, 3), 0); /* b's turn came */
+	assert_memory_equal(buf, "hi\n", 3);
+	assert_non_null(strstr(server_log(&srv, 0), "after SIGTERM: SIGKILL"));
+	assert_int_equal(recv(b, buf, sizeof(buf), 0), 0);
+	close(b);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* A client that sends a line every 0.3 s for 3 s gets every one back, and
  * cat's reads never fail: bytes move, so it is not idle. */
 static void
@@ -466,6 +492,7 @@ main(int argc, char **argv)
 	    T(idle_timeout_closes_a_peer_that_sends_nothing),
 	    T(a_peer_that_takes_no_output_is_closed_and_logged),
 	    T(an_idle_exec_program_is_ended_and_frees_its_slot),
+	    T(an_idle_program_that_ignores_sigterm_is_killed),
 	    T(a_talking_client_of_an_exec_program_is_never_idle),
 	    T(an_idle_exec_program_over_unix_is_ended_too),
 	    T(a_talking_client_of_an_exec_program_over_unix_is_never_idle),
