@@ -150,8 +150,7 @@ request_look_program(struct ms_request *r, long long now)
 		    now - r->ending_since < HANDOFF_GRACE_MS)
 			return;
 		log_info(name,
-		    "%s: program %d still runs %d ms after SIGTERM: "
-		    "SIGKILL",
+		    "%s: program %d still runs %d ms after SIGTERM: SIGKILL",
 		    ms_peer(r), (int)r->child, HANDOFF_GRACE_MS);
 		kill(r->child, SIGKILL);
 		r->ending_since = -1;
@@ -160,8 +159,7 @@ request_look_program(struct ms_request *r, long long now)
 	if (traffic_idle_ms(&r->traffic, now) < (long long)(idle * 1000))
 		return;
 	log_info(name,
-	    "%s: idle for %g s (no bytes moved): closed, program %d "
-	    "sent SIGTERM",
+	    "%s: idle for %g s, no bytes moved: closed, SIGTERM to %d",
 	    ms_peer(r), idle, (int)r->child);
 	/* the client sees the end even if something the program started
 	 * still holds the connection */
