@@ -2,20 +2,22 @@
  * runs under a keeper, a small process of ours that is its parent and a
  * child subreaper (PR_SET_CHILD_SUBREAPER): whatever the program starts,
  * however it detaches (setsid, a double fork, daemon(3)), stays below the
- * keeper, as an orphan comes back to it.  When the program ends, when the
- * keeper gets SIGTERM (contain_stop: a timeout, a cut-off at a stop) or
- * when the process that started it dies (PR_SET_PDEATHSIG), the keeper
- * SIGKILLs every descendant it finds in /proc until it has no child left,
- * then exits as the program did.  It needs no privilege, no cgroup and no
- * namespace, so it holds for a service as nobody on any kernel; a process
- * that kills its keeper first (same user) is the way out it leaves.  The
- * keeper is forked from a worker with threads: it calls only
- * async-signal-safe functions. */
+ * keeper, as an orphan comes back to it.  When the program ends, or when
+ * the keeper gets SIGTERM (contain_stop: a timeout, an idle connection, a
+ * cut-off at a stop) or the process that started it dies
+ * (PR_SET_PDEATHSIG) and the program has had SIGTERM and a second to end,
+ * the keeper SIGKILLs every descendant it finds in /proc until it has no
+ * child left, then exits as the program did.  It needs no privilege, no
+ * cgroup and no namespace, so it holds for a service as nobody on any
+ * kernel; a process that kills its keeper first (same user) is the way
+ * out it leaves.  The keeper is forked from a worker with threads: it
+ * calls only async-signal-safe functions. */
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "contain.h"
@@ -87,29 +89,61 @@ contain_end_all(void)
 	}
 }
 
-/* The program's wait status once it ended; SIGKILL's if told to stop or
- * if the keeper's parent died (the program is killed then). */
+/* How long a program told to stop has to end before it is killed. */
+#define CONTAIN_GRACE_MS 1000
+
+/* The program's wait status, if it ended by deadline (CLOCK_MONOTONIC ms;
+ * 0: none); -1 if it had not. */
+static int
+contain_reap(pid_t program, const sigset_t *wake, long long deadline)
+{
+	int status;
+
+	for (;;) {
+		struct timespec now, left;
+		siginfo_t si;
+		pid_t pid;
+
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == program)
+				return status;
+		if (deadline == 0) {
+			if (sigwaitinfo(wake, &si) == SIGTERM)
+				return -1;
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long ms =
+		    deadline - (now.tv_sec * 1000LL + now.tv_nsec / 1000000);
+		if (ms <= 0)
+			return -1;
+		left.tv_sec = ms / 1000;
+		left.tv_nsec = (ms % 1000) * 1000000;
+		sigtimedwait(wake, &si, &left);
+	}
+}
+
+/* The program's wait status once it ended.  Told to stop (SIGTERM: a
+ * timeout, a cut-off at a stop, the keeper's parent gone), the program
+ * gets SIGTERM and CONTAIN_GRACE_MS to end; SIGKILL's status past it. */
 static int
 contain_wait(pid_t program)
 {
+	struct timespec now;
 	sigset_t wake;
 	int status;
 
 	sigemptyset(&wake);
 	sigaddset(&wake, SIGCHLD);
 	sigaddset(&wake, SIGTERM);
-	for (;;) {
-		siginfo_t si;
-		pid_t pid;
-
-		if (sigwaitinfo(&wake, &si) < 0)
-			continue;
-		if (si.si_signo == SIGTERM)
-			return SIGKILL;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			if (pid == program)
-				return status;
-	}
+	if ((status = contain_reap(program, &wake, 0)) >= 0)
+		return status;
+	kill(program, SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sigdelset(&wake, SIGTERM);
+	status = contain_reap(program, &wake,
+	    now.tv_sec * 1000LL + now.tv_nsec / 1000000 + CONTAIN_GRACE_MS);
+	return status >= 0 ? status : SIGKILL;
 }
 
 /* Exits as status says the program did: a signal is raised again (no core:

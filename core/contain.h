@@ -14,8 +14,8 @@
  * the program.  -1 with errno if no keeper could be made (no fork). */
 int contain_begin(pid_t parent);
 
-/* Ends the program under keeper and whatever it started; waitpid the
- * keeper then. */
+/* Ends the program under keeper (SIGTERM, SIGKILL a second later) and
+ * whatever it started; waitpid the keeper then. */
 int contain_stop(pid_t keeper);
 
 #endif

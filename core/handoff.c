@@ -1,10 +1,16 @@
 /* handoff.c - ms_exec: hand a connection to a program, as inetd does, in
- * the environment ms_environ builds, under a keeper (contain.c); reap it
- * and say how it ended. */
+ * the environment ms_environ builds, under a keeper (contain.c); end it
+ * when its connection is idle; reap it and say how it ended. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +18,38 @@
 #include "log.h"
 #include "request.h"
 #include "worker.h"
+
+/* An idle program told to stop (its keeper gives it 1 s after SIGTERM)
+ * is killed with its keeper this long after, if the keeper is stuck. */
+#define HANDOFF_GRACE_MS 3000
+
+/* What ms_exec sends before the program starts: the blocking socket has
+ * idle_timeout as its send timeout under thread and fork (none under
+ * select), and output still queued when it ran out is an error. */
+static int
+handoff_send_queued(struct ms_request *r)
+{
+	int rc = output_send(&r->out, r->fd);
+
+	if (rc == 0)
+		errno = ETIMEDOUT;
+	return rc == 1 ? 0 : -1;
+}
+
+/* The program gets the socket with no timeout of ours: under thread and
+ * fork idle_timeout is the socket's SO_RCVTIMEO and SO_SNDTIMEO, which
+ * would fail its blocking reads and writes with EAGAIN.  (Its idle time
+ * is watched from outside: request_look_program.) */
+static int
+handoff_untimed(int fd)
+{
+	struct timeval none = {0, 0};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none)) < 0)
+		return -1;
+	return 0;
+}
 
 /* The child: the connection on 0 and 1, blocking; then the program. */
 static void
@@ -59,24 +97,98 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 	}
 	/* queued output goes first, on a blocking socket as the program's */
 	fcntl(req->fd, F_SETFL, fcntl(req->fd, F_GETFL) & ~O_NONBLOCK);
-	if (output_pending(&req->out) && output_send(&req->out, req->fd) < 0)
+	if (output_pending(&req->out) && handoff_send_queued(req) < 0)
 		return -1;
-	if ((envp = ms_environ(req, env)) == NULL)
+	if (handoff_untimed(req->fd) < 0)
 		return -1;
+	if (req->svc->conf->idle_timeout > 0 &&
+	    traffic_open(&req->traffic, req->fd, service_now_ms()) < 0)
+		return -1;
+	if ((envp = ms_environ(req, env)) == NULL) {
+		traffic_close(&req->traffic);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0)
 		handoff_child(req, argv, envp, self);
 	free(envp);
-	if (pid < 0)
+	if (pid < 0) {
+		traffic_close(&req->traffic);
 		return -1;
+	}
 	log_debug(service_name(req->svc), "%s: handed to %s, pid %d",
 	    ms_peer(req), argv[0], (int)pid);
-	/* the program holds the connection now; our copy would keep it open */
-	close(req->fd);
-	req->fd = -1;
+	/* the program holds the connection now; our copy would keep it open
+	 * until the program ends: kept only to watch it for idle_timeout */
+	if (!req->traffic.on) {
+		close(req->fd);
+		req->fd = -1;
+	}
 	req->child = pid;
 	req->done = 1;
 	return 0;
+}
+
+long long
+request_program_look_ms(const struct ms_service *svc)
+{
+	long long ms = (long long)(svc->conf->idle_timeout * 1000) / 4;
+
+	if (svc->conf->idle_timeout <= 0)
+		return 0;
+	return ms < 50 ? 50 : ms > 1000 ? 1000 : ms;
+}
+
+void
+request_look_program(struct ms_request *r, long long now)
+{
+	const char *name = service_name(r->svc);
+	double idle = r->svc->conf->idle_timeout;
+
+	if (r->child <= 0 || !r->traffic.on)
+		return;
+	if (r->ending_since != 0) { /* -1: killed already */
+		if (r->ending_since < 0 ||
+		    now - r->ending_since < HANDOFF_GRACE_MS)
+			return;
+		log_info(name,
+		    "%s: program %d still runs %d ms after SIGTERM: SIGKILL",
+		    ms_peer(r), (int)r->child, HANDOFF_GRACE_MS);
+		kill(r->child, SIGKILL);
+		r->ending_since = -1;
+		return;
+	}
+	if (traffic_idle_ms(&r->traffic, now) < (long long)(idle * 1000))
+		return;
+	log_info(name,
+	    "%s: idle for %g s, no bytes moved: closed, SIGTERM to %d",
+	    ms_peer(r), idle, (int)r->child);
+	/* the client sees the end even if something the program started
+	 * still holds the connection */
+	shutdown(r->fd, SHUT_RDWR);
+	contain_stop(r->child);
+	r->ending_since = now;
+}
+
+void
+request_wait_program(struct ms_request *r)
+{
+	long long look = request_program_look_ms(r->svc);
+	struct pollfd pfd = {.events = POLLIN};
+
+	/* without a pidfd (or a watch), waiting is all there is to do */
+	if (r->traffic.on && r->child > 0 &&
+	    (pfd.fd = pidfd_open(r->child, 0)) >= 0) {
+		for (;;) {
+			int n = poll(&pfd, 1, (int)look);
+
+			if (n > 0 || (n < 0 && errno != EINTR))
+				break;
+			request_look_program(r, service_now_ms());
+		}
+		close(pfd.fd);
+	}
+	request_reap_child(r, 1);
 }
 
 int

@@ -29,8 +29,8 @@
 
 struct conn {
 	struct ms_request req;
-	struct conn *prev, *next; /* the selector's list, least recent first */
-	long long last;           /* ms of its last event */
+	struct conn *prev, *next; /* its list, least recent first */
+	long long last;           /* ms of its last event (a program's: look) */
 	uint32_t events;          /* what epoll watches for it */
 	int busy;                 /* handle runs on the pool */
 	int pidfd;                /* ms_exec's program runs: watched instead */
@@ -48,15 +48,22 @@ struct dgram_job {
 	char bytes[];
 };
 
+/* Connections, the least recently touched first. */
+struct conn_list {
+	struct conn *oldest, *newest;
+};
+
 struct selector {
 	struct loop loop;
 	struct ms_service *svc;
 	int active; /* connections open, and datagrams on the pool */
 	int busy;   /* of them, on the pool */
-	struct conn *conns, *newest; /* by last activity, oldest first */
-	struct pool *pool;           /* for blocking modules, else NULL */
-	long long now;               /* ms, read once per wakeup */
-	long long idle_ms;           /* idle_timeout; 0: none */
+	struct conn_list conns;    /* the module's, by last activity */
+	struct conn_list programs; /* handed to a program, by last look */
+	struct pool *pool;         /* for blocking modules, else NULL */
+	long long now;             /* ms, read once per wakeup */
+	long long idle_ms;         /* idle_timeout; 0: none */
+	long long look_ms;         /* how often a program's is looked at */
 };
 
 /* Marks the pool's eventfd in the epoll set. */
@@ -66,34 +73,42 @@ struct selector {
 	((type *)((char *)(p)-offsetof(type, member)))
 
 static void
-select_unlink(struct selector *l, struct conn *c)
+select_unlink(struct conn_list *list, struct conn *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		l->conns = c->next;
+		list->oldest = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	else
-		l->newest = c->prev;
+		list->newest = c->prev;
 	c->prev = c->next = NULL;
 }
 
-/* Puts c last in the list: the most recently active. */
+/* Puts c last in list (taking it out of it first if it is in): the most
+ * recently active. */
 static void
-select_touch(struct selector *l, struct conn *c)
+select_touch(struct selector *l, struct conn_list *list, struct conn *c)
 {
 	c->last = l->now;
-	if (l->newest == c)
+	if (list->newest == c)
 		return;
-	if (c->prev || l->conns == c)
-		select_unlink(l, c);
-	c->prev = l->newest;
-	if (l->newest)
-		l->newest->next = c;
+	if (c->prev || list->oldest == c)
+		select_unlink(list, c);
+	c->prev = list->newest;
+	if (list->newest)
+		list->newest->next = c;
 	else
-		l->conns = c;
-	l->newest = c;
+		list->oldest = c;
+	list->newest = c;
+}
+
+/* The list c is in: a program's connection is in programs. */
+static struct conn_list *
+select_list(struct selector *l, const struct conn *c)
+{
+	return c->pidfd >= 0 ? &l->programs : &l->conns;
 }
 
 static void
@@ -113,7 +128,7 @@ select_close(struct selector *l, struct conn *c)
 	}
 	request_finish(&c->req);
 	request_unadmit(&c->req);
-	select_unlink(l, c);
+	select_unlink(select_list(l, c), c);
 	free(c);
 	l->active--;
 }
@@ -173,21 +188,26 @@ select_offload(struct selector *l, struct conn *c)
 }
 
 /* The connection went to a program (ms_exec): watch the program instead,
- * counted as active until it ends. */
+ * counted as active until it ends, and look at its connection for
+ * idle_timeout (select_look_programs). */
 static void
 select_watch_child(struct selector *l, struct conn *c)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+	int pidfd = pidfd_open(c->req.child, 0);
 
-	if ((c->pidfd = pidfd_open(c->req.child, 0)) < 0 ||
-	    epoll_ctl(l->loop.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0) {
+	if (pidfd < 0 ||
+	    epoll_ctl(l->loop.epfd, EPOLL_CTL_ADD, pidfd, &ev) < 0) {
 		log_syserr(MS_LOG_WARN, service_name(l->svc), "pidfd");
-		if (c->pidfd >= 0)
-			close(c->pidfd);
-		c->pidfd = -1;
+		if (pidfd >= 0)
+			close(pidfd);
 		request_reap_child(&c->req, 1); /* cannot watch: wait now */
 		select_close(l, c);
+		return;
 	}
+	select_unlink(&l->conns, c);
+	c->pidfd = pidfd;
+	select_touch(l, &l->programs, c);
 }
 
 static void select_conn_event(
@@ -224,12 +244,12 @@ select_conn_event(struct selector *l, struct conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
 
-	select_touch(l, c);
 	if (c->pidfd >= 0) { /* the program ended */
 		if (request_reap_child(r, 0))
 			select_close(l, c);
 		return;
 	}
+	select_touch(l, &l->conns, c);
 
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN) {
 		if (r->await_proxy) {
@@ -283,7 +303,7 @@ select_accept(struct selector *l, int lfd)
 			admit_release(svc, (struct sockaddr *)&peer);
 			continue;
 		}
-		select_touch(l, c);
+		select_touch(l, &l->conns, c);
 		l->active++;
 		if (c->req.child)
 			select_watch_child(l, c);
@@ -368,9 +388,34 @@ select_datagrams(struct selector *l, int lfd)
 	}
 }
 
-/* Closes connections idle for idle_timeout (those waiting on the pool or
- * on an exec'd program are not idle); returns timeout, shortened to when
- * the next one would be. */
+/* Looks at each connection handed to a program once every look_ms (an
+ * idle one's program is ended; request_look_program); returns timeout,
+ * shortened to the next look. */
+static int
+select_look_programs(struct selector *l, int timeout)
+{
+	struct conn *c;
+	long long left;
+
+	for (int n = l->active; n > 0 && (c = l->programs.oldest); n--) {
+		if (c->last + l->look_ms > l->now)
+			break;
+		request_look_program(&c->req, l->now);
+		select_touch(l, &l->programs, c);
+	}
+	if ((c = l->programs.oldest) != NULL) {
+		left = c->last + l->look_ms - l->now;
+		if (left < 0)
+			left = 0;
+		if (timeout < 0 || left < timeout)
+			timeout = (int)left;
+	}
+	return timeout;
+}
+
+/* Closes connections idle for idle_timeout (those waiting on the pool are
+ * not idle; those of programs are looked at apart); returns timeout,
+ * shortened to when the next one would be. */
 static int
 select_idle_sweep(struct selector *l, int timeout)
 {
@@ -378,23 +423,23 @@ select_idle_sweep(struct selector *l, int timeout)
 
 	if (l->idle_ms == 0)
 		return timeout;
-	for (int n = l->active; n > 0 && l->conns; n--) {
-		struct conn *c = l->conns;
+	for (int n = l->active; n > 0 && l->conns.oldest; n--) {
+		struct conn *c = l->conns.oldest;
 
 		if ((left = c->last + l->idle_ms - l->now) > 0) {
 			if (timeout < 0 || left < timeout)
 				timeout = (int)left;
 			break;
 		}
-		if (c->busy || c->pidfd >= 0) {
-			select_touch(l, c);
+		if (c->busy) {
+			select_touch(l, &l->conns, c);
 			continue;
 		}
 		log_info(service_name(l->svc), "%s: idle for %g s: closed",
 		    ms_peer(&c->req), l->svc->conf->idle_timeout);
 		select_close(l, c);
 	}
-	return timeout;
+	return select_look_programs(l, timeout);
 }
 
 /* 0 when every request ended, 1 when the shutdown deadline came first. */
@@ -460,6 +505,7 @@ select_run(struct ms_service *svc)
 {
 	struct selector l = {.svc = svc,
 	    .idle_ms = (long long)(svc->conf->idle_timeout * 1000),
+	    .look_ms = request_program_look_ms(svc),
 	    .now = service_now_ms()};
 
 	if (loop_open(&l.loop, svc) < 0)
@@ -470,8 +516,10 @@ select_run(struct ms_service *svc)
 	}
 	if (select_loop(&l) == 1 && l.busy > 0)
 		return 1; /* pool threads still hold requests: just exit */
-	while (l.conns)
-		select_close(&l, l.conns);
+	while (l.conns.oldest)
+		select_close(&l, l.conns.oldest);
+	while (l.programs.oldest)
+		select_close(&l, l.programs.oldest);
 	if (l.pool)
 		pool_stop(l.pool);
 	loop_close(&l.loop);

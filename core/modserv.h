@@ -214,11 +214,16 @@ MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
  * (else EINVAL).  From then on the request belongs to the program: handle
  * is not called, the host counts the request against max_clients until
  * the program exits, logs how it ended (a program not found on PATH
- * exits 127, logged with the PATH searched), then calls finish.  Whatever
- * the program starts, however it detaches (setsid, a double fork), is
- * killed when it ends, when it is cut off at a stop, or when its worker
- * dies (a keeper, as ms_spawn's; since the 1.4 host).  Returns 0, or -1
- * with errno. */
+ * exits 127, logged with the PATH searched), then calls finish.  The
+ * socket has no timeout of the host's on it.  Under every model, once no
+ * bytes moved on the connection for the service's idle_timeout, the host
+ * closes it and ends the program, logged as idle; to watch it the host
+ * keeps a descriptor of the connection, so then the connection ends with
+ * the program.  handle_timeout does not apply.  Whatever the program
+ * starts, however it detaches (setsid, a double fork), is killed when it
+ * ends, when it is ended at idle or at a stop, or when its worker dies (a
+ * keeper, as ms_spawn's; since the 1.4 host).  Returns 0, or -1 with
+ * errno. */
 MS_API int ms_exec(
     ms_request *req, const char *const *argv, const char *const *env);
 

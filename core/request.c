@@ -129,6 +129,7 @@ request_release(struct ms_request *r)
 {
 	buffer_free(&r->in);
 	output_free(&r->out);
+	traffic_close(&r->traffic);
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
@@ -283,7 +284,7 @@ request_serve_stream(struct ms_request *r)
 	if (request_setup(r) < 0)
 		return;
 	if (r->child) { /* handed to a program: wait for it */
-		request_reap_child(r, 1);
+		request_wait_program(r);
 		request_finish(r);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include "output.h"
 #include "service.h"
 #include "sock.h"
+#include "traffic.h"
 
 struct ms_request {
 	struct ms_service *svc;
@@ -27,6 +28,10 @@ struct ms_request {
 	struct output out;
 	void *data;  /* the module's */
 	pid_t child; /* ms_exec's program, until reaped; else 0 */
+	/* with idle_timeout: fd is kept, to see when bytes move on it */
+	struct traffic traffic;
+	long long ending_since; /* ms the idle program got SIGTERM; 0 not,
+	                         -1 SIGKILL too */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char peer_text[ADDR_TEXT_MAX]; /* "" until asked */
@@ -73,6 +78,17 @@ void request_finish(struct ms_request *r);
 /* Reaps the program ms_exec started for r (waiting for it if block) and
  * logs how it ended.  1 when reaped, 0 when it still runs (not block). */
 int request_reap_child(struct ms_request *r, int block);
+/* How often a model calls request_look_program, in ms; 0 when there is
+ * nothing to look at (idle_timeout = 0). */
+long long request_program_look_ms(const struct ms_service *svc);
+/* Looks at the connection r's program owns, at now (ms): once no bytes
+ * moved on it for idle_timeout, it is shut down, the end logged as idle,
+ * and the program sent SIGTERM; SIGKILL at the first look past a grace
+ * after that.  The model reaps it as it reaps any program. */
+void request_look_program(struct ms_request *r, long long now);
+/* Waits for r's program to end, looking at it meanwhile, then reaps it
+ * (thread and fork: the request's own thread waits). */
+void request_wait_program(struct ms_request *r);
 
 /* Drives a stream request on a blocking fd from setup to finish. */
 void request_serve_stream(struct ms_request *r);

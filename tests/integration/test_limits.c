@@ -239,6 +239,173 @@ a_peer_that_takes_no_output_is_closed_and_logged(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* ---- idle_timeout and a program exec runs ---- */
+
+/* cat, its own process, owning the connection: idle_timeout = 1. */
+static void
+serve_exec(const char *transport, const char *argv, const char *keys)
+{
+	char conf[512];
+
+	snprintf(conf, sizeof(conf),
+	    "idle_timeout = 1;%s\noptions = { argv = [ %s ]; };", keys, argv);
+	serve(transport, NULL, "exec", conf);
+}
+
+/* A client of cat that sends nothing is closed after about idle_timeout
+ * and the log says idle; with max_clients = 1, the client waiting behind
+ * it is served once the slot is free. */
+static void
+an_idle_program_is_ended_and_frees_its_slot(const char *transport)
+{
+	char buf[16];
+	long long t0, took;
+	int a, b;
+
+	serve_exec(transport, "\"cat\"", " max_clients = 1;");
+	assert_true((a = client_connect(transport, srv.addr[0])) >= 0);
+	t0 = now_ms();
+	/* waits in the backlog: cat holds the one slot */
+	assert_true((b = client_connect(transport, srv.addr[0])) >= 0);
+	assert_int_equal(recv(a, buf, sizeof(buf), 0), 0); /* closed */
+	took = now_ms() - t0;
+	assert_true(took >= 800);
+	assert_true(took < 10000);
+	close(a);
+	assert_int_equal(client_exchange(b, "hello\n", 6, buf), 0);
+	assert_memory_equal(buf, "hello\n", 6);
+	close(b);
+	assert_true(server_wait_log(&srv, ": idle for 1 s", 2000));
+	assert_null(strstr(srv.log, "Resource temporarily unavailable"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* A program that ignores SIGTERM and never touches its connection again:
+ * its client is closed at idle_timeout all the same, the program killed
+ * by its keeper after the grace, and only then is its slot free for the
+ * next client. */
+static void
+an_idle_program_that_ignores_sigterm_is_killed(void **state)
+{
+	char buf[8];
+	int a, b;
+
+	(void)state;
+	serve_exec("tcp",
+	    "\"sh\", \"-c\", \"trap '' TERM; echo hi; exec sleep 100\"",
+	    " max_clients = 1;");
+	assert_true((a = client_connect("tcp", srv.addr[0])) >= 0);
+	assert_int_equal(client_recv_all(a, buf, 3), 0);
+	assert_true((b = client_connect("tcp", srv.addr[0])) >= 0);
+	assert_int_equal(recv(a, buf, sizeof(buf), 0), 0); /* idle: closed */
+	close(a);
+	assert_int_equal(client_recv_all(b, buf, 3), 0); /* b's turn came */
+	assert_memory_equal(buf, "hi\n", 3);
+	assert_non_null(strstr(server_log(&srv, 0), "killed by signal 9"));
+	assert_int_equal(recv(b, buf, sizeof(buf), 0), 0);
+	close(b);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* A client that sends a line every 0.3 s for 3 s gets every one back, and
+ * cat's reads never fail: bytes move, so it is not idle. */
+static void
+a_talking_client_of_a_program_is_never_idle(const char *transport)
+{
+	char line[32], back[32];
+
+	serve_exec(transport, "\"cat\"", "");
+	int fd = client_connect(transport, srv.addr[0]);
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 10; i++) {
+		int n = snprintf(line, sizeof(line), "line %d\n", i);
+
+		assert_int_equal(client_exchange(fd, line, (size_t)n, back), 0);
+		assert_memory_equal(back, line, (size_t)n);
+		usleep(300000);
+	}
+	shutdown(fd, SHUT_WR); /* cat ends with its input */
+	assert_int_equal(recv(fd, back, sizeof(back), 0), 0);
+	close(fd);
+	assert_true(server_wait_log(&srv, "exited with status 0", 3000));
+	assert_null(strstr(srv.log, "idle for"));
+	assert_null(strstr(srv.log, "Resource temporarily unavailable"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+an_idle_exec_program_is_ended_and_frees_its_slot(void **state)
+{
+	(void)state;
+	an_idle_program_is_ended_and_frees_its_slot("tcp");
+}
+
+static void
+a_talking_client_of_an_exec_program_is_never_idle(void **state)
+{
+	(void)state;
+	a_talking_client_of_a_program_is_never_idle("tcp");
+}
+
+/* Over unix the kernel keeps no times: the same, as traffic.c sees it. */
+static void
+an_idle_exec_program_over_unix_is_ended_too(void **state)
+{
+	(void)state;
+	an_idle_program_is_ended_and_frees_its_slot("unix");
+}
+
+static void
+a_talking_client_of_an_exec_program_over_unix_is_never_idle(void **state)
+{
+	(void)state;
+	a_talking_client_of_a_program_is_never_idle("unix");
+}
+
+/* A program that only talks (ticks every 0.3 s) while its read waits for
+ * longer than idle_timeout: bytes move, so it is not idle, and the read
+ * never times out: what is sent after 3 s is echoed. */
+static void
+a_program_that_talks_while_its_read_waits_is_not_idle(void **state)
+{
+	char buf[4096];
+	size_t got = 0;
+	long long end;
+	int fd, ticks = 0;
+
+	(void)state;
+	serve_exec("tcp",
+	    "\"sh\", \"-c\", \"while echo tick; do sleep 0.3; done & exec "
+	    "cat\"",
+	    "");
+	assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+	for (end = now_ms() + 3000; now_ms() < end;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		assert_true(n > 0);
+		for (ssize_t i = 0; i < n; i++)
+			ticks += buf[i] == '\n';
+	}
+	assert_true(ticks >= 3);
+	assert_int_equal(client_send_all(fd, "bye\n", 4), 0);
+	/* the echo comes among the ticks: bounded in bytes and time */
+	for (end = now_ms() + 5000; now_ms() < end && got < sizeof(buf) - 1;) {
+		ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+
+		assert_true(n > 0);
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strstr(buf, "bye\n"))
+			break;
+	}
+	assert_non_null(strstr(buf, "bye\n"));
+	close(fd);
+	assert_null(strstr(server_log(&srv, 0), "idle for"));
+	assert_null(strstr(srv.log, "Resource temporarily unavailable"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 static void
 a_service_runs_as_the_user_it_names(void **state)
 {
@@ -252,6 +419,9 @@ a_service_runs_as_the_user_it_names(void **state)
 	if (geteuid() != 0 || pw == NULL)
 		skip();
 	serve("tcp", "127.0.0.1:0", "upper", "user = \"nobody\";");
+	/* a worker says it serves once it became the user; before, it is
+	 * root's child still */
+	assert_true(server_wait_log(&srv, " serving tcp ", 3000));
 	for (int i = 0; i < 300 && proc_children(srv.pid, &worker, 1) != 1; i++)
 		usleep(10000); /* "listening" is logged before the fork */
 	assert_int_equal(proc_children(srv.pid, &worker, 1), 1);
@@ -322,6 +492,12 @@ main(int argc, char **argv)
 	    T(max_request_ends_a_request_that_buffers_too_much),
 	    T(idle_timeout_closes_a_peer_that_sends_nothing),
 	    T(a_peer_that_takes_no_output_is_closed_and_logged),
+	    T(an_idle_exec_program_is_ended_and_frees_its_slot),
+	    T(an_idle_program_that_ignores_sigterm_is_killed),
+	    T(a_talking_client_of_an_exec_program_is_never_idle),
+	    T(an_idle_exec_program_over_unix_is_ended_too),
+	    T(a_talking_client_of_an_exec_program_over_unix_is_never_idle),
+	    T(a_program_that_talks_while_its_read_waits_is_not_idle),
 	    T(a_service_runs_as_the_user_it_names),
 	    T(root_must_say_which_user_a_service_runs_as),
 	    T(a_unix_socket_file_gets_the_mode_and_owner_asked),
