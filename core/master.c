@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "accesslog.h"
 #include "control.h"
 #include "daemon.h"
 #include "listeners.h"
@@ -906,6 +907,8 @@ master_reopen_log(struct master *m)
 		    control_send_fd(s->ctl_fd, fd) < 0)
 			log_syserr(MS_LOG_WARN, service_name(s->svc),
 			    "handing the log to worker %d", (int)s->pid);
+		if (s->ctl_fd >= 0)
+			accesslog_hand_over(s->svc, s->ctl_fd, s->pid);
 		kill(s->pid, SIGUSR1);
 	}
 	log_info(NULL, "SIGUSR1: log reopened");

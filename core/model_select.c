@@ -391,6 +391,7 @@ select_idle_sweep(struct selector *l, int timeout)
 		}
 		log_info(service_name(l->svc), "%s: idle for %g s: closed",
 		    ms_peer(&c->req), l->svc->conf->idle_timeout);
+		request_ended(&c->req, ACCESSLOG_END_IDLE);
 		select_close(l, c);
 	}
 	return timeout;

@@ -1,0 +1,658 @@
+/* accesslog.c - formatting access-log lines and writing each with one
+ * write(2) to the main log, syslog, or a file opened with O_APPEND, so
+ * the lines of threads and processes never interleave. */
+#include "accesslog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "control.h"
+#include "log.h"
+#include "model.h"
+#include "request.h"
+#include "service.h"
+#include "transport.h"
+
+/* The variables of a format string, in the order the docs list them. */
+enum accesslog_var {
+	VAR_TEXT, /* literal text */
+	VAR_TIME_ISO8601,
+	VAR_TIME_LOCAL,
+	VAR_MSEC,
+	VAR_SERVICE,
+	VAR_TRANSPORT,
+	VAR_MODEL,
+	VAR_PID,
+	VAR_CLIENT,
+	VAR_REMOTE_ADDR,
+	VAR_REMOTE_PORT,
+	VAR_PROXY_ADDR,
+	VAR_DURATION_MS,
+	VAR_BYTES_IN,
+	VAR_BYTES_OUT,
+	VAR_END,
+	VAR_REASON,
+	VAR_REPEAT,
+};
+
+static const char *const var_names[] = {"", "time_iso8601", "time_local",
+    "msec", "service", "transport", "model", "pid", "client", "remote_addr",
+    "remote_port", "proxy_addr", "duration_ms", "bytes_in", "bytes_out", "end",
+    "reason", "repeat"};
+
+#define NVARS (sizeof(var_names) / sizeof(*var_names))
+
+enum accesslog_style { STYLE_DEFAULT, STYLE_JSON, STYLE_CUSTOM };
+
+struct accesslog_field {
+	enum accesslog_var var;
+	const char *text; /* VAR_TEXT: into the spec's copy */
+	size_t len;
+};
+
+struct accesslog_format {
+	enum accesslog_style style;
+	char *spec; /* the custom string, which fields point into */
+	size_t n;
+	struct accesslog_field f[];
+};
+
+static const char *const end_names[] = {"-", "client_closed", "module_closed",
+    "idle", "max_request", "handle_timeout", "error", "stop", "module_refused",
+    "answered", "unanswered", "refused"};
+
+const char *
+accesslog_end_name(enum accesslog_end end)
+{
+	if ((size_t)end >= sizeof(end_names) / sizeof(*end_names))
+		return "-";
+	return end_names[end];
+}
+
+/* ---- compiling a format ---- */
+
+/* The variable name at p (after '$', or inside "{}"), its length in *len;
+ * VAR_TEXT when it names none. */
+static enum accesslog_var
+accesslog_var_at(const char *p, size_t *len)
+{
+	size_t n = 0;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') ||
+	       p[n] == '_')
+		n++;
+	*len = n;
+	for (size_t i = 1; i < NVARS; i++)
+		if (strlen(var_names[i]) == n &&
+		    memcmp(var_names[i], p, n) == 0)
+			return (enum accesslog_var)i;
+	return VAR_TEXT;
+}
+
+/* Fields for spec: its text between variables, and the variables.  Fills
+ * f (when not NULL) and returns how many, or -1 with why. */
+static long
+accesslog_parse(
+    const char *spec, struct accesslog_field *f, char *why, size_t whylen)
+{
+	long n = 0;
+	const char *p = spec, *text = spec;
+
+	while (*p) {
+		size_t len;
+		int braced = p[0] == '$' && p[1] == '{';
+		enum accesslog_var v;
+
+		if (*p != '$') {
+			p++;
+			continue;
+		}
+		v = accesslog_var_at(p + 1 + braced, &len);
+		if (v == VAR_TEXT || (braced && p[2 + len] != '}')) {
+			snprintf(why, whylen,
+			    "\"%.*s\" is not a variable: the variables are "
+			    "$time_iso8601 $time_local $msec $service "
+			    "$transport $model $pid $client $remote_addr "
+			    "$remote_port $proxy_addr $duration_ms $bytes_in "
+			    "$bytes_out $end $reason $repeat",
+			    (int)(len + 1 + braced * 2), p);
+			return -1;
+		}
+		if (p > text && f)
+			f[n] = (struct accesslog_field){
+			    VAR_TEXT, text, (size_t)(p - text)};
+		n += p > text;
+		if (f)
+			f[n] = (struct accesslog_field){v, NULL, 0};
+		n++;
+		p += 1 + len + braced * 2;
+		text = p;
+	}
+	if (p > text && f)
+		f[n] = (struct accesslog_field){
+		    VAR_TEXT, text, (size_t)(p - text)};
+	return n + (p > text);
+}
+
+struct accesslog_format *
+accesslog_compile(const char *spec, char *why, size_t whylen)
+{
+	struct accesslog_format *f;
+	long n = 0;
+
+	if (strcmp(spec, "default") != 0 && strcmp(spec, "json") != 0 &&
+	    (n = accesslog_parse(spec, NULL, why, whylen)) < 0)
+		return NULL;
+	if ((f = calloc(1, sizeof(*f) + (size_t)n * sizeof(f->f[0]))) == NULL ||
+	    (f->spec = strdup(spec)) == NULL) {
+		free(f);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	f->style = strcmp(spec, "default") == 0 ? STYLE_DEFAULT
+	           : strcmp(spec, "json") == 0  ? STYLE_JSON
+	                                        : STYLE_CUSTOM;
+	if (f->style == STYLE_CUSTOM)
+		f->n = (size_t)accesslog_parse(f->spec, f->f, why, whylen);
+	return f;
+}
+
+void
+accesslog_format_free(struct accesslog_format *f)
+{
+	if (f)
+		free(f->spec);
+	free(f);
+}
+
+/* ---- writing a line ---- */
+
+/* A line being built: what does not fit is cut. */
+struct line {
+	char *p;
+	size_t len, cap; /* cap leaves room for the '\n' */
+};
+
+static void
+line_put(struct line *l, const char *s, size_t n)
+{
+	if (n > l->cap - l->len)
+		n = l->cap - l->len;
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+static void
+line_puts(struct line *l, const char *s)
+{
+	line_put(l, s, strlen(s));
+}
+
+static void line_printf(struct line *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+line_printf(struct line *l, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		line_put(l, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* The length of the valid UTF-8 sequence at s (of n bytes), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* s as a JSON string's contents (RFC 8259): quote, backslash and control
+ * characters escaped; a byte that is not part of valid UTF-8 becomes
+ * \u00XX, so the line stays valid UTF-8 whatever a peer's path holds. */
+static void
+line_json(struct line *l, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str);
+
+	for (size_t i = 0; i < n;) {
+		size_t u = s[i] >= 0x80 ? utf8_len(s + i, n - i) : 0;
+
+		if (u > 0) {
+			line_put(l, (const char *)s + i, u);
+			i += u;
+			continue;
+		}
+		if (s[i] == '"' || s[i] == '\\') {
+			line_put(l, "\\", 1);
+			line_put(l, (const char *)s + i, 1);
+		} else if (s[i] == '\n') {
+			line_puts(l, "\\n");
+		} else if (s[i] == '\t') {
+			line_puts(l, "\\t");
+		} else if (s[i] == '\r') {
+			line_puts(l, "\\r");
+		} else if (s[i] < 0x20 || s[i] >= 0x7f) {
+			line_printf(l, "\\u%04x", s[i]);
+		} else {
+			line_put(l, (const char *)s + i, 1);
+		}
+		i++;
+	}
+}
+
+/* s in a plain line: control bytes, DEL, bytes past ASCII, backslash and
+ * quote as \xHH (as nginx does), so one line stays one line. */
+static void
+line_plain(struct line *l, const char *str)
+{
+	for (const unsigned char *s = (const unsigned char *)str; *s; s++) {
+		if (*s < 0x20 || *s >= 0x7f || *s == '\\' || *s == '"')
+			line_printf(l, "\\x%02X", *s);
+		else
+			line_put(l, (const char *)s, 1);
+	}
+}
+
+/* The address of sa without its port ($remote_addr) and the port ("" for
+ * unix sockets). */
+static void
+accesslog_split(const struct sockaddr *sa, socklen_t len, char *host,
+    size_t hostlen, char *port, size_t portlen)
+{
+	char text[ADDR_TEXT_MAX], *colon;
+
+	addr_format(sa, len, text, sizeof(text));
+	*port = '\0';
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+		colon = strrchr(text, ':');
+		snprintf(port, portlen, "%s", colon + 1);
+		*colon = '\0';
+		if (sa->sa_family == AF_INET6) { /* "[::1]" */
+			colon[-1] = '\0';
+			snprintf(host, hostlen, "%s", text + 1);
+			return;
+		}
+	}
+	snprintf(host, hostlen, "%s", text);
+}
+
+/* The value of v for e as text (numbers too), "-" when e has none. */
+static void
+accesslog_value(enum accesslog_var v, const struct accesslog_entry *e,
+    char *buf, size_t size)
+{
+	char host[ADDR_TEXT_MAX], port[16];
+	struct tm tm;
+	size_t n;
+
+	switch (v) {
+	case VAR_TIME_ISO8601:
+		localtime_r(&e->when.tv_sec, &tm);
+		n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+		n += (size_t)snprintf(
+		    buf + n, size - n, ".%03ld", (long)e->when.tv_usec / 1000);
+		strftime(buf + n, size - n, "%z", &tm);
+		/* +0000 -> +00:00, as ISO 8601 writes it */
+		if (strlen(buf + n) == 5) {
+			memmove(buf + n + 4, buf + n + 3, 3);
+			buf[n + 3] = ':';
+		}
+		return;
+	case VAR_TIME_LOCAL:
+		localtime_r(&e->when.tv_sec, &tm);
+		strftime(buf, size, "%d/%b/%Y:%H:%M:%S %z", &tm);
+		return;
+	case VAR_MSEC:
+		snprintf(buf, size, "%lld.%03ld", (long long)e->when.tv_sec,
+		    (long)e->when.tv_usec / 1000);
+		return;
+	case VAR_SERVICE:
+		snprintf(buf, size, "%s", e->service ? e->service : "-");
+		return;
+	case VAR_TRANSPORT:
+		snprintf(buf, size, "%s", e->transport ? e->transport : "-");
+		return;
+	case VAR_MODEL:
+		snprintf(buf, size, "%s", e->model ? e->model : "-");
+		return;
+	case VAR_PID:
+		snprintf(buf, size, "%d", (int)e->pid);
+		return;
+	case VAR_CLIENT:
+		if (e->client)
+			addr_format(e->client, e->clientlen, buf, size);
+		else
+			snprintf(buf, size, "-");
+		return;
+	case VAR_REMOTE_ADDR:
+	case VAR_REMOTE_PORT:
+		if (e->client == NULL) {
+			snprintf(buf, size, "-");
+			return;
+		}
+		accesslog_split(e->client, e->clientlen, host, sizeof(host),
+		    port, sizeof(port));
+		snprintf(buf, size, "%s",
+		    v == VAR_REMOTE_ADDR ? host
+		    : *port              ? port
+		                         : "-");
+		return;
+	case VAR_PROXY_ADDR:
+		if (e->balancer)
+			addr_format(e->balancer, e->balancerlen, buf, size);
+		else
+			snprintf(buf, size, "-");
+		return;
+	case VAR_DURATION_MS:
+		snprintf(buf, size, "%lld", e->duration_ms);
+		return;
+	case VAR_BYTES_IN:
+		snprintf(buf, size, "%llu", e->bytes_in);
+		return;
+	case VAR_BYTES_OUT:
+		snprintf(buf, size, "%llu", e->bytes_out);
+		return;
+	case VAR_END:
+		snprintf(buf, size, "%s", accesslog_end_name(e->end));
+		return;
+	case VAR_REASON:
+		snprintf(buf, size, "%s", e->reason ? e->reason : "-");
+		return;
+	case VAR_REPEAT:
+		snprintf(buf, size, "%llu", e->repeat);
+		return;
+	case VAR_TEXT:
+		break;
+	}
+	snprintf(buf, size, "-");
+}
+
+static int
+accesslog_is_number(enum accesslog_var v)
+{
+	return v == VAR_MSEC || v == VAR_PID || v == VAR_DURATION_MS ||
+	       v == VAR_BYTES_IN || v == VAR_BYTES_OUT || v == VAR_REPEAT;
+}
+
+/* Every variable as a member: numbers bare, the rest strings, none left
+ * out (a missing value is "-", as in the other forms). */
+static void
+accesslog_json(struct line *l, const struct accesslog_entry *e)
+{
+	char value[ADDR_TEXT_MAX * 2];
+
+	line_puts(l, "{");
+	for (size_t i = 1; i < NVARS; i++) {
+		enum accesslog_var v = (enum accesslog_var)i;
+
+		accesslog_value(v, e, value, sizeof(value));
+		line_printf(l, "%s\"%s\":", i > 1 ? "," : "", var_names[i]);
+		if (accesslog_is_number(v)) {
+			line_puts(l, value);
+			continue;
+		}
+		line_puts(l, "\"");
+		line_json(l, value);
+		line_puts(l, "\"");
+	}
+	line_puts(l, "}");
+}
+
+/* The readable line: time service transport client [via balancer] model
+ * pid, then "12 ms in 5 out 5 client_closed", or for a refusal
+ * "refused (allow/deny)" [and N more in the last S s]. */
+static void
+accesslog_default(struct line *l, const struct accesslog_entry *e, int brief)
+{
+	static const enum accesslog_var head[] = {
+	    VAR_TIME_ISO8601, VAR_SERVICE, VAR_TRANSPORT, VAR_CLIENT};
+	char value[ADDR_TEXT_MAX * 2];
+
+	/* brief: in the main log, whose lines have the time and service */
+	for (size_t i = brief ? 2 : 0; i < sizeof(head) / sizeof(*head); i++) {
+		accesslog_value(head[i], e, value, sizeof(value));
+		if (i > (brief ? 2 : 0))
+			line_puts(l, " ");
+		line_plain(l, value);
+	}
+	if (e->balancer) {
+		accesslog_value(VAR_PROXY_ADDR, e, value, sizeof(value));
+		line_puts(l, " via ");
+		line_plain(l, value);
+	}
+	line_printf(l, " %s %d ", e->model ? e->model : "-", (int)e->pid);
+	if (e->end != ACCESSLOG_END_REFUSED) {
+		line_printf(l, "%lld ms in %llu out %llu %s", e->duration_ms,
+		    e->bytes_in, e->bytes_out, accesslog_end_name(e->end));
+		return;
+	}
+	line_printf(l, "refused (%s)", e->reason ? e->reason : "-");
+	if (e->repeat)
+		line_printf(l, " and %llu more in the last %.3g s", e->repeat,
+		    e->window);
+}
+
+static void
+accesslog_custom(struct line *l, const struct accesslog_format *f,
+    const struct accesslog_entry *e)
+{
+	char value[ADDR_TEXT_MAX * 2];
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->f[i].var == VAR_TEXT) {
+			line_put(l, f->f[i].text, f->f[i].len);
+			continue;
+		}
+		accesslog_value(f->f[i].var, e, value, sizeof(value));
+		line_plain(l, value);
+	}
+}
+
+static size_t
+accesslog_line(const struct accesslog_format *f,
+    const struct accesslog_entry *e, int brief, char *buf, size_t size)
+{
+	struct line l = {buf, 0, size - 1};
+
+	if (f == NULL || f->style == STYLE_DEFAULT)
+		accesslog_default(&l, e, brief);
+	else if (f->style == STYLE_JSON)
+		accesslog_json(&l, e);
+	else
+		accesslog_custom(&l, f, e);
+	buf[l.len++] = '\n';
+	return l.len;
+}
+
+size_t
+accesslog_format_line(const struct accesslog_format *f,
+    const struct accesslog_entry *e, char *buf, size_t size)
+{
+	return accesslog_line(f, e, 0, buf, size);
+}
+
+/* ---- where lines go ---- */
+
+/* The worker's access-log file (one service a worker). */
+static int access_fd = -1;
+
+int
+accesslog_target_parse(const char *value, enum accesslog_target *t)
+{
+	if (strcmp(value, "main") == 0)
+		*t = ACCESSLOG_MAIN;
+	else if (strcmp(value, "off") == 0)
+		*t = ACCESSLOG_OFF;
+	else if (strcmp(value, "syslog") == 0)
+		*t = ACCESSLOG_SYSLOG;
+	else if (*value)
+		*t = ACCESSLOG_FILE;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+accesslog_open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+void
+accesslog_hand_over(struct ms_service *svc, int ctl, pid_t pid)
+{
+	const struct service_conf *sc = svc->conf;
+	int fd;
+
+	if (sc->access_target != ACCESSLOG_FILE)
+		return;
+	if ((fd = accesslog_open_file(sc->access_log)) < 0) {
+		log_syserr(MS_LOG_WARN, sc->name,
+		    "access_log %s: writing on to the file as it was",
+		    sc->access_log);
+		return;
+	}
+	if (control_send_kind(ctl, CONTROL_ACCESS_LOG, fd) < 0)
+		log_syserr(MS_LOG_WARN, sc->name,
+		    "handing the access log to worker %d", (int)pid);
+	close(fd);
+}
+
+int
+accesslog_open(struct ms_service *svc, char *err, size_t errlen)
+{
+	const struct service_conf *sc = svc->conf;
+
+	if (sc->access_target != ACCESSLOG_FILE)
+		return 0;
+	if ((access_fd = accesslog_open_file(sc->access_log)) < 0) {
+		snprintf(err, errlen, "access_log %s: %s", sc->access_log,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+accesslog_adopt(struct ms_service *svc, int fd)
+{
+	(void)svc;
+	if (access_fd >= 0)
+		close(access_fd);
+	access_fd = fd;
+}
+
+void
+accesslog_entry_init(struct accesslog_entry *e, const struct ms_service *svc)
+{
+	memset(e, 0, sizeof(*e));
+	gettimeofday(&e->when, NULL);
+	e->service = svc->conf->name;
+	e->transport = svc->conf->transport->name;
+	e->model = svc->conf->model->name;
+	e->pid = getpid();
+}
+
+void
+accesslog_write(struct ms_service *svc, const struct accesslog_entry *e)
+{
+	const struct service_conf *sc = svc->conf;
+	char line[2048];
+	size_t n;
+
+	if (sc->access_target == ACCESSLOG_OFF)
+		return;
+	n = accesslog_line(sc->access_format, e,
+	    sc->access_target == ACCESSLOG_MAIN, line, sizeof(line));
+	switch (sc->access_target) {
+	case ACCESSLOG_MAIN:
+		line[n - 1] = '\0';
+		log_access(sc->name, line);
+		break;
+	case ACCESSLOG_SYSLOG:
+		syslog(svc->cfg->syslog_facility | LOG_INFO, "%.*s", (int)n - 1,
+		    line);
+		break;
+	case ACCESSLOG_FILE:
+		if (access_fd >= 0 && write(access_fd, line, n) < 0) {
+			/* a full disk: the main log would fill as well */
+		}
+		break;
+	case ACCESSLOG_OFF:
+		break;
+	}
+}
+
+/* How r ended when nothing said so on the way. */
+static enum accesslog_end
+accesslog_end_of(const struct ms_request *r)
+{
+	if (r->end != ACCESSLOG_END_NONE)
+		return r->end;
+	if (r->datagram)
+		return r->replied ? ACCESSLOG_END_ANSWERED
+		                  : ACCESSLOG_END_UNANSWERED;
+	if (r->eof)
+		return ACCESSLOG_END_CLIENT_CLOSED;
+	if (r->svc->stopping)
+		return ACCESSLOG_END_STOP;
+	return ACCESSLOG_END_MODULE_CLOSED;
+}
+
+void
+accesslog_request(const struct ms_request *r)
+{
+	struct accesslog_entry e;
+
+	if (r->start_ms == 0 ||
+	    (r->svc->conf->access_log_skip_empty && r->bytes_in == 0))
+		return;
+	accesslog_entry_init(&e, r->svc);
+	e.client = (const struct sockaddr *)&r->peer;
+	e.clientlen = r->peerlen;
+	if (r->balancerlen) {
+		e.balancer = (const struct sockaddr *)&r->balancer;
+		e.balancerlen = r->balancerlen;
+	}
+	e.duration_ms = service_now_ms() - r->start_ms;
+	e.bytes_in = r->bytes_in;
+	e.bytes_out = r->bytes_out;
+	e.end = accesslog_end_of(r);
+	accesslog_write(r->svc, &e);
+}
