@@ -118,6 +118,10 @@ accesslog_parse(
 			continue;
 		}
 		v = accesslog_var_at(p + 1 + braced, &len);
+		if (len == 0 && !braced) { /* a '$' of its own is text */
+			p++;
+			continue;
+		}
 		if (v == VAR_TEXT || (braced && p[2 + len] != '}')) {
 			snprintf(why, whylen,
 			    "\"%.*s\" is not a variable: the variables are "
