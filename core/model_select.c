@@ -397,6 +397,24 @@ select_idle_sweep(struct selector *l, int timeout)
 	return timeout;
 }
 
+/* At the shutdown deadline: the requests still open end with "stop" (and
+ * their finish), but those whose handle runs on the pool, which are left
+ * to the exit. */
+static void
+select_cut_off(struct selector *l)
+{
+	for (int n = l->active; n > 0 && l->conns; n--) {
+		struct conn *c = l->conns;
+
+		if (c->busy) {
+			select_touch(l, c);
+			continue;
+		}
+		request_ended(&c->req, ACCESSLOG_END_STOP);
+		select_close(l, c);
+	}
+}
+
 /* 0 when every request ended, 1 when the shutdown deadline came first. */
 static int
 select_loop(struct selector *l)
@@ -412,6 +430,7 @@ select_loop(struct selector *l)
 		if ((timeout = loop_prepare(&l->loop, l->active)) == -2) {
 			log_warn(service_name(svc),
 			    "shutdown_timeout: %d requests cut off", l->active);
+			select_cut_off(l);
 			return 1;
 		}
 		timeout = select_idle_sweep(l, timeout);
