@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,31 +317,50 @@ accesslog_split(const struct sockaddr *sa, socklen_t len, char *host,
 	snprintf(host, hostlen, "%s", text);
 }
 
+/* A second's time as the lines write it, made once a second a thread:
+ * localtime_r and strftime cost more than the rest of a line. */
+struct second {
+	time_t sec;
+	char iso[24];   /* 2026-12-01T11:55:24 */
+	char zone[8];   /* +00:00 */
+	char local[40]; /* 01/Dec/2026:11:55:24 +0000 */
+};
+
+static void
+accesslog_second(time_t t, const struct second **out)
+{
+	static __thread struct second cache = {.sec = -1};
+	struct tm tm;
+	char z[8];
+
+	*out = &cache;
+	if (cache.sec == t)
+		return;
+	localtime_r(&t, &tm);
+	strftime(cache.iso, sizeof(cache.iso), "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(z, sizeof(z), "%z", &tm); /* +0000: ISO 8601 has +00:00 */
+	snprintf(cache.zone, sizeof(cache.zone), "%.3s:%.2s", z, z + 3);
+	strftime(cache.local, sizeof(cache.local), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	cache.sec = t;
+}
+
 /* The value of v for e as text (numbers too), "-" when e has none. */
 static void
 accesslog_value(enum accesslog_var v, const struct accesslog_entry *e,
     char *buf, size_t size)
 {
 	char host[ADDR_TEXT_MAX], port[16];
-	struct tm tm;
-	size_t n;
+	const struct second *sec;
 
 	switch (v) {
 	case VAR_TIME_ISO8601:
-		localtime_r(&e->when.tv_sec, &tm);
-		n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-		n += (size_t)snprintf(
-		    buf + n, size - n, ".%03ld", (long)e->when.tv_usec / 1000);
-		strftime(buf + n, size - n, "%z", &tm);
-		/* +0000 -> +00:00, as ISO 8601 writes it */
-		if (strlen(buf + n) == 5) {
-			memmove(buf + n + 4, buf + n + 3, 3);
-			buf[n + 3] = ':';
-		}
+		accesslog_second(e->when.tv_sec, &sec);
+		snprintf(buf, size, "%s.%03ld%s", sec->iso,
+		    (long)e->when.tv_usec / 1000, sec->zone);
 		return;
 	case VAR_TIME_LOCAL:
-		localtime_r(&e->when.tv_sec, &tm);
-		strftime(buf, size, "%d/%b/%Y:%H:%M:%S %z", &tm);
+		accesslog_second(e->when.tv_sec, &sec);
+		snprintf(buf, size, "%s", sec->local);
 		return;
 	case VAR_MSEC:
 		snprintf(buf, size, "%lld.%03ld", (long long)e->when.tv_sec,
@@ -516,6 +536,66 @@ accesslog_format_line(const struct accesslog_format *f,
 /* The worker's access-log file (one service a worker). */
 static int access_fd = -1;
 
+/* A thread's lines waiting for one write (accesslog_batch). */
+static __thread struct {
+	int on;
+	size_t len;
+	char buf[16384];
+} batch;
+
+void
+accesslog_flush(void)
+{
+	if (batch.len > 0 && access_fd >= 0 &&
+	    write(access_fd, batch.buf, batch.len) < 0) {
+		/* a full disk: the main log would fill as well */
+	}
+	batch.len = 0;
+}
+
+void
+accesslog_batch(int on)
+{
+	if (!on)
+		accesslog_flush();
+	batch.on = on;
+}
+
+/* One line to the file: into the thread's batch, or written now. */
+static void
+accesslog_to_file(const char *line, size_t n)
+{
+	if (!batch.on) {
+		if (access_fd >= 0 && write(access_fd, line, n) < 0) {
+			/* a full disk: the main log would fill as well */
+		}
+		return;
+	}
+	if (n > sizeof(batch.buf) - batch.len)
+		accesslog_flush();
+	memcpy(batch.buf + batch.len, line, n);
+	batch.len += n;
+}
+
+/* getpid(2) once a process: a fork model's request process is a new
+ * one (pthread_atfork). */
+static pid_t accesslog_pid;
+
+static void
+accesslog_forked(void)
+{
+	accesslog_pid = 0;
+	batch.len = 0; /* the parent's lines are the parent's to write */
+}
+
+static pid_t
+accesslog_getpid(void)
+{
+	if (accesslog_pid == 0)
+		accesslog_pid = getpid();
+	return accesslog_pid;
+}
+
 int
 accesslog_target_parse(const char *value, enum accesslog_target *t)
 {
@@ -563,6 +643,7 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 
+	pthread_atfork(NULL, NULL, accesslog_forked);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;
 	if ((access_fd = accesslog_open_file(sc->access_log)) < 0) {
@@ -577,6 +658,7 @@ void
 accesslog_adopt(struct ms_service *svc, int fd)
 {
 	(void)svc;
+	accesslog_flush(); /* the last lines go to the file that was */
 	if (access_fd >= 0)
 		close(access_fd);
 	access_fd = fd;
@@ -590,7 +672,7 @@ accesslog_entry_init(struct accesslog_entry *e, const struct ms_service *svc)
 	e->service = svc->conf->name;
 	e->transport = svc->conf->transport->name;
 	e->model = svc->conf->model->name;
-	e->pid = getpid();
+	e->pid = accesslog_getpid();
 }
 
 void
@@ -614,9 +696,7 @@ accesslog_write(struct ms_service *svc, const struct accesslog_entry *e)
 		    line);
 		break;
 	case ACCESSLOG_FILE:
-		if (access_fd >= 0 && write(access_fd, line, n) < 0) {
-			/* a full disk: the main log would fill as well */
-		}
+		accesslog_to_file(line, n);
 		break;
 	case ACCESSLOG_OFF:
 		break;

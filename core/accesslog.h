@@ -82,6 +82,13 @@ void accesslog_hand_over(struct ms_service *svc, int ctl, pid_t pid);
 void accesslog_adopt(struct ms_service *svc, int fd);
 /* Writes e as svc's access log says (one write(2)); nothing when off. */
 void accesslog_write(struct ms_service *svc, const struct accesslog_entry *e);
+/* On (1), the calling thread's lines to a file wait in its buffer for
+ * accesslog_flush (or for a full buffer): an event loop writes the lines
+ * of a pass at once.  Off (0) flushes, and writes each line at once, as
+ * every thread does by default. */
+void accesslog_batch(int on);
+/* Writes the calling thread's waiting lines, in one write(2). */
+void accesslog_flush(void);
 /* Fills the fields of e svc knows (service, transport, model, pid, the
  * time now). */
 void accesslog_entry_init(

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "accesslog.h"
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
@@ -434,6 +435,7 @@ select_loop(struct selector *l)
 			return 1;
 		}
 		timeout = select_idle_sweep(l, timeout);
+		accesslog_flush(); /* the lines of this pass, in one write */
 		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
 		l->now = service_now_ms();
 		for (int i = 0; i < n; i++) {
@@ -480,6 +482,7 @@ select_run(struct ms_service *svc)
 	struct selector l = {.svc = svc,
 	    .idle_ms = (long long)(svc->conf->idle_timeout * 1000),
 	    .now = service_now_ms()};
+	int rc;
 
 	if (loop_open(&l.loop, svc) < 0)
 		return -1;
@@ -487,7 +490,10 @@ select_run(struct ms_service *svc)
 		loop_close(&l.loop);
 		return -1;
 	}
-	if (select_loop(&l) == 1 && l.busy > 0)
+	accesslog_batch(1);
+	rc = select_loop(&l);
+	accesslog_batch(0);
+	if (rc == 1 && l.busy > 0)
 		return 1; /* pool threads still hold requests: just exit */
 	while (l.conns)
 		select_close(&l, l.conns);

@@ -351,6 +351,35 @@ sigusr1_moves_the_lines_to_a_new_file(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* Under select a request still open at shutdown_timeout is ended by the
+ * stop, and says so.  (Under thread and fork it ends with its worker, and
+ * has no line: docs/configuration.md.) */
+static void
+a_request_cut_off_by_the_stop_says_stop(void **state)
+{
+	int fd;
+
+	(void)state;
+	if (strcmp(model, "select") != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/access.log", srv.dir);
+	if (server_write_conf(&srv,
+	        "module_path = [ \"@MODULES@\" ];\n"
+	        "shutdown_timeout = 0.3;\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+	        "  module = \"upper\"; access_log = \"@DIR@/access.log\";\n"
+	        "  " FORMAT " } );\n",
+	        model) < 0 ||
+	    server_start(&srv, 1, NULL) < 0)
+		fail_msg("modserv did not start");
+	fd = client_connect("tcp", srv.addr[0]);
+	exchange(fd); /* and stays */
+	assert_int_equal(server_stop(&srv), 0);
+	close(fd);
+	assert_true(access_wait("|5|5|stop|", 0));
+}
+
 /* ---- item 9: the log is no amplifier ---- */
 
 static char status[1 << 14];
@@ -483,6 +512,7 @@ main(int argc, char **argv)
 	    T(json_lines_are_one_object_each),
 	    T(the_proxy_header_names_the_client_and_the_balancer),
 	    T(sigusr1_moves_the_lines_to_a_new_file),
+	    T(a_request_cut_off_by_the_stop_says_stop),
 	    T(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
 	    T(per_source_refusals_are_summarised_too),
 	};
