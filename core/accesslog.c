@@ -536,6 +536,12 @@ accesslog_format_line(const struct accesslog_format *f,
 /* The worker's access-log file (one service a worker). */
 static int access_fd = -1;
 
+static int
+accesslog_open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
 /* A thread's lines waiting for one write (accesslog_batch). */
 static __thread struct {
 	int on;
@@ -577,6 +583,19 @@ accesslog_to_file(const char *line, size_t n)
 	batch.len += n;
 }
 
+/* The master's one line to a service's file (it holds none open). */
+static void
+accesslog_to_own_file(const char *path, const char *line, size_t n)
+{
+	int fd = accesslog_open_file(path);
+
+	if (fd >= 0 && write(fd, line, n) < 0) {
+		/* a full disk: the main log would fill as well */
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 /* getpid(2) once a process: a fork model's request process is a new
  * one (pthread_atfork). */
 static pid_t accesslog_pid;
@@ -610,12 +629,6 @@ accesslog_target_parse(const char *value, enum accesslog_target *t)
 	else
 		return -1;
 	return 0;
-}
-
-static int
-accesslog_open_file(const char *path)
-{
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
 void
@@ -696,7 +709,10 @@ accesslog_write(struct ms_service *svc, const struct accesslog_entry *e)
 		    line);
 		break;
 	case ACCESSLOG_FILE:
-		accesslog_to_file(line, n);
+		if (access_fd < 0) /* the master, for a worker it ends */
+			accesslog_to_own_file(sc->access_log, line, n);
+		else
+			accesslog_to_file(line, n);
 		break;
 	case ACCESSLOG_OFF:
 		break;
@@ -739,4 +755,19 @@ accesslog_request(const struct ms_request *r)
 	e.bytes_out = r->bytes_out;
 	e.end = accesslog_end_of(r);
 	accesslog_write(r->svc, &e);
+}
+
+void
+accesslog_stuck(struct ms_service *svc, const struct sockaddr *peer,
+    socklen_t peerlen, long long ms, pid_t worker)
+{
+	struct accesslog_entry e;
+
+	accesslog_entry_init(&e, svc);
+	e.pid = worker;
+	e.client = peer;
+	e.clientlen = peerlen;
+	e.duration_ms = ms;
+	e.end = ACCESSLOG_END_HANDLE_TIMEOUT;
+	accesslog_write(svc, &e);
 }

@@ -96,5 +96,10 @@ void accesslog_entry_init(
 /* The line for request r, which ended (skipped when access_log_skip_empty
  * and r received nothing). */
 void accesslog_request(const struct ms_request *r);
+/* In the master: the line of a request whose handle outlived
+ * handle_timeout (its worker is killed, and says nothing more); ms: how
+ * long handle ran.  Bytes are not known there: 0. */
+void accesslog_stuck(struct ms_service *svc, const struct sockaddr *peer,
+    socklen_t peerlen, long long ms, pid_t worker);
 
 #endif

@@ -562,6 +562,8 @@ master_check_stuck(struct master *m)
 		    "(handle_timeout %g s): restarting worker %d",
 		    sc->module, now - since, peer, sc->handle_timeout,
 		    (int)s->pid);
+		accesslog_stuck(s->svc, (struct sockaddr *)&s->watch->peer,
+		    s->watch->peerlen, now - since, s->pid);
 		atomic_store(&s->watch->handle_since, 0);
 		kill(s->pid, SIGKILL);
 	}

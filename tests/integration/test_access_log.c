@@ -380,6 +380,27 @@ a_request_cut_off_by_the_stop_says_stop(void **state)
 	assert_true(access_wait("|5|5|stop|", 0));
 }
 
+/* A module stuck in handle under select: the master, which kills the
+ * worker, writes the request's line. */
+static void
+a_request_stuck_in_handle_says_handle_timeout(void **state)
+{
+	char client[64], want[128];
+	int fd;
+
+	(void)state;
+	if (strcmp(model, "select") != 0)
+		skip();
+	serve("tcp", "hang", "handle_timeout = 0.5;");
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_int_equal(client_send_all(fd, "hang", 4), 0);
+	client_text(fd, client, sizeof(client));
+	snprintf(want, sizeof(want), "|%s|-|0|0|handle_timeout|", client);
+	assert_true(access_wait(want, 10000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* ---- item 9: the log is no amplifier ---- */
 
 static char status[1 << 14];
@@ -513,6 +534,7 @@ main(int argc, char **argv)
 	    T(the_proxy_header_names_the_client_and_the_balancer),
 	    T(sigusr1_moves_the_lines_to_a_new_file),
 	    T(a_request_cut_off_by_the_stop_says_stop),
+	    T(a_request_stuck_in_handle_says_handle_timeout),
 	    T(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
 	    T(per_source_refusals_are_summarised_too),
 	};
