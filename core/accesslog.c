@@ -221,6 +221,31 @@ line_printf(struct line *l, const char *fmt, ...)
 		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+/* v in decimal at buf (room for 21 bytes), NUL-terminated; its length.
+ * (snprintf was most of a line's cost.) */
+static size_t
+u64_text(char *buf, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+static void
+line_num(struct line *l, unsigned long long v)
+{
+	char tmp[24];
+
+	line_put(l, tmp, u64_text(tmp, v));
+}
+
 /* The length of the valid UTF-8 sequence at s (of n bytes), or 0. */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
@@ -286,11 +311,18 @@ line_json(struct line *l, const char *str)
 static void
 line_plain(struct line *l, const char *str)
 {
-	for (const unsigned char *s = (const unsigned char *)str; *s; s++) {
-		if (*s < 0x20 || *s >= 0x7f || *s == '\\' || *s == '"')
-			line_printf(l, "\\x%02X", *s);
-		else
-			line_put(l, (const char *)s, 1);
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t run = 0; /* bytes that go as they are: most, at once */
+
+		while (s[run] >= 0x20 && s[run] < 0x7f && s[run] != '\\' &&
+		       s[run] != '"')
+			run++;
+		line_put(l, (const char *)s, run);
+		s += run;
+		if (*s)
+			line_printf(l, "\\x%02X", *s++);
 	}
 }
 
@@ -344,6 +376,18 @@ accesslog_second(time_t t, const struct second **out)
 	cache.sec = t;
 }
 
+/* s (NULL: "-") into buf. */
+static void
+accesslog_copy(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(s ? s : "-");
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s ? s : "-", n);
+	buf[n] = '\0';
+}
+
 /* The value of v for e as text (numbers too), "-" when e has none. */
 static void
 accesslog_value(enum accesslog_var v, const struct accesslog_entry *e,
@@ -351,32 +395,33 @@ accesslog_value(enum accesslog_var v, const struct accesslog_entry *e,
 {
 	char host[ADDR_TEXT_MAX], port[16];
 	const struct second *sec;
+	int ms = (int)(e->when.tv_usec / 1000);
+	size_t n;
 
 	switch (v) {
 	case VAR_TIME_ISO8601:
 		accesslog_second(e->when.tv_sec, &sec);
-		snprintf(buf, size, "%s.%03ld%s", sec->iso,
-		    (long)e->when.tv_usec / 1000, sec->zone);
+		snprintf(buf, size, "%s.%03d%s", sec->iso, ms, sec->zone);
 		return;
 	case VAR_TIME_LOCAL:
 		accesslog_second(e->when.tv_sec, &sec);
 		snprintf(buf, size, "%s", sec->local);
 		return;
 	case VAR_MSEC:
-		snprintf(buf, size, "%lld.%03ld", (long long)e->when.tv_sec,
-		    (long)e->when.tv_usec / 1000);
+		n = u64_text(buf, (unsigned long long)e->when.tv_sec);
+		snprintf(buf + n, size - n, ".%03d", ms);
 		return;
 	case VAR_SERVICE:
-		snprintf(buf, size, "%s", e->service ? e->service : "-");
+		accesslog_copy(buf, size, e->service);
 		return;
 	case VAR_TRANSPORT:
-		snprintf(buf, size, "%s", e->transport ? e->transport : "-");
+		accesslog_copy(buf, size, e->transport);
 		return;
 	case VAR_MODEL:
-		snprintf(buf, size, "%s", e->model ? e->model : "-");
+		accesslog_copy(buf, size, e->model);
 		return;
 	case VAR_PID:
-		snprintf(buf, size, "%d", (int)e->pid);
+		u64_text(buf, (unsigned long long)e->pid);
 		return;
 	case VAR_CLIENT:
 		if (e->client)
@@ -404,22 +449,24 @@ accesslog_value(enum accesslog_var v, const struct accesslog_entry *e,
 			snprintf(buf, size, "-");
 		return;
 	case VAR_DURATION_MS:
-		snprintf(buf, size, "%lld", e->duration_ms);
+		u64_text(buf, e->duration_ms > 0
+		                  ? (unsigned long long)e->duration_ms
+		                  : 0);
 		return;
 	case VAR_BYTES_IN:
-		snprintf(buf, size, "%llu", e->bytes_in);
+		u64_text(buf, e->bytes_in);
 		return;
 	case VAR_BYTES_OUT:
-		snprintf(buf, size, "%llu", e->bytes_out);
+		u64_text(buf, e->bytes_out);
 		return;
 	case VAR_END:
-		snprintf(buf, size, "%s", accesslog_end_name(e->end));
+		accesslog_copy(buf, size, accesslog_end_name(e->end));
 		return;
 	case VAR_REASON:
-		snprintf(buf, size, "%s", e->reason ? e->reason : "-");
+		accesslog_copy(buf, size, e->reason);
 		return;
 	case VAR_REPEAT:
-		snprintf(buf, size, "%llu", e->repeat);
+		u64_text(buf, e->repeat);
 		return;
 	case VAR_TEXT:
 		break;
@@ -446,7 +493,9 @@ accesslog_json(struct line *l, const struct accesslog_entry *e)
 		enum accesslog_var v = (enum accesslog_var)i;
 
 		accesslog_value(v, e, value, sizeof(value));
-		line_printf(l, "%s\"%s\":", i > 1 ? "," : "", var_names[i]);
+		line_puts(l, i > 1 ? ",\"" : "\"");
+		line_puts(l, var_names[i]);
+		line_puts(l, "\":");
 		if (accesslog_is_number(v)) {
 			line_puts(l, value);
 			continue;
@@ -480,10 +529,21 @@ accesslog_default(struct line *l, const struct accesslog_entry *e, int brief)
 		line_puts(l, " via ");
 		line_plain(l, value);
 	}
-	line_printf(l, " %s %d ", e->model ? e->model : "-", (int)e->pid);
+	line_puts(l, " ");
+	line_puts(l, e->model ? e->model : "-");
+	line_puts(l, " ");
+	line_num(l, (unsigned long long)e->pid);
+	line_puts(l, " ");
 	if (e->end != ACCESSLOG_END_REFUSED) {
-		line_printf(l, "%lld ms in %llu out %llu %s", e->duration_ms,
-		    e->bytes_in, e->bytes_out, accesslog_end_name(e->end));
+		line_num(l, e->duration_ms > 0
+		                ? (unsigned long long)e->duration_ms
+		                : 0);
+		line_puts(l, " ms in ");
+		line_num(l, e->bytes_in);
+		line_puts(l, " out ");
+		line_num(l, e->bytes_out);
+		line_puts(l, " ");
+		line_puts(l, accesslog_end_name(e->end));
 		return;
 	}
 	line_printf(l, "refused (%s)", e->reason ? e->reason : "-");
@@ -651,12 +711,29 @@ accesslog_hand_over(struct ms_service *svc, int ctl, pid_t pid)
 	close(fd);
 }
 
+/* Formats a line once in the worker, so the time zone is read and parsed
+ * here, not again in each request process of a fork model (a tenth of a
+ * millisecond each). */
+static void
+accesslog_warm(struct ms_service *svc)
+{
+	struct accesslog_entry e;
+	char line[512];
+
+	if (svc->conf->access_target == ACCESSLOG_OFF)
+		return;
+	tzset();
+	accesslog_entry_init(&e, svc);
+	accesslog_format_line(svc->conf->access_format, &e, line, sizeof(line));
+}
+
 int
 accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 
 	pthread_atfork(NULL, NULL, accesslog_forked);
+	accesslog_warm(svc);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;
 	if ((access_fd = accesslog_open_file(sc->access_log)) < 0) {
