@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -52,6 +52,7 @@ static const char *const var_names[] = {"", "time_iso8601", "time_local",
     "reason", "repeat"};
 
 #define NVARS (sizeof(var_names) / sizeof(*var_names))
+#define ACCESSLOG_LINE_MAX 2048 /* a longer line is cut */
 
 enum accesslog_style { STYLE_DEFAULT, STYLE_JSON, STYLE_CUSTOM };
 
@@ -602,11 +603,14 @@ accesslog_open_file(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
-/* A thread's lines waiting for one write (accesslog_batch). */
+/* A thread's lines waiting for one write (accesslog_batch); its buffer
+ * is made when batching starts (in TLS it would be zeroed at the start of
+ * every thread). */
+#define ACCESSLOG_BATCH 16384
 static __thread struct {
 	int on;
 	size_t len;
-	char buf[16384];
+	char *buf;
 } batch;
 
 void
@@ -624,6 +628,9 @@ accesslog_batch(int on)
 {
 	if (!on)
 		accesslog_flush();
+	if (on && batch.buf == NULL &&
+	    (batch.buf = malloc(ACCESSLOG_BATCH)) == NULL)
+		on = 0; /* then a write a line */
 	batch.on = on;
 }
 
@@ -637,7 +644,7 @@ accesslog_to_file(const char *line, size_t n)
 		}
 		return;
 	}
-	if (n > sizeof(batch.buf) - batch.len)
+	if (n > ACCESSLOG_BATCH - batch.len)
 		accesslog_flush();
 	memcpy(batch.buf + batch.len, line, n);
 	batch.len += n;
@@ -656,24 +663,9 @@ accesslog_to_own_file(const char *path, const char *line, size_t n)
 		close(fd);
 }
 
-/* getpid(2) once a process: a fork model's request process is a new
- * one (pthread_atfork). */
+/* The worker's pid, asked once (accesslog_open): the lines of a fork
+ * model's request processes are the worker's to write, with their pids. */
 static pid_t accesslog_pid;
-
-static void
-accesslog_forked(void)
-{
-	accesslog_pid = 0;
-	batch.len = 0; /* the parent's lines are the parent's to write */
-}
-
-static pid_t
-accesslog_getpid(void)
-{
-	if (accesslog_pid == 0)
-		accesslog_pid = getpid();
-	return accesslog_pid;
-}
 
 int
 accesslog_target_parse(const char *value, enum accesslog_target *t)
@@ -732,7 +724,7 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 {
 	const struct service_conf *sc = svc->conf;
 
-	pthread_atfork(NULL, NULL, accesslog_forked);
+	accesslog_pid = getpid();
 	accesslog_warm(svc);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;
@@ -749,9 +741,14 @@ accesslog_adopt(struct ms_service *svc, int fd)
 {
 	(void)svc;
 	accesslog_flush(); /* the last lines go to the file that was */
-	if (access_fd >= 0)
-		close(access_fd);
-	access_fd = fd;
+	if (access_fd < 0) {
+		access_fd = fd;
+		return;
+	}
+	/* the same number, never free meanwhile: a request thread writing
+	 * now cannot hit a socket accepted onto it */
+	dup3(fd, access_fd, O_CLOEXEC);
+	close(fd);
 }
 
 void
@@ -762,20 +759,21 @@ accesslog_entry_init(struct accesslog_entry *e, const struct ms_service *svc)
 	e->service = svc->conf->name;
 	e->transport = svc->conf->transport->name;
 	e->model = svc->conf->model->name;
-	e->pid = accesslog_getpid();
+	e->pid = accesslog_pid ? accesslog_pid : getpid();
 }
 
-void
-accesslog_write(struct ms_service *svc, const struct accesslog_entry *e)
+/* accesslog_write, formatting into line (ACCESSLOG_LINE_MAX bytes). */
+static void
+accesslog_write_in(
+    struct ms_service *svc, const struct accesslog_entry *e, char *line)
 {
 	const struct service_conf *sc = svc->conf;
-	char line[2048];
 	size_t n;
 
 	if (sc->access_target == ACCESSLOG_OFF)
 		return;
 	n = accesslog_line(sc->access_format, e,
-	    sc->access_target == ACCESSLOG_MAIN, line, sizeof(line));
+	    sc->access_target == ACCESSLOG_MAIN, line, ACCESSLOG_LINE_MAX);
 	switch (sc->access_target) {
 	case ACCESSLOG_MAIN:
 		line[n - 1] = '\0';
@@ -794,6 +792,144 @@ accesslog_write(struct ms_service *svc, const struct accesslog_entry *e)
 	case ACCESSLOG_OFF:
 		break;
 	}
+}
+
+void
+accesslog_write(struct ms_service *svc, const struct accesslog_entry *e)
+{
+	char line[ACCESSLOG_LINE_MAX];
+
+	accesslog_write_in(svc, e, line);
+}
+
+static void accesslog_write_in(
+    struct ms_service *svc, const struct accesslog_entry *e, char *line);
+
+/* What a fork model's request process tells its worker (which knows the
+ * rest: when it forked it, and when it reaped it). */
+struct accesslog_record {
+	int done; /* the request ended: the rest is set */
+	enum accesslog_end end;
+	unsigned long long bytes_in, bytes_out;
+	socklen_t peerlen, balancerlen;
+	struct sockaddr_storage peer, balancer;
+};
+
+/* The worker's own, not copied into children (MADV_DONTFORK). */
+struct accesslog_own {
+	size_t nfree;
+	char line[ACCESSLOG_LINE_MAX];
+	int free[]; /* record indexes not in use: a stack */
+};
+
+/* Set when opened, only read after (the worker's writes to its private
+ * memory after a fork cost a copy-on-write fault a page). */
+static struct accesslog_record *shared; /* with the request processes */
+static struct accesslog_own *own;
+static size_t shared_size, own_size;
+/* In a request process: the record it fills.  NULL elsewhere. */
+static struct accesslog_record *child_record;
+
+int
+accesslog_records_open(struct ms_service *svc, size_t n)
+{
+	if (svc->conf->access_target == ACCESSLOG_OFF)
+		return 0;
+	shared_size = n * sizeof(*shared);
+	own_size = sizeof(*own) + n * sizeof(own->free[0]);
+	shared = mmap(NULL, shared_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	own = mmap(NULL, own_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED || own == MAP_FAILED ||
+	    madvise(own, own_size, MADV_DONTFORK) < 0) {
+		if (shared != MAP_FAILED)
+			munmap(shared, shared_size);
+		if (own != MAP_FAILED)
+			munmap(own, own_size);
+		shared = NULL;
+		own = NULL;
+		return -1;
+	}
+	own->nfree = n;
+	for (size_t i = 0; i < n; i++)
+		own->free[i] = (int)(n - 1 - i);
+	return 0;
+}
+
+void
+accesslog_records_close(void)
+{
+	if (shared) {
+		munmap(shared, shared_size);
+		munmap(own, own_size);
+	}
+	shared = NULL;
+	own = NULL;
+}
+
+int
+accesslog_records_take(void)
+{
+	int i;
+
+	if (shared == NULL || own->nfree == 0)
+		return -1;
+	i = own->free[--own->nfree];
+	shared[i].done = 0;
+	return i;
+}
+
+void
+accesslog_records_child(int record)
+{
+	if (record >= 0 && shared)
+		child_record = &shared[record];
+}
+
+long long
+accesslog_start_ms(const struct ms_service *svc)
+{
+	if (svc->conf->access_target == ACCESSLOG_OFF)
+		return 0;
+	/* a request process: the worker timed it from its fork */
+	return child_record ? 1 : service_now_ms();
+}
+
+void
+accesslog_records_reaped(struct ms_service *svc, int record, pid_t pid,
+    const struct sockaddr *peer, socklen_t peerlen, long long start_ms)
+{
+	struct accesslog_record *rec;
+	struct accesslog_entry e;
+
+	if (record < 0 || shared == NULL)
+		return;
+	rec = &shared[record];
+	own->free[own->nfree++] = record;
+	if (pid <= 0) /* no process: no request */
+		return;
+	if (rec->done && svc->conf->access_log_skip_empty && rec->bytes_in == 0)
+		return;
+	accesslog_entry_init(&e, svc);
+	e.pid = pid;
+	e.duration_ms = service_now_ms() - start_ms;
+	e.client = peer;
+	e.clientlen = peerlen;
+	/* killed (at the stop, say) or crashed before it could say */
+	e.end = svc->stopping ? ACCESSLOG_END_STOP : ACCESSLOG_END_ERROR;
+	if (rec->done) {
+		e.client = (struct sockaddr *)&rec->peer;
+		e.clientlen = rec->peerlen;
+		if (rec->balancerlen) {
+			e.balancer = (struct sockaddr *)&rec->balancer;
+			e.balancerlen = rec->balancerlen;
+		}
+		e.bytes_in = rec->bytes_in;
+		e.bytes_out = rec->bytes_out;
+		e.end = rec->end;
+	}
+	accesslog_write_in(svc, &e, own->line);
 }
 
 /* How r ended when nothing said so on the way. */
@@ -817,8 +953,22 @@ accesslog_request(const struct ms_request *r)
 {
 	struct accesslog_entry e;
 
-	if (r->start_ms == 0 ||
-	    (r->svc->conf->access_log_skip_empty && r->bytes_in == 0))
+	if (r->start_ms == 0)
+		return;
+	if (child_record) { /* a fork model's request process */
+		struct accesslog_record *rec = child_record;
+
+		rec->end = accesslog_end_of(r);
+		rec->bytes_in = r->bytes_in;
+		rec->bytes_out = r->bytes_out;
+		rec->peerlen = r->peerlen;
+		memcpy(&rec->peer, &r->peer, r->peerlen);
+		rec->balancerlen = r->balancerlen;
+		memcpy(&rec->balancer, &r->balancer, r->balancerlen);
+		rec->done = 1;
+		return;
+	}
+	if (r->svc->conf->access_log_skip_empty && r->bytes_in == 0)
 		return;
 	accesslog_entry_init(&e, r->svc);
 	e.client = (const struct sockaddr *)&r->peer;

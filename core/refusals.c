@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "accesslog.h"
 #include "addr.h"
@@ -135,6 +136,7 @@ refusals_access(struct ms_service *svc, enum refusal_kind kind,
 	    svc->conf->access_target == ACCESSLOG_OFF)
 		return;
 	accesslog_entry_init(&e, svc);
+	e.pid = getpid(); /* a fork model's request process refuses too */
 	e.client = peer;
 	e.clientlen = peerlen;
 	e.balancer = balancer;

@@ -30,8 +30,7 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	memcpy(&r->peer, peer, peerlen);
 	r->peerlen = peerlen;
 	r->peer_text[0] = '\0';
-	if (svc->conf->access_target != ACCESSLOG_OFF)
-		r->start_ms = service_now_ms();
+	r->start_ms = accesslog_start_ms(svc);
 	/* a connection without a header to wait for was admitted on accept */
 	r->await_proxy = !r->datagram && svc->conf->proxy_protocol;
 	r->admitted = !r->datagram && !r->await_proxy;
