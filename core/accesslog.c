@@ -610,6 +610,7 @@ accesslog_open_file(const char *path)
 static __thread struct {
 	int on;
 	size_t len;
+	long long since; /* when its first line came */
 	char *buf;
 } batch;
 
@@ -634,6 +635,21 @@ accesslog_batch(int on)
 	batch.on = on;
 }
 
+int
+accesslog_flush_timeout(int timeout)
+{
+	long long left;
+
+	if (batch.len == 0)
+		return timeout;
+	left = batch.since + ACCESSLOG_FLUSH_MS - service_now_ms();
+	if (left <= 0) {
+		accesslog_flush();
+		return timeout;
+	}
+	return timeout < 0 || left < timeout ? (int)left : timeout;
+}
+
 /* One line to the file: into the thread's batch, or written now. */
 static void
 accesslog_to_file(const char *line, size_t n)
@@ -646,6 +662,8 @@ accesslog_to_file(const char *line, size_t n)
 	}
 	if (n > ACCESSLOG_BATCH - batch.len)
 		accesslog_flush();
+	if (batch.len == 0)
+		batch.since = service_now_ms();
 	memcpy(batch.buf + batch.len, line, n);
 	batch.len += n;
 }

@@ -82,13 +82,17 @@ void accesslog_hand_over(struct ms_service *svc, int ctl, pid_t pid);
 void accesslog_adopt(struct ms_service *svc, int fd);
 /* Writes e as svc's access log says (one write(2)); nothing when off. */
 void accesslog_write(struct ms_service *svc, const struct accesslog_entry *e);
-/* On (1), the calling thread's lines to a file wait in its buffer for
- * accesslog_flush (or for a full buffer): an event loop writes the lines
- * of a pass at once.  Off (0) flushes, and writes each line at once, as
- * every thread does by default. */
+/* On (1), the calling thread's lines to a file wait in its buffer (16
+ * KiB) for up to ACCESSLOG_FLUSH_MS, then go in one write(2), as nginx's
+ * access_log buffer= flush=: an event loop's thread.  Off (0) flushes, and
+ * writes each line at once, as every thread does by default. */
 void accesslog_batch(int on);
+#define ACCESSLOG_FLUSH_MS 100
 /* Writes the calling thread's waiting lines, in one write(2). */
 void accesslog_flush(void);
+/* A poll timeout (-1: none) shortened to when the waiting lines are due;
+ * writes them when they are. */
+int accesslog_flush_timeout(int timeout);
 /* Fills the fields of e svc knows (service, transport, model, pid, the
  * time now). */
 void accesslog_entry_init(

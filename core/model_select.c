@@ -434,8 +434,8 @@ select_loop(struct selector *l)
 			select_cut_off(l);
 			return 1;
 		}
-		timeout = select_idle_sweep(l, timeout);
-		accesslog_flush(); /* the lines of this pass, in one write */
+		timeout =
+		    accesslog_flush_timeout(select_idle_sweep(l, timeout));
 		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
 		l->now = service_now_ms();
 		for (int i = 0; i < n; i++) {
