@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "accesslog_fork.h"
 #include "admit.h"
 #include "hot.h"
 #include "log.h"

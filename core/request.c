@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "accesslog_fork.h"
 #include "admit.h"
 #include "hot.h"
 #include "log.h"
