@@ -322,13 +322,13 @@ request_serve_stream(struct ms_request *r)
 		if (output_pending(&r->out)) {
 			int sent = request_flush(r);
 
-			if (sent == 0)
+			if (sent == 0) {
 				request_ended(r, ACCESSLOG_END_IDLE);
-			if (sent == 0)
 				log_info(service_name(r->svc),
 				    "%s: idle for %g s (it takes none of the "
 				    "output): closed",
 				    ms_peer(r), r->svc->conf->idle_timeout);
+			}
 			if (sent != 1)
 				break;
 		}

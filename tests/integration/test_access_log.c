@@ -236,7 +236,8 @@ skip_empty_leaves_out_a_client_that_sent_nothing(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-/* The default is the main log; "off" writes nothing. */
+/* The main log (the default: unit/config) has the lines; "off" writes
+ * nothing. */
 static void
 the_main_log_has_the_lines_unless_off(void **state)
 {
@@ -244,7 +245,8 @@ the_main_log_has_the_lines_unless_off(void **state)
 	int fd;
 
 	(void)state;
-	if (server_start_one(&srv, "tcp", NULL, model, "upper", NULL) < 0)
+	if (server_start_one(&srv, "tcp", NULL, model, "upper",
+	        "access_log = \"main\";") < 0)
 		fail_msg("modserv did not start");
 	fd = client_connect("tcp", srv.addr[0]);
 	exchange(fd);
