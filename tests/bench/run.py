@@ -280,7 +280,7 @@ def scenarios(quick):
                       False, "access_log", None))
     pairs.append(Pair("fork access log on vs off, new conn", "fork", "tcp",
                       50, 64, True, "access_log", None))
-    pairs.append(Pair("select access log on vs off, udp", "select", "udp",
+    pairs.append(Pair("select access log on vs off", "select", "udp",
                       50, 64, False, "access_log", None))
     if quick:
         return pairs
@@ -575,6 +575,13 @@ def write_report(rows, mem, args):
             f"{r['mp99']:.0f} | {r['bp99']:.0f} | {r['mrss']:.0f} | "
             f"{r['brss']:.0f} | {r['merrors'] + r['mtimeouts']:.0f} / "
             f"{r['berrors'] + r['btimeouts']:.0f} |")
+    if any(r["kind"] == "access_log" for r in rows):
+        lines += ["", "## The access log", "",
+                  "The rows \"access log on vs off\" run the same model "
+                  "twice: with `access_log = \"FILE\"` (the default line, "
+                  "to a file of its own) against `access_log = \"off\"`; "
+                  "every other row runs with the access log off, as the "
+                  "servers it is compared with log nothing."]
     idle, growth = mem
     lines += ["", "## Memory", "",
               "| what | before | after | per connection |", "|---|---|---|---|"]
