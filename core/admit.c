@@ -6,10 +6,12 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "refusals.h"
 #include "service.h"
 #include "worker.h"
 
@@ -122,13 +124,13 @@ int
 admit_allowed(struct ms_service *svc, const struct sockaddr *peer)
 {
 	const struct service_conf *sc = svc->conf;
-	char text[ADDR_TEXT_MAX];
 
 	if (access_allowed(
 	        sc->allow.v, sc->allow.n, sc->deny.v, sc->deny.n, peer))
 		return 1;
-	addr_format(peer, sizeof(struct sockaddr_in6), text, sizeof(text));
-	log_info(service_name(svc), "%s: refused by allow/deny", text);
+	refusals_note(svc, REFUSAL_ALLOW_DENY, peer,
+	    sizeof(struct sockaddr_storage), NULL, 0, MS_LOG_INFO,
+	    "refused by allow/deny");
 	return 0;
 }
 
@@ -136,16 +138,17 @@ int
 admit_request(struct ms_service *svc, const struct sockaddr *peer)
 {
 	const struct service_conf *sc = svc->conf;
-	char text[ADDR_TEXT_MAX];
+	char what[96];
 
 	if (!admit_allowed(svc, peer))
 		return 0;
 	if (!admit_source_acquire(svc, peer)) {
-		addr_format(
-		    peer, sizeof(struct sockaddr_in6), text, sizeof(text));
-		log_warn(service_name(svc),
-		    "%s: refused: already %d requests from there (per_source)",
-		    text, sc->per_source);
+		snprintf(what, sizeof(what),
+		    "refused: already %d requests from there (per_source)",
+		    sc->per_source);
+		refusals_note(svc, REFUSAL_PER_SOURCE, peer,
+		    sizeof(struct sockaddr_storage), NULL, 0, MS_LOG_WARN,
+		    what);
 		return 0;
 	}
 	return 1;

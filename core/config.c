@@ -342,6 +342,43 @@ key_cidrs(struct parse *p, const char *path, config_setting_t *s, void *dst,
 	return 0;
 }
 
+/* access_log: "main", "off", "syslog", or a file (a path, whose folder
+ * must exist). */
+static int
+key_access_log(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *k)
+{
+	enum accesslog_target t;
+	const char *v;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	if (accesslog_target_parse(v, &t) < 0)
+		return config_fail(p, s, path,
+		    "is empty: say \"main\", \"off\", \"syslog\" or a file");
+	if (t != ACCESSLOG_FILE)
+		return key_string(p, path, s, dst, k);
+	return key_path_to_make(p, path, s, dst, k);
+}
+
+/* access_log_format: "default", "json", or text with $variables. */
+static int
+key_access_log_format(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *k)
+{
+	struct accesslog_format *f;
+	char why[512];
+
+	if (key_string(p, path, s, dst, k) < 0)
+		return -1;
+	if ((f = accesslog_compile(
+	         *KEY_AT(dst, k, char *), why, sizeof(why))) == NULL)
+		return config_fail(p, s, path, "%s", why);
+	accesslog_format_free(f);
+	return 0;
+}
+
 /* ---- service keys ---- */
 
 static int
@@ -579,6 +616,10 @@ static const struct key service_keys[] = {
     {"socket_mode", 0, key_mode, SC(socket_mode), 0, 0},
     {"socket_owner", 0, key_string, SC(socket_owner), 0, 0},
     {"socket_group", 0, key_string, SC(socket_group), 0, 0},
+    {"access_log", 0, key_access_log, SC(access_log), 0, 0},
+    {"access_log_format", 0, key_access_log_format, SC(access_log_format), 0,
+        0},
+    {"access_log_skip_empty", 0, key_bool, SC(access_log_skip_empty), 0, 0},
     {NULL, 0, NULL, 0, 0, 0},
 };
 
@@ -618,6 +659,21 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 		    "socket_mode, socket_owner and socket_group are for unix "
 		    "sockets, and this service is %s",
 		    sc->transport->name);
+	return 0;
+}
+
+/* The access log's target and format, from the keys (checked as they
+ * were read). */
+static int
+service_compile_access_log(struct parse *p, config_setting_t *s,
+    const char *path, struct service_conf *sc)
+{
+	char why[512];
+
+	accesslog_target_parse(sc->access_log, &sc->access_target);
+	if ((sc->access_format = accesslog_compile(
+	         sc->access_log_format, why, sizeof(why))) == NULL)
+		return config_fail(p, s, path, "access_log_format: %s", why);
 	return 0;
 }
 
@@ -760,13 +816,20 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		sc->socket_uid = (uid_t)-1;
 		sc->socket_gid = (gid_t)-1;
 		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
+		sc->access_log_skip_empty = cfg->access_log_skip_empty;
 		if ((cfg->user && (sc->user = strdup(cfg->user)) == NULL) ||
-		    (cfg->group && (sc->group = strdup(cfg->group)) == NULL))
+		    (cfg->group && (sc->group = strdup(cfg->group)) == NULL) ||
+		    (sc->access_log = strdup(
+		         cfg->access_log ? cfg->access_log : "main")) == NULL ||
+		    (sc->access_log_format = strdup(cfg->access_log_format
+		                                        ? cfg->access_log_format
+		                                        : "default")) == NULL)
 			return config_fail(p, e, sub, "out of memory");
 		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
 		    config_walk(p, sub, e, service_keys, sc) < 0 ||
 		    service_check_transport(p, e, sub, sc) < 0 ||
-		    service_check_unique(p, e, sub, sc) < 0)
+		    service_check_unique(p, e, sub, sc) < 0 ||
+		    service_compile_access_log(p, e, sub, sc) < 0)
 			return -1;
 		if ((sc->fingerprint = config_fingerprint(e, sc)) == NULL)
 			return config_fail(p, e, sub, "out of memory");
@@ -886,6 +949,10 @@ static const struct key config_keys[] = {
     {"log", 0, config_set_log, CF(log), 0, 0},
     {"syslog_facility", 0, config_set_facility, 0, 0, 0},
     {"pidfile", 0, key_path_to_make, CF(pidfile), 0, 0},
+    {"access_log", 0, key_access_log, CF(access_log), 0, 0},
+    {"access_log_format", 0, key_access_log_format, CF(access_log_format), 0,
+        0},
+    {"access_log_skip_empty", 0, key_bool, CF(access_log_skip_empty), 0, 0},
     {"services", 1, config_set_services, 0, 0, 0},
     {NULL, 0, NULL, 0, 0, 0},
 };
@@ -1129,6 +1196,9 @@ config_free(struct config *cfg)
 		free(sc->name);
 		free(sc->module);
 		free(sc->module_file);
+		free(sc->access_log);
+		free(sc->access_log_format);
+		accesslog_format_free(sc->access_format);
 		free(sc->fingerprint);
 	}
 	free(cfg->services);
@@ -1138,6 +1208,8 @@ config_free(struct config *cfg)
 	free(cfg->status_socket);
 	free(cfg->log);
 	free(cfg->pidfile);
+	free(cfg->access_log);
+	free(cfg->access_log_format);
 	free(cfg->file);
 	free(cfg->dir);
 	memset(cfg, 0, sizeof(*cfg));

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "access.h"
+#include "accesslog.h"
 #include "addr.h"
 
 struct transport;
@@ -69,6 +70,11 @@ struct service_conf {
 	char *socket_owner, *socket_group; /* unix: the socket file's */
 	uid_t socket_uid; /* resolved by config_check_users; -1: keep */
 	gid_t socket_gid;
+	enum accesslog_target access_target; /* from access_log */
+	char *access_log;        /* as given ("main", ...); a file: its path */
+	char *access_log_format; /* "default", "json" or $variables */
+	struct accesslog_format *access_format; /* it, compiled */
+	int access_log_skip_empty; /* no line for a client that sent nothing */
 	char *fingerprint; /* the settings as text: equal when unchanged */
 };
 
@@ -85,8 +91,11 @@ struct config {
 	char *log;               /* "stderr" (or NULL), "syslog", or a file */
 	int syslog_facility;     /* LOG_DAEMON, ... */
 	char *pidfile;           /* NULL: none */
-	char **module_path;      /* absolute or config-relative; searched
-	                            before the default module folder */
+	char *access_log;        /* the services' default: "main", ... */
+	char *access_log_format; /* the services' default; NULL: "default" */
+	int access_log_skip_empty;
+	char **module_path; /* absolute or config-relative; searched
+	                       before the default module folder */
 	size_t nmodule_path;
 	struct service_conf *services;
 	size_t nservices;

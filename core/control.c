@@ -39,10 +39,17 @@ control_msg_init(struct control_msg *m)
 int
 control_send_fd(int ctl, int fd)
 {
+	return control_send_kind(ctl, CONTROL_LOG, fd);
+}
+
+int
+control_send_kind(int ctl, char kind, int fd)
+{
 	struct control_msg m;
 	struct cmsghdr *c;
 
 	control_msg_init(&m);
+	m.byte = kind;
 	c = CMSG_FIRSTHDR(&m.msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -54,24 +61,48 @@ control_send_fd(int ctl, int fd)
 int
 control_take_fd(int ctl)
 {
-	int last = -1;
+	int fds[CONTROL_KINDS];
 
+	control_take_fds(ctl, fds);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return fds[0];
+}
+
+/* The slot of kind in control_take_fds' array, or -1. */
+static int
+control_slot(char kind)
+{
+	return kind == CONTROL_LOG ? 0 : kind == CONTROL_ACCESS_LOG ? 1 : -1;
+}
+
+void
+control_take_fds(int ctl, int fds[CONTROL_KINDS])
+{
+	for (int i = 0; i < CONTROL_KINDS; i++)
+		fds[i] = -1;
 	for (;;) {
 		struct control_msg m;
 		struct cmsghdr *c;
 		int fd;
 
+		int slot;
+
 		control_msg_init(&m);
 		if (recvmsg(ctl, &m.msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-			return last;
+			return;
 		c = CMSG_FIRSTHDR(&m.msg);
 		if (c == NULL || c->cmsg_level != SOL_SOCKET ||
 		    c->cmsg_type != SCM_RIGHTS ||
 		    c->cmsg_len != CMSG_LEN(sizeof(int)))
 			continue;
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-		if (last >= 0)
-			close(last);
-		last = fd;
+		if ((slot = control_slot(m.byte)) < 0) {
+			close(fd);
+			continue;
+		}
+		if (fds[slot] >= 0)
+			close(fds[slot]);
+		fds[slot] = fd;
 	}
 }

@@ -118,6 +118,7 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 	}
 	log_debug(service_name(req->svc), "%s: handed to %s, pid %d",
 	    ms_peer(req), argv[0], (int)pid);
+	req->handed_off = 1;
 	/* the program holds the connection now; our copy would keep it open
 	 * until the program ends: kept only to watch it for idle_timeout */
 	if (!req->traffic.on) {
@@ -163,6 +164,7 @@ request_look_program(struct ms_request *r, long long now)
 	log_info(name,
 	    "%s: idle for %g s, no bytes moved: closed, SIGTERM to %d",
 	    ms_peer(r), idle, (int)r->child);
+	request_ended(r, ACCESSLOG_END_IDLE);
 	/* the client sees the end even if something the program started
 	 * still holds the connection */
 	shutdown(r->fd, SHUT_RDWR);

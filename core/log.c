@@ -86,6 +86,33 @@ log_vmsg(int level, const char *who, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+void
+log_access(const char *who, const char *text)
+{
+	char line[2560];
+	struct timeval tv;
+	struct tm tm;
+	int n, saved = errno;
+
+	if (to_syslog) {
+		syslog(LOG_INFO, "%s: access: %s", who, text);
+		errno = saved;
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof(line) - n, ".%03ld [%d] access %s: %s",
+	    (long)tv.tv_usec / 1000, (int)getpid(), who, text);
+	if (n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nowhere left to report it */
+	}
+	errno = saved;
+}
+
 /* Points stderr at the log file (made if need be): what modules and the
  * programs they run write there lands in it too. */
 static int

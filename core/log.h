@@ -32,6 +32,9 @@ void log_msg(int level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *who, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+/* An access-log line in the main log, whatever log_level says: "time
+ * [pid] access who: text". */
+void log_access(const char *who, const char *text);
 /* As log_msg at MS_LOG_ERROR or MS_LOG_WARN, with ": strerror(errno)". */
 void log_syserr(int level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

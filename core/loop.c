@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "refusals.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
@@ -72,7 +73,7 @@ loop_prepare(struct loop *l, int active)
 	loop_listen(
 	    l, !svc->stopping && pause == 0 && active < svc->conf->max_clients);
 	if (!svc->stopping)
-		return pause > 0 ? pause : -1;
+		return refusals_timeout(svc, pause > 0 ? pause : -1);
 	worker_stop_listening(svc);
 	if (l->deadline < 0)
 		l->deadline = service_drain_deadline(svc);

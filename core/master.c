@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "accesslog.h"
 #include "control.h"
 #include "daemon.h"
 #include "listeners.h"
@@ -567,6 +568,8 @@ master_check_stuck(struct master *m)
 		    "(handle_timeout %g s): restarting worker %d",
 		    sc->module, now - since, peer, sc->handle_timeout,
 		    (int)s->pid);
+		accesslog_stuck(s->svc, (struct sockaddr *)&s->watch->peer,
+		    s->watch->peerlen, now - since, s->pid);
 		atomic_store(&s->watch->handle_since, 0);
 		kill(s->pid, SIGKILL);
 	}
@@ -946,6 +949,8 @@ master_reopen_log(struct master *m)
 		    control_send_fd(s->ctl_fd, fd) < 0)
 			log_syserr(MS_LOG_WARN, service_name(s->svc),
 			    "handing the log to worker %d", (int)s->pid);
+		if (s->ctl_fd >= 0)
+			accesslog_hand_over(s->svc, s->ctl_fd, s->pid);
 		kill(s->pid, SIGUSR1);
 	}
 	log_info(NULL, "SIGUSR1: log reopened");

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "accesslog.h"
+#include "accesslog_fork.h"
 #include "admit.h"
 #include "hot.h"
 #include "log.h"
@@ -35,6 +37,8 @@
 struct child {
 	socklen_t plen;
 	struct sockaddr_storage addr; /* for per_source and the exit log */
+	int record;                   /* its access-log record; -1: none */
+	long long start_ms;           /* when it was forked */
 };
 
 struct forker {
@@ -56,11 +60,12 @@ struct forker {
  * serves. */
 MS_HOT static void
 fork_child(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
-    socklen_t plen, size_t len)
+    socklen_t plen, size_t len, int record)
 {
 	/* a request ends with its worker, however the worker ended */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != f->worker)
 		_exit(1);
+	accesslog_records_child(record);
 	worker_reset_signals(0);
 	if (f->loop.scratch) {
 		request_serve_datagram(f->svc, lfd, f->loop.scratch, len,
@@ -87,19 +92,23 @@ fork_spawn(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
     socklen_t plen, size_t len)
 {
 	struct child *c = &f->children[f->active];
+	int record = accesslog_records_take();
 	pid_t pid = fork();
 
 	if (pid < 0) {
+		accesslog_records_reaped(f->svc, record, 0, NULL, 0, 0);
 		log_syserr(MS_LOG_WARN, service_name(f->svc),
 		    "request refused: cannot fork");
 		if (fd >= 0)
 			admit_release(f->svc, (struct sockaddr *)peer);
 	} else if (pid == 0) {
-		fork_child(f, lfd, fd, peer, plen, len);
+		fork_child(f, lfd, fd, peer, plen, len, record);
 	} else {
 		f->pids[f->active++] = pid;
 		c->plen = plen;
 		memcpy(&c->addr, peer, plen);
+		c->record = record;
+		c->start_ms = record >= 0 ? service_now_ms() : 0;
 	}
 	if (fd >= 0)
 		close(fd);
@@ -130,6 +139,8 @@ fork_reap(struct forker *f, int i, int block)
 		snprintf(what, sizeof(what), "%s: request process", peer);
 		log_exit(service_name(f->svc), what, pid, status, 1);
 	}
+	accesslog_records_reaped(f->svc, c->record, pid > 0 ? pid : 0,
+	    (struct sockaddr *)&c->addr, c->plen, c->start_ms);
 	if (f->loop.scratch == NULL) /* a connection: per_source counts it */
 		admit_release(f->svc, (struct sockaddr *)&c->addr);
 	f->active--;
@@ -260,6 +271,7 @@ fork_close(struct forker *f)
 		close(f->chldfd);
 	if (f->pids)
 		munmap(f->pids, f->table_size);
+	accesslog_records_close();
 	loop_close(&f->loop);
 }
 
@@ -275,7 +287,7 @@ fork_open(struct forker *f, struct ms_service *svc)
 	*f = (struct forker){.svc = svc, .chldfd = -1, .worker = getpid()};
 	if (loop_open(&f->loop, svc) < 0)
 		return -1;
-	if (fork_table(f, n) < 0) {
+	if (fork_table(f, n) < 0 || accesslog_records_open(svc, n) < 0) {
 		log_syserr(MS_LOG_ERROR, service_name(svc),
 		    "no memory for %zu children", n);
 		fork_close(f);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "accesslog.h"
 #include "contain.h"
 #include "log.h"
 #include "loop.h"
@@ -437,9 +438,36 @@ select_idle_sweep(struct selector *l, int timeout)
 		}
 		log_info(service_name(l->svc), "%s: idle for %g s: closed",
 		    ms_peer(&c->req), l->svc->conf->idle_timeout);
+		request_ended(&c->req, ACCESSLOG_END_IDLE);
 		select_close(l, c);
 	}
 	return select_look_programs(l, timeout);
+}
+
+/* At the shutdown deadline: the requests still open end with "stop" (and
+ * their finish), but those whose handle runs on the pool, which are left
+ * to the exit.  Every program is told to stop first, so that their
+ * keepers' graces run side by side. */
+static void
+select_cut_off(struct selector *l)
+{
+	for (struct conn *c = l->programs.oldest; c; c = c->next)
+		if (c->req.child > 0)
+			contain_stop(c->req.child);
+	while (l->programs.oldest) {
+		request_ended(&l->programs.oldest->req, ACCESSLOG_END_STOP);
+		select_close(l, l->programs.oldest);
+	}
+	for (int n = l->active; n > 0 && l->conns.oldest; n--) {
+		struct conn *c = l->conns.oldest;
+
+		if (c->busy) {
+			select_touch(l, &l->conns, c);
+			continue;
+		}
+		request_ended(&c->req, ACCESSLOG_END_STOP);
+		select_close(l, c);
+	}
 }
 
 /* 0 when every request ended, 1 when the shutdown deadline came first. */
@@ -457,9 +485,11 @@ select_loop(struct selector *l)
 		if ((timeout = loop_prepare(&l->loop, l->active)) == -2) {
 			log_warn(service_name(svc),
 			    "shutdown_timeout: %d requests cut off", l->active);
+			select_cut_off(l);
 			return 1;
 		}
-		timeout = select_idle_sweep(l, timeout);
+		timeout =
+		    accesslog_flush_timeout(select_idle_sweep(l, timeout));
 		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
 		l->now = service_now_ms();
 		for (int i = 0; i < n; i++) {
@@ -507,6 +537,7 @@ select_run(struct ms_service *svc)
 	    .idle_ms = (long long)(svc->conf->idle_timeout * 1000),
 	    .look_ms = request_program_look_ms(svc),
 	    .now = service_now_ms()};
+	int rc;
 
 	if (loop_open(&l.loop, svc) < 0)
 		return -1;
@@ -514,7 +545,10 @@ select_run(struct ms_service *svc)
 		loop_close(&l.loop);
 		return -1;
 	}
-	if (select_loop(&l) == 1 && l.busy > 0)
+	accesslog_batch(1);
+	rc = select_loop(&l);
+	accesslog_batch(0);
+	if (rc == 1 && l.busy > 0)
 		return 1; /* pool threads still hold requests: just exit */
 	while (l.conns.oldest)
 		select_close(&l, l.conns.oldest);

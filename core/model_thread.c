@@ -24,6 +24,7 @@
 
 #include "admit.h"
 #include "log.h"
+#include "refusals.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
@@ -391,7 +392,8 @@ thread_run(struct ms_service *svc)
 		int pause = worker_accept_paused(svc);
 		int take = atomic_load(&pool.active) < pool.max && pause == 0;
 
-		if (poll(pfd, take ? npfd : 2, pause > 0 ? pause : -1) < 0 &&
+		if (poll(pfd, take ? npfd : 2,
+		        refusals_timeout(svc, pause > 0 ? pause : -1)) < 0 &&
 		    errno != EINTR)
 			break;
 		if (pfd[0].revents)

@@ -10,10 +10,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "accesslog_fork.h"
 #include "admit.h"
 #include "hot.h"
 #include "log.h"
+#include "traffic.h"
 #include "proxy.h"
+#include "refusals.h"
 #include "selfloop.h"
 
 MS_HOT void
@@ -30,6 +33,7 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	memcpy(&r->peer, peer, peerlen);
 	r->peerlen = peerlen;
 	r->peer_text[0] = '\0';
+	r->start_ms = accesslog_start_ms(svc);
 	/* a connection without a header to wait for was admitted on accept */
 	r->await_proxy = !r->datagram && svc->conf->proxy_protocol;
 	r->admitted = !r->datagram && !r->await_proxy;
@@ -83,7 +87,12 @@ request_take_proxy(struct ms_request *r)
 		    head, have + (size_t)n, &client, &len, why, sizeof(why));
 	}
 	if (whole < 0) {
-		log_info(service_name(svc), "%s: %s: closed", ms_peer(r), why);
+		char what[sizeof(why) + 16];
+
+		snprintf(what, sizeof(what), "%s: closed", why);
+		refusals_note(svc, REFUSAL_PROXY_HEADER,
+		    (struct sockaddr *)&r->peer, r->peerlen, NULL, 0,
+		    MS_LOG_INFO, what);
 		stats_add(svc->stats, STAT_ERRORS, 1);
 		return -1;
 	}
@@ -101,6 +110,8 @@ request_take_proxy(struct ms_request *r)
 	buffer_consume(&r->in, have);
 	r->await_proxy = 0;
 	if (len > 0) { /* else (LOCAL, UNKNOWN) the balancer's own address */
+		memcpy(&r->balancer, &r->peer, r->peerlen);
+		r->balancerlen = r->peerlen;
 		memcpy(&r->peer, &client, len);
 		r->peerlen = len;
 		r->peer_text[0] = '\0';
@@ -166,11 +177,15 @@ request_setup(struct ms_request *r)
 	if (rc < 0) {
 		log_debug(service_name(r->svc), "%s: setup refused the request",
 		    ms_peer(r));
+		request_ended(r, ACCESSLOG_END_MODULE_REFUSED);
+		accesslog_request(r);
 		request_release(r);
 		return -1;
 	}
-	if (rc == MS_CLOSE) /* a banner: sent, then done */
+	if (rc == MS_CLOSE) { /* a banner: sent, then done */
 		r->done = 1;
+		request_ended(r, ACCESSLOG_END_MODULE_CLOSED);
+	}
 	r->started = 1;
 	stats_add(r->svc->stats, STAT_STARTED, 1);
 	return 0;
@@ -187,6 +202,7 @@ request_read(struct ms_request *r)
 		log_warn(service_name(r->svc),
 		    "%s: more than max_request (%d bytes) buffered: closed",
 		    ms_peer(r), r->svc->conf->max_request);
+		request_ended(r, ACCESSLOG_END_MAX_REQUEST);
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -199,10 +215,12 @@ request_read(struct ms_request *r)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		buffer_commit(&r->in, (size_t)n);
+		r->bytes_in += (unsigned long long)n;
 		stats_add(r->svc->stats, STAT_BYTES_IN, (unsigned long long)n);
 	} else if (n == 0) {
 		r->eof = 1;
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		request_ended(r, ACCESSLOG_END_ERROR);
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
 	}
 	return n;
@@ -225,10 +243,14 @@ request_handle(struct ms_request *r)
 	if (rc > MS_CLOSE) { /* an error, said once: not a line a request */
 		request_odd_return(r, "handle", rc);
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
+		request_ended(r, ACCESSLOG_END_ERROR);
 		r->done = 1;
 		return;
 	}
+	if (rc == MS_CLOSE && !r->eof)
+		request_ended(r, ACCESSLOG_END_MODULE_CLOSED);
 	if (rc < 0) {
+		request_ended(r, ACCESSLOG_END_ERROR);
 		log_warn(service_name(r->svc),
 		    "%s: module %s: handle failed (%d)", ms_peer(r),
 		    r->svc->conf->module, rc);
@@ -245,7 +267,9 @@ request_flush(struct ms_request *r)
 	int rc = output_send(&r->out, r->fd);
 
 	stats_add(r->svc->stats, STAT_BYTES_OUT, queued - r->out.bytes);
+	r->bytes_out += queued - r->out.bytes;
 	if (rc < 0) {
+		request_ended(r, ACCESSLOG_END_ERROR);
 		log_debug(service_name(r->svc), "%s: sending: %s", ms_peer(r),
 		    strerror(errno));
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
@@ -260,8 +284,12 @@ request_finish(struct ms_request *r)
 
 	if (r->started && m->finish)
 		m->finish(r);
-	if (r->started)
+	if (r->started) {
 		stats_add(r->svc->stats, STAT_REQUESTS, 1);
+		if (r->handed_off)
+			traffic_bytes(&r->traffic, &r->bytes_in, &r->bytes_out);
+		accesslog_request(r);
+	}
 	r->started = 0;
 	request_release(r);
 }
@@ -272,10 +300,16 @@ request_serve_stream(struct ms_request *r)
 	while (r->await_proxy) {
 		int rc = request_take_proxy(r);
 
-		if (rc == 0 && errno == EAGAIN)
-			log_info(service_name(r->svc),
-			    "%s: no PROXY header in %g s: closed", ms_peer(r),
+		if (rc == 0 && errno == EAGAIN) {
+			char what[64];
+
+			snprintf(what, sizeof(what),
+			    "no PROXY header in %g s: closed",
 			    r->svc->conf->idle_timeout);
+			refusals_note(r->svc, REFUSAL_PROXY_HEADER,
+			    (struct sockaddr *)&r->peer, r->peerlen, NULL, 0,
+			    MS_LOG_INFO, what);
+		}
 		if (rc < 0 || (rc == 0 && errno == EAGAIN)) {
 			request_release(r);
 			return;
@@ -293,22 +327,25 @@ request_serve_stream(struct ms_request *r)
 		if (output_pending(&r->out)) {
 			int sent = request_flush(r);
 
-			if (sent == 0)
+			if (sent == 0) {
+				request_ended(r, ACCESSLOG_END_IDLE);
 				log_info(service_name(r->svc),
 				    "%s: idle for %g s (it takes none of the "
 				    "output): closed",
 				    ms_peer(r), r->svc->conf->idle_timeout);
+			}
 			if (sent != 1)
 				break;
 		}
 		if (r->done)
 			break;
 		if (request_read(r) < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
+				request_ended(r, ACCESSLOG_END_IDLE);
 				log_info(service_name(r->svc),
 				    "%s: idle for %g s: closed", ms_peer(r),
 				    r->svc->conf->idle_timeout);
-			else
+			} else
 				log_debug(service_name(r->svc),
 				    "%s: receiving: %s", ms_peer(r),
 				    strerror(errno));
@@ -384,6 +421,7 @@ request_reply_datagram(struct ms_request *r)
 		    ms_peer(r), len, strerror(errno));
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
 	} else {
+		r->bytes_out = len;
 		stats_add(r->svc->stats, STAT_BYTES_OUT, len);
 	}
 }
@@ -401,6 +439,7 @@ request_serve_datagram(struct ms_service *svc, int lfd, void *buf, size_t len,
 	r.dgram_fd = lfd;
 	buffer_lend(&r.in, buf, len);
 	buffer_commit(&r.in, len);
+	r.bytes_in = len;
 	buffer_lend(&r.out.head, out, sizeof(out));
 	if (request_setup(&r) < 0)
 		return;
@@ -462,6 +501,7 @@ ms_write(ms_request *req, const void *buf, size_t len)
 		if (n > 0) {
 			buf = (const char *)buf + n;
 			len -= (size_t)n;
+			req->bytes_out += (unsigned long long)n;
 			stats_add(req->svc->stats, STAT_BYTES_OUT,
 			    (unsigned long long)n);
 		}

@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include "accesslog.h"
 #include "addr.h"
 #include "buffer.h"
 #include "output.h"
@@ -26,15 +27,23 @@ struct ms_request {
 	unsigned admitted : 1;    /* counted by per_source: released at end */
 	struct buffer in;
 	struct output out;
-	void *data;  /* the module's */
-	pid_t child; /* ms_exec's program, until reaped; else 0 */
+	void *data;              /* the module's */
+	pid_t child;             /* ms_exec's program, until reaped; else 0 */
+	unsigned handed_off : 1; /* to a program: bytes_in/out from TCP_INFO
+	                            at most, so never "empty" */
 	/* with idle_timeout: fd is kept, to see when bytes move on it */
 	struct traffic traffic;
 	long long ending_since; /* ms the idle program got SIGTERM; 0 not,
 	                         -1 SIGKILL too */
+	/* for the access log */
+	long long start_ms; /* CLOCK_MONOTONIC when it came; 0: log off */
+	unsigned long long bytes_in, bytes_out;
+	enum accesslog_end end; /* how it ended, once known */
+	socklen_t balancerlen;  /* 0: no PROXY header named a client */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	char peer_text[ADDR_TEXT_MAX]; /* "" until asked */
+	char peer_text[ADDR_TEXT_MAX];    /* "" until asked */
+	struct sockaddr_storage balancer; /* who sent the PROXY header */
 };
 
 /* The largest datagram a worker receives or sends. */
@@ -72,7 +81,15 @@ void request_handle(struct ms_request *r);
 /* Sends queued output on the connection: 1 all sent, 0 would block, -1 the
  * peer is gone (logged at debug). */
 int request_flush(struct ms_request *r);
-/* Calls finish if setup succeeded, frees buffers, closes the connection. */
+/* Says how r ended (the access log's $end), unless that is known already. */
+static inline void
+request_ended(struct ms_request *r, enum accesslog_end end)
+{
+	if (r->end == ACCESSLOG_END_NONE)
+		r->end = end;
+}
+/* Calls finish if setup succeeded, writes the access-log line, frees
+ * buffers, closes the connection. */
 void request_finish(struct ms_request *r);
 
 /* Reaps the program ms_exec started for r (waiting for it if block) and

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "control.h"
 #include "log.h"
 #include "model.h"
@@ -180,12 +181,15 @@ service_read_signals(struct ms_service *svc)
 			/* the master sent the new log file before the signal;
 			 * without one (a killall, say) a file stays as it is:
 			 * the master's own SIGUSR1 hands it over */
-			int fd = control_take_fd(svc->ctl_fd);
+			int fds[CONTROL_KINDS];
 
-			if (fd >= 0)
-				log_adopt(fd);
+			control_take_fds(svc->ctl_fd, fds);
+			if (fds[0] >= 0)
+				log_adopt(fds[0]);
 			else if (log_file_fd() < 0) /* syslog: reconnect */
 				log_reopen();
+			if (fds[1] >= 0)
+				accesslog_adopt(svc, fds[1]);
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) /* a terminal's hangup: the master

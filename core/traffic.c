@@ -21,9 +21,10 @@
 #include "traffic.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h> /* glibc's tcp_info has no byte counts */
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -112,6 +113,30 @@ traffic_idle_ms(struct traffic *t, long long now)
 	if (t->moved < t->since)
 		t->moved = t->since;
 	return now - t->moved;
+}
+
+int
+traffic_bytes(
+    const struct traffic *t, unsigned long long *in, unsigned long long *out)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!t->on || !t->tcp ||
+	    getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) +
+	              sizeof(ti.tcpi_bytes_received))
+		return -1;
+	/* the kernel counts a FIN as a byte, the peer's once received (the
+	 * states after it), ours once acked */
+	*in = ti.tcpi_bytes_received;
+	*out = ti.tcpi_bytes_acked;
+	if (*in > 0 && (ti.tcpi_state == 6 || ti.tcpi_state == 8 ||
+	                   ti.tcpi_state == 9 || ti.tcpi_state == 11))
+		(*in)--; /* TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING */
+	if (*out > 0 && (ti.tcpi_state == 5 || ti.tcpi_state == 6))
+		(*out)--; /* FIN_WAIT2, TIME_WAIT */
+	return 0;
 }
 
 void

@@ -22,6 +22,11 @@ int traffic_open(struct traffic *t, int fd, long long now);
  * from traffic_open at most.  Call it at intervals: between two calls,
  * it sees that bytes moved, not when (except over TCP). */
 long long traffic_idle_ms(struct traffic *t, long long now);
+/* The bytes the connection carried either way, all told (those before the
+ * hand-off too), over TCP, where the kernel counts them: 0, or -1 when it
+ * cannot tell (not watching, not TCP). */
+int traffic_bytes(
+    const struct traffic *t, unsigned long long *in, unsigned long long *out);
 /* Stops watching (fd is left open); nothing when not watching. */
 void traffic_close(struct traffic *t);
 

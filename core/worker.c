@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "accesslog.h"
 #include "admit.h"
 #include "hot.h"
 #include "log.h"
 #include "model.h"
 #include "preopen.h"
 #include "privs.h"
+#include "refusals.h"
 #include "service.h"
 #include "transport.h"
 
@@ -55,14 +57,13 @@ static int
 worker_from_balancer(struct ms_service *svc, struct sockaddr_storage *peer)
 {
 	const struct cidr_list *from = &svc->conf->proxy_from;
-	char text[ADDR_TEXT_MAX];
 
 	if (from->n == 0 ||
 	    access_allowed(from->v, from->n, NULL, 0, (struct sockaddr *)peer))
 		return 1;
-	addr_format((struct sockaddr *)peer, sizeof(*peer), text, sizeof(text));
-	log_warn(service_name(svc),
-	    "%s: not in proxy_from, so not a balancer: closed", text);
+	refusals_note(svc, REFUSAL_PROXY_FROM, (struct sockaddr *)peer,
+	    sizeof(*peer), NULL, 0, MS_LOG_WARN,
+	    "not in proxy_from, so not a balancer: closed");
 	return 0;
 }
 
@@ -213,6 +214,10 @@ worker_become(struct ms_service *svc, pid_t master)
 		_exit(2);
 	}
 	preopen_paths(svc);
+	if (accesslog_open(svc, err, sizeof(err)) < 0) {
+		log_error(service_name(svc), "%s", err);
+		_exit(1);
+	}
 	/* the master may be gone already: then so are we */
 	if (privs_become(svc->conf, master, SIGTERM, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
@@ -231,7 +236,7 @@ worker_main(struct ms_service *svc, pid_t master)
 	 * programs modules start */
 	unsetenv("NOTIFY_SOCKET");
 	worker_become(svc, master);
-	if (admit_init(svc) < 0)
+	if (admit_init(svc) < 0 || refusals_init(svc) < 0)
 		_exit(1);
 	/* loaded here, not in the master: each worker gets the module file
 	 * as it is now, and no module code ever runs in the master */
@@ -257,6 +262,7 @@ worker_main(struct ms_service *svc, pid_t master)
 	    (int)getpid(), svc->conf->transport->name, addrs,
 	    svc->conf->model->name, svc->module.path);
 	rc = svc->conf->model->run(svc);
+	refusals_tick(svc, 1);
 	if (rc == 0 && m->fini)
 		m->fini(svc);
 	_exit(rc < 0 ? 1 : 0);

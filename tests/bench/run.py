@@ -149,6 +149,8 @@ def modserv(model, transport, folder, module="upper", extra="",
     listen = (f"{folder}/s.sock" if transport.startswith("unix")
               else "127.0.0.1:0")
     conf = os.path.join(folder, "bench.conf")
+    if "access_log" not in extra:  # against servers that log nothing
+        extra += ' access_log = "off";'
     with open(conf, "w") as f:
         f.write(f'module_path = "{BUILD}/modules";\nlog_level = "warn";\n'
                 f'user = "{os.environ.get("USER", "root")}";\n'
@@ -228,11 +230,14 @@ class Pair:
     def ours(self, folder):
         if self.instead:
             return baseline(self.instead, self.t, folder)
+        if self.kind == "access_log":  # a line a request, to its file
+            return modserv(self.model, self.t, folder, self.module,
+                           f'access_log = "{folder}/access.log";')
         return modserv(self.model, self.t, folder, self.module,
                        "workers = 2;" if self.kind == "workers" else "")
 
     def theirs(self, folder):
-        if self.kind == "workers":  # the same with one worker process
+        if self.kind in ("workers", "access_log"):  # one worker; no log
             return modserv(self.model, self.t, folder, self.module)
         if self.kind == "base":
             return baseline(self.name, self.t, folder)
@@ -270,6 +275,13 @@ def scenarios(quick):
                           False, "workers", None))
     pairs.append(Pair("thread vs C thread per datagram", "thread", "udp", 50,
                       64, False, "base", "udp-thread"))
+    # what the access log costs: the same model with it on and off
+    pairs.append(Pair("thread access log on vs off", "thread", "tcp", 50, 64,
+                      False, "access_log", None))
+    pairs.append(Pair("fork access log on vs off, new conn", "fork", "tcp",
+                      50, 64, True, "access_log", None))
+    pairs.append(Pair("select access log on vs off", "select", "udp",
+                      50, 64, False, "access_log", None))
     if quick:
         return pairs
     for model, kind in (("thread", "ThreadingTCPServer"),
@@ -480,6 +492,12 @@ def targets(rows, mem):
                         f"errors+timeouts, Python "
                         f"{r['berrors'] + r['btimeouts']:.0f}",
                         r["merrors"] + r["mtimeouts"] == 0))
+    for r in rows:
+        if r["kind"] == "access_log":
+            out.append((f"{r['label']}, {r['transport']}: req/s ≥ 0.90×",
+                        f"{ratio(r, 'rps'):.2f}× (CPU/req "
+                        f"{ratio(r, 'cpu_us'):.2f}×)",
+                        ratio(r, "rps") >= 0.90))
     for label, t, want in (
             ("thread vs Python ThreadingTCPServer, new conn", "tcp", 4),
             ("select vs Python ThreadingUDPServer", "udp", 30),
@@ -557,6 +575,13 @@ def write_report(rows, mem, args):
             f"{r['mp99']:.0f} | {r['bp99']:.0f} | {r['mrss']:.0f} | "
             f"{r['brss']:.0f} | {r['merrors'] + r['mtimeouts']:.0f} / "
             f"{r['berrors'] + r['btimeouts']:.0f} |")
+    if any(r["kind"] == "access_log" for r in rows):
+        lines += ["", "## The access log", "",
+                  "The rows \"access log on vs off\" run the same model "
+                  "twice: with `access_log = \"FILE\"` (the default line, "
+                  "to a file of its own) against `access_log = \"off\"`; "
+                  "every other row runs with the access log off, as the "
+                  "servers it is compared with log nothing."]
     idle, growth = mem
     lines += ["", "## Memory", "",
               "| what | before | after | per connection |", "|---|---|---|---|"]

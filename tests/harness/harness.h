@@ -51,7 +51,8 @@ int server_prepare(struct server *s);
 /* Writes s->conf from printf-style text; "@DIR@" in it becomes s->dir and
  * "@MODULES@" the build's module folder, "@TESTMODULES@" the test modules'
  * (as reached through s->dir).  Without a `user` key in the text, services
- * run as harness_user(). */
+ * run as harness_user(); without an `access_log` key, the access log is
+ * off (the default, the main log, would fill it with a line a request). */
 int server_write_conf(struct server *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Writes a one-service configuration: service "s" over transport on

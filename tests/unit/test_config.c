@@ -27,6 +27,10 @@ static struct config cfg;
 	"name = \"s\";\ntransport = \"tcp\";\nlisten = \"127.0.0.1:0\";\n"     \
 	"module = \"echo\";\n"
 
+#define GOOD2                                                                  \
+	"name = \"t\";\ntransport = \"tcp\";\nlisten = \"127.0.0.1:1\";\n"     \
+	"module = \"echo\";\n"
+
 static int
 load(const char *text)
 {
@@ -91,6 +95,39 @@ every_key_is_read(void **state)
 	assert_int_equal(cfg.services[0].options[3].nlist, 2);
 	assert_string_equal(cfg.services[0].options[3].list[1], "q");
 	assert_int_equal(cfg.services[0].options[3].line, 12);
+}
+
+static void
+access_log_keys_default_from_the_top_and_are_checked(void **state)
+{
+	(void)state;
+	assert_int_equal(load(SVC(GOOD)), 0);
+	assert_int_equal(cfg.services[0].access_target, ACCESSLOG_MAIN);
+	assert_string_equal(cfg.services[0].access_log_format, "default");
+	assert_int_equal(cfg.services[0].access_log_skip_empty, 0);
+	/* the top level is every service's default; a service's own wins */
+	assert_int_equal(
+	    load("access_log = \"off\";\naccess_log_format = \"json\";\n"
+	         "access_log_skip_empty = true;\n" HEAD "services = ( {\n" GOOD
+	         "}, {\n" GOOD2 "access_log = \"a.log\";\n"
+	         "access_log_format = \"$client $end\";\n} );\n"),
+	    0);
+	assert_int_equal(cfg.services[0].access_target, ACCESSLOG_OFF);
+	assert_string_equal(cfg.services[0].access_log_format, "json");
+	assert_int_equal(cfg.services[0].access_log_skip_empty, 1);
+	assert_int_equal(cfg.services[1].access_target, ACCESSLOG_FILE);
+	assert_string_equal(cfg.services[1].access_log + strlen(dir), "/a.log");
+	assert_string_equal(cfg.services[1].access_log_format, "$client $end");
+	fails_with(SVC(GOOD "access_log_format = \"$client $bytes_sent\";\n"),
+	    7,
+	    "services.[0].access_log_format: \"$bytes_sent\" is not a "
+	    "variable: the variables are $time_iso8601");
+	fails_with(SVC(GOOD "access_log = \"\";\n"), 7,
+	    "services.[0].access_log: is empty");
+	fails_with(SVC(GOOD "access_log = \"/nonexistent/a.log\";\n"), 7,
+	    "services.[0].access_log: /nonexistent/a.log goes in /nonexistent");
+	fails_with(HEAD "access_log_skip_empty = 1;\n" SERVICES(GOOD), 2,
+	    "access_log_skip_empty: is an integer, expected a boolean");
 }
 
 static void
@@ -308,6 +345,8 @@ main(void)
 	    cmocka_unit_test(a_missing_module_names_where_it_was_looked_for),
 	    cmocka_unit_test(relative_paths_start_at_the_config_folder),
 	    cmocka_unit_test(an_unreadable_file_is_named),
+	    cmocka_unit_test(
+	        access_log_keys_default_from_the_top_and_are_checked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

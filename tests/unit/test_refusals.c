@@ -1,0 +1,176 @@
+/* test_refusals.c - item 9 of issue 15: the first refusal of a kind from a
+ * source is logged, the others counted and summarised; a flood from more
+ * sources than the table holds is summarised together, memory bounded. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "refusals.h"
+#include "service.h"
+
+static struct service_conf conf = {.name = "s"};
+static struct ms_service svc = {.conf = &conf};
+static char log_file[] = "/tmp/modserv-refusals.XXXXXX", text[1 << 16];
+static int saved_stderr = -1;
+
+/* The log goes to a file of ours while a test runs. */
+static int
+setup(void **state)
+{
+	int fd = mkstemp(log_file);
+
+	(void)state;
+	conf.access_target = ACCESSLOG_OFF;
+	saved_stderr = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	return refusals_init(&svc);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	unlink(log_file);
+	return 0;
+}
+
+/* What was logged since the last call. */
+static const char *
+logged(void)
+{
+	static long seen;
+	FILE *f = fopen(log_file, "r");
+	size_t n;
+
+	fseek(f, seen, SEEK_SET);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	seen += (long)n;
+	fclose(f);
+	return text;
+}
+
+static int
+count(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static struct sockaddr_in
+from(const char *addr, int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	return a;
+}
+
+static void
+refuse(enum refusal_kind kind, struct sockaddr_in a)
+{
+	refusals_note(&svc, kind, (struct sockaddr *)&a, sizeof(a), NULL, 0,
+	    MS_LOG_INFO,
+	    kind == REFUSAL_ALLOW_DENY ? "refused by allow/deny"
+	                               : "refused (per_source)");
+}
+
+static void
+the_first_is_logged_the_rest_counted_and_summarised(void **state)
+{
+	(void)state;
+	assert_int_equal(refusals_tick(&svc, 0), -1); /* nothing owed */
+	for (int i = 0; i < 1000; i++) /* from one address, many ports */
+		refuse(REFUSAL_ALLOW_DENY, from("192.0.2.7", 1000 + i));
+	assert_int_equal(count(logged(), "\n"), 1);
+	assert_non_null(strstr(text, "192.0.2.7:1000: refused by allow/deny"));
+	/* a summary is owed within the window */
+	int due = refusals_tick(&svc, 0);
+	assert_true(due > 0 && due <= REFUSALS_WINDOW_MS);
+	refusals_tick(&svc, 1);
+	assert_int_equal(count(logged(), "\n"), 1);
+	assert_non_null(strstr(text, "refused (allow/deny): and 999 more from "
+	                             "192.0.2.7 in the last "));
+	assert_int_equal(refusals_tick(&svc, 0), -1);
+}
+
+static void
+kinds_and_sources_are_counted_apart(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		refuse(REFUSAL_ALLOW_DENY, from("198.51.100.1", 1));
+		refuse(REFUSAL_PER_SOURCE, from("198.51.100.1", 1));
+		refuse(REFUSAL_ALLOW_DENY, from("198.51.100.2", 1));
+	}
+	assert_int_equal(count(logged(), "\n"), 3);
+	refusals_tick(&svc, 1);
+	logged();
+	assert_int_equal(count(text, "and 9 more"), 3);
+	assert_non_null(strstr(text, "refused (per_source): and 9 more from "
+	                             "198.51.100.1"));
+}
+
+static void
+more_sources_than_the_table_holds_are_summarised_together(void **state)
+{
+	char addr[32];
+	const char *p;
+	int others, full, more;
+
+	(void)state;
+	for (int i = 0; i < REFUSALS_SLOTS + 44; i++) {
+		snprintf(
+		    addr, sizeof(addr), "10.0.%d.%d", i / 250, i % 250 + 1);
+		refuse(REFUSAL_ALLOW_DENY, from(addr, 9));
+	}
+	/* the sources of the tests before may hold slots still (for their
+	 * window): every refusal is told, the table's worth one by one */
+	logged();
+	full = count(text, "refused by allow/deny\n");
+	assert_true(full <= REFUSALS_SLOTS && full >= REFUSALS_SLOTS - 4);
+	refusals_tick(&svc, 1);
+	logged();
+	p = strstr(text, " more from at least ");
+	assert_non_null(p);
+	while (p > text && p[-1] != ' ')
+		p--;
+	more = atoi(p);
+	assert_int_equal(full + more, REFUSALS_SLOTS + 44);
+	p = strstr(text, " more from at least ") +
+	    strlen(" more from at least ");
+	others = atoi(p);
+	assert_true(others >= 1 && others <= more); /* a bit a source, hashed */
+	assert_non_null(strstr(p, " other sources in the last "));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(
+	        the_first_is_logged_the_rest_counted_and_summarised),
+	    cmocka_unit_test(kinds_and_sources_are_counted_apart),
+	    cmocka_unit_test(
+	        more_sources_than_the_table_holds_are_summarised_together),
+	};
+
+	return cmocka_run_group_tests_name("refusals", tests, setup, teardown);
+}
