@@ -28,7 +28,8 @@
 static const struct ms_option cmd_options[] = {
     {"allow", MS_OPT_LIST, NULL, 0,
         "what may run: \"date\" (any arguments), \"date +%s\" (this "
-        "line), \"uname [-a -r]\" (these arguments); empty: nothing"},
+        "line), \"uname [-a -r]\" (these arguments), \"uptime []\" "
+        "(none); empty: nothing"},
     {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run", .min = 1,
         .max = 3600},
     {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most",
