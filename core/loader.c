@@ -32,7 +32,8 @@ static const size_t loader_module_size[] = {
     MODULE_END(finish), /* 1.1: functions only */
     MODULE_END(finish), /* 1.2: functions only */
     MODULE_END(finish), /* 1.3: fields of struct ms_option only */
-    MODULE_END(finish), /* 1.4: functions and struct ms_limits only */
+    MODULE_END(finish), /* 1.4: functions, struct ms_limits and
+                           ms_option.check only */
 };
 _Static_assert(sizeof(loader_module_size) / sizeof(*loader_module_size) ==
                    MODSERV_ABI_MINOR + 1,
@@ -46,6 +47,17 @@ struct option_1_0 {
 	const char *def;
 	int required;
 	const char *help;
+};
+
+/* struct ms_option as ABI 1.3 laid it out: without check. */
+struct option_1_3 {
+	const char *name;
+	int type;
+	const char *def;
+	int required;
+	const char *help;
+	long long min, max;
+	const char *const *choices;
 };
 
 /* The module's table in this host's layout, and its options: what
@@ -90,14 +102,28 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 }
 
 /* Entry i of an option table built against minor, in this host's layout:
- * 1.0 to 1.2 have the shorter entries of struct option_1_0. */
+ * 1.0 to 1.2 have the shorter entries of struct option_1_0, 1.3 those of
+ * struct option_1_3. */
 static struct ms_option
 loader_option_read(const void *table, unsigned minor, size_t i)
 {
 	const struct option_1_0 *old = (const struct option_1_0 *)table + i;
 
-	if (minor >= 3)
+	if (minor >= 4)
 		return ((const struct ms_option *)table)[i];
+	if (minor == 3) {
+		const struct option_1_3 *o =
+		    (const struct option_1_3 *)table + i;
+
+		return (struct ms_option){.name = o->name,
+		    .type = o->type,
+		    .def = o->def,
+		    .required = o->required,
+		    .help = o->help,
+		    .min = o->min,
+		    .max = o->max,
+		    .choices = o->choices};
+	}
 	return (struct ms_option){.name = old->name,
 	    .type = old->type,
 	    .def = old->def,

@@ -122,6 +122,14 @@ struct ms_option {
 	 * allowed, compared exactly, NULL-terminated (MS_CHOICES makes one).
 	 * NULL: any string.  Other types: NULL. */
 	const char *const *choices;
+	/* Since ABI 1.4.  MS_OPT_STR, MS_OPT_LIST (each string of the list):
+	 * a test of a value's form the host runs wherever it checks the
+	 * configuration (`modserv -t`, at start, on reload, as the service's
+	 * user, before init): 0 to take value, or -1 with why (a short
+	 * phrase, NUL-terminated within whylen) to refuse it with the file
+	 * and line.  It must not keep value nor depend on anything but it.
+	 * NULL: any string.  Other types: NULL. */
+	int (*check)(const char *value, char *why, size_t whylen);
 };
 
 /* A NULL-terminated list of strings for struct ms_option.choices. */

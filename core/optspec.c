@@ -134,6 +134,13 @@ optspec_check_str(
 {
 	char list[512];
 
+	if (spec->check && spec->check(s, why, len) < 0) {
+		char form[256];
+
+		snprintf(form, sizeof(form), "%s", why);
+		snprintf(why, len, "\"%s\": %s", s, form);
+		return -1;
+	}
 	if (spec->choices == NULL)
 		return 0;
 	for (size_t i = 0; spec->choices[i]; i++)
@@ -242,6 +249,13 @@ optspec_check_one(const struct ms_option *spec, char *why, size_t len)
 		snprintf(why, len,
 		    "choices are for strings and lists of strings, and it is "
 		    "a %s",
+		    type);
+		return -1;
+	}
+	if (spec->check && spec->type != MS_OPT_STR &&
+	    spec->type != MS_OPT_LIST) {
+		snprintf(why, len,
+		    "check is for strings and lists of strings, and it is a %s",
 		    type);
 		return -1;
 	}

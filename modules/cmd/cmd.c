@@ -29,7 +29,8 @@ static const struct ms_option cmd_options[] = {
     {"allow", MS_OPT_LIST, NULL, 0,
         "what may run: \"date\" (any arguments), \"date +%s\" (this "
         "line), \"uname [-a -r]\" (these arguments), \"uptime []\" "
-        "(none); empty: nothing"},
+        "(none); empty: nothing",
+        .check = allow_check},
     {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run", .min = 1,
         .max = 3600},
     {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most",
@@ -61,23 +62,6 @@ struct cmd_result {
 	char failure[384]; /* empty, or why there is no output to send */
 };
 
-/* Every allow entry well formed, or the first that is not in err. */
-static int
-cmd_check_allow(ms_service *svc, char *err, size_t errlen)
-{
-	size_t n;
-	const char *const *allow = ms_opt_list(svc, "allow", &n);
-	char why[128];
-
-	for (size_t i = 0; i < n; i++)
-		if (allow_check(allow[i], why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "option allow: \"%s\": %s",
-			    allow[i], why);
-			return -1;
-		}
-	return 0;
-}
-
 /* env then pass_env's bare names: the one list ms_environ takes. */
 static int
 cmd_init(ms_service *svc, char *err, size_t errlen)
@@ -87,8 +71,6 @@ cmd_init(ms_service *svc, char *err, size_t errlen)
 	const char *const *pass = ms_opt_list(svc, "pass_env", &npass);
 	const char **env;
 
-	if (cmd_check_allow(svc, err, errlen) < 0)
-		return -1;
 	if ((env = calloc(nset + npass + 1, sizeof(*env))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

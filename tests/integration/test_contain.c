@@ -443,10 +443,14 @@ cmd_past_its_cpu_time_is_killed_and_says_so(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* A malformed allow entry is the configuration's error: -t and a start
+ * refuse it with the file, the line and the entry, before any worker. */
 static void
 cmd_refuses_an_allow_entry_that_is_not_well_formed(void **state)
 {
 	char out[8192];
+	const char *want = "modserv.conf:5: services.[0].options.allow.[1]: "
+	                   "\"ls [-l\": \"[\" without \"]\"";
 
 	(void)state;
 	assert_int_equal(
@@ -455,14 +459,19 @@ cmd_refuses_an_allow_entry_that_is_not_well_formed(void **state)
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
 	        "  module = \"cmd\";\n"
-	        "  options = { allow = [ \"ls [-l\" ]; }; } );\n",
+	        "  options = { allow = [ \"date\", \"ls [-l\" ]; }; } );\n",
 	        model),
 	    0);
 	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	if (strstr(out, want) == NULL)
+		fail_msg("-t: no file, line and reason in: %s", out);
+	assert_int_equal(
 	    modserv_run(out, sizeof(out), "-d", "-c", srv.conf, NULL), 1);
-	if (strstr(out, "option allow: \"ls [-l\": \"[\" without \"]\"") ==
-	    NULL)
-		fail_msg("no reason in: %s", out);
+	if (strstr(out, want) == NULL)
+		fail_msg("start: no file, line and reason in: %s", out);
+	if (strstr(out, "worker") != NULL)
+		fail_msg("a worker started: %s", out);
 }
 
 /* ---- exec ---- */

@@ -195,6 +195,25 @@ a_module_built_against_abi_1_2_loads_with_its_options(void **state)
 	loader_close(&lm);
 }
 
+/* 1.3's entries, shorter than 1.4's: read with their stride, ranges and
+ * choices kept, no check. */
+static void
+a_module_built_against_abi_1_3_keeps_its_ranges_and_choices(void **state)
+{
+	(void)state;
+	assert_null(refusal("old_abi13"));
+	assert_int_equal(
+	    loader_open(TEST_MODULES "/old_abi13.so", &lm, err, sizeof(err)), 0);
+	assert_int_equal(lm.mod->abi_minor, 3);
+	assert_true(declared("count")->min == 1 && declared("count")->max == 9);
+	assert_string_equal(declared("color")->choices[1], "blue");
+	assert_null(declared("color")->check);
+	assert_int_equal(declared("names")->type, MS_OPT_LIST);
+	assert_null(declared("names")->check);
+	assert_null(loader_option(lm.mod, "nosuch"));
+	loader_close(&lm);
+}
+
 /* A service naming module with options text, checked against it. */
 static const char *
 check(const char *module, const char *transport, const char *options)
@@ -328,6 +347,8 @@ main(void)
 	        a_module_built_against_abi_1_2_loads_with_its_options),
 	    cmocka_unit_test(
 	        an_abi_1_2_modules_options_are_checked_against_its_table),
+	    cmocka_unit_test(
+	        a_module_built_against_abi_1_3_keeps_its_ranges_and_choices),
 	    cmocka_unit_test(
 	        a_value_outside_its_declaration_is_refused_with_file_and_line),
 	    cmocka_unit_test(options_are_checked_against_the_modules_table),
