@@ -35,7 +35,7 @@ extern "C" {
  * adds functions or option types (1.1: ms_host_state; 1.2: ms_peek_mut;
  * 1.3: min, max and choices in struct ms_option, MS_OPT_ENV,
  * MS_OPT_ENV_NAMES, ms_environ, ms_program_find, ms_opt_fd; 1.4:
- * struct ms_limits, ms_spawn, ms_spawn_end); a newer major
+ * struct ms_limits, ms_spawn, ms_spawn_end, ms_option.check); a newer major
  * breaks.  The host reads a module built against an older minor in that
  * minor's layout: it loads unchanged. */
 #define MODSERV_ABI_MAJOR 1
