@@ -13,7 +13,10 @@
  * out it leaves.  The keeper is forked from a worker with threads: it
  * calls only async-signal-safe functions. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -55,7 +58,8 @@ contain_note(const struct procs_entry *e, void *arg)
 		return 0;
 	if (r->n < CONTAIN_MAX)
 		r->pid[r->n++] = e->pid;
-	if (kill(e->pid, SIGKILL) == 0)
+	/* a zombie is dead already (a stopped keeper cannot reap it) */
+	if (e->state != 'Z' && kill(e->pid, SIGKILL) == 0)
 		r->killed++;
 	return 0;
 }
@@ -207,5 +211,46 @@ contain_begin(pid_t parent)
 int
 contain_stop(pid_t keeper)
 {
-	return kill(keeper, SIGTERM);
+	int rc = kill(keeper, SIGTERM);
+
+	/* a keeper its program stopped (same user: SIGSTOP) hears it too */
+	kill(keeper, SIGCONT);
+	return rc;
+}
+
+int
+contain_ended_within(pid_t keeper, int ms)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	siginfo_t si;
+
+	if ((pfd.fd = pidfd_open(keeper, 0)) >= 0) {
+		while (poll(&pfd, 1, ms) < 0 && errno == EINTR)
+			;
+		close(pfd.fd);
+	}
+	si.si_pid = 0;
+	if (waitid(P_PID, (id_t)keeper, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD; /* reaped, or not ours: nothing to end */
+	return si.si_pid == keeper;
+}
+
+void
+contain_kill(pid_t keeper)
+{
+	struct contain_round *r = malloc(sizeof(*r));
+
+	/* the keeper, stopped or stuck, still holds the tree below it (an
+	 * orphan comes back to it): kill it from here, round by round, then
+	 * the keeper, whose zombies init reaps */
+	for (int round = 0; r != NULL && round < 64; round++) {
+		r->self = keeper;
+		r->n = r->killed = 0;
+		procs_each(contain_note, r);
+		if (r->killed == 0)
+			break;
+		usleep(10000); /* the killed gone, their orphans moved */
+	}
+	free(r);
+	kill(keeper, SIGKILL);
 }

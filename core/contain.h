@@ -18,4 +18,16 @@ int contain_begin(pid_t parent);
  * whatever it started; waitpid the keeper then. */
 int contain_stop(pid_t keeper);
 
+/* 1 once keeper ended (left to waitpid), waiting ms at most; else 0. */
+int contain_ended_within(pid_t keeper, int ms);
+
+/* Kills, from outside, every process below keeper, then keeper: for a
+ * keeper that did not end when told (its program stopped it again and
+ * again).  Its wait status then is SIGKILL's; waitpid it. */
+void contain_kill(pid_t keeper);
+
+/* How long a keeper told to stop may take before contain_kill: its
+ * program's grace and the end of what it started. */
+#define CONTAIN_STUCK_MS 3000
+
 #endif

@@ -155,7 +155,7 @@ request_look_program(struct ms_request *r, long long now)
 		log_info(name,
 		    "%s: program %d still runs %d ms after SIGTERM: SIGKILL",
 		    ms_peer(r), (int)r->child, HANDOFF_GRACE_MS);
-		kill(r->child, SIGKILL);
+		contain_kill(r->child); /* and what the program started */
 		r->ending_since = -1;
 		return;
 	}

@@ -122,6 +122,9 @@ select_close(struct selector *l, struct conn *c)
 		 * ignores SIGTERM, and all it started */
 		if (c->req.child) {
 			contain_stop(c->req.child);
+			if (!contain_ended_within(
+			        c->req.child, CONTAIN_STUCK_MS))
+				contain_kill(c->req.child);
 			request_reap_child(&c->req, 1);
 		}
 	} else {

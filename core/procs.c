@@ -59,6 +59,7 @@ procs_stat(int procfd, const char *name, struct procs_entry *e)
 		;
 	if (p == buf || p[0] != ' ' || p[1] == '\0' || p[2] != ' ')
 		return -1;
+	e->state = p[1];
 	e->ppid = (pid_t)procs_number(p + 3);
 	return 0;
 }
@@ -103,7 +104,7 @@ static int
 procs_each_visit(int procfd, const char *name, uid_t owner, void *arg)
 {
 	struct procs_each_arg *a = arg;
-	struct procs_entry e = {(pid_t)procs_number(name), 0};
+	struct procs_entry e = {(pid_t)procs_number(name), 0, 0};
 
 	(void)owner;
 	if (procs_stat(procfd, name, &e) < 0)

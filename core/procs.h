@@ -8,6 +8,7 @@
 /* One process, as /proc/PID/stat says. */
 struct procs_entry {
 	pid_t pid, ppid;
+	char state; /* R, S, T, Z... */
 };
 
 /* Calls fn for every process in /proc, in the order of their pids; stops

@@ -142,6 +142,8 @@ ms_spawn_end(pid_t pid, int *status)
 		return -1;
 	}
 	contain_stop(pid);
+	if (!contain_ended_within(pid, CONTAIN_STUCK_MS))
+		contain_kill(pid);
 	while ((got = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
 	if (got < 0)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,10 +180,9 @@ cmd_drain(int fd, char **buf, size_t *len, size_t cap)
 /* Collects the command's stdout and stderr until both end, the deadline
  * passes or the cap is reached (then a failure says so). */
 static void
-cmd_collect(
-    int out, int err, long long timeout_ms, size_t cap, struct cmd_result *res)
+cmd_collect(int out, int err, long long deadline, long long timeout_ms,
+    size_t cap, struct cmd_result *res)
 {
-	long long deadline = cmd_now_ms() + timeout_ms;
 	struct pollfd pfd[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
 
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
@@ -214,6 +214,32 @@ cmd_collect(
 				pfd[i].fd = -1;
 		}
 	}
+}
+
+/* Reaps pid by deadline: 0, or -1 if it still runs (its output may have
+ * ended long before it does). */
+static int
+cmd_wait(pid_t pid, long long deadline, int *status)
+{
+	struct pollfd pfd = {.fd = pidfd_open(pid, 0), .events = POLLIN};
+	int rc = -1;
+
+	for (;;) {
+		pid_t got = waitpid(pid, status, WNOHANG);
+		long long left = deadline - cmd_now_ms();
+
+		if (got == pid || (got < 0 && errno != EINTR)) {
+			rc = 0;
+			break;
+		}
+		if (left <= 0)
+			break;
+		if (pfd.fd < 0 || poll(&pfd, 1, (int)left) < 0)
+			usleep(10000);
+	}
+	if (pfd.fd >= 0)
+		close(pfd.fd);
+	return rc;
 }
 
 /* The limits options set; rlimit_cpu 0 is the timeout. */
@@ -274,13 +300,17 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 	close(out[1]);
 	close(err[1]);
 	if (pid > 0) {
-		cmd_collect(out[0], err[0], ms_opt_int(svc, "timeout") * 1000,
+		long long timeout_ms = ms_opt_int(svc, "timeout") * 1000;
+		long long deadline = cmd_now_ms() + timeout_ms;
+
+		cmd_collect(out[0], err[0], deadline, timeout_ms,
 		    (size_t)ms_opt_int(svc, "max_output"), res);
+		if (!res->failure[0] && cmd_wait(pid, deadline, &status) < 0)
+			snprintf(res->failure, sizeof(res->failure),
+			    "ran longer than %lld s: killed",
+			    timeout_ms / 1000);
 		if (res->failure[0])
 			ms_spawn_end(pid, &status); /* and all it started */
-		else
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
 		cmd_ended(status, res);
 	}
 	close(out[0]);

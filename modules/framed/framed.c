@@ -224,10 +224,14 @@ framed_handle(ms_request *req)
 	size_t n, hlen;
 	int rc;
 
+	/* the bytes the first message buffered needs, once its header was
+	 * read: not parsed again for every piece of a long content */
+	size_t need = (size_t)(uintptr_t)ms_request_data(req);
+
 	/* answer every whole message buffered: they may come glued */
 	for (;;) {
 		p = ms_peek(req, &n);
-		if (n < 2)
+		if (n < 2 || n < need)
 			break;
 		hlen = (size_t)p[0] << 8 | p[1];
 		if (hlen == 0 ||
@@ -241,8 +245,12 @@ framed_handle(ms_request *req)
 			return framed_error(req, why);
 		if (n < 2 + hlen + fh.length) {
 			json_object_put(fh.json);
+			ms_request_set_data(
+			    req, (void *)(uintptr_t)(2 + hlen + fh.length));
 			break;
 		}
+		need = 0;
+		ms_request_set_data(req, NULL);
 		rc = framed_answer(req, &fh, p + 2 + hlen);
 		json_object_put(fh.json);
 		if (rc < 0)

@@ -368,6 +368,54 @@ cmd_leaves_nothing_running_after_a_stop(void **state)
 	close(fd);
 }
 
+static void
+cmd_ends_a_command_that_closed_its_output_at_its_timeout(void **state)
+{
+	char path[128], keys[512], body[4096], text[256];
+	long long start;
+	int fd;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	    "echo closing\nexec >&- 2>&-\nexec sleep %s\n", mark);
+	script(path, sizeof(path), "closer", text);
+	snprintf(keys, sizeof(keys),
+	    "options = { allow = [ \"%s\" ]; timeout = 1; };", path);
+	serve("cmd", keys);
+	fd = dial();
+	start = now_ms();
+	/* its output ended at once; it ran on, past the timeout */
+	command(fd, path, body, sizeof(body));
+	assert_non_null(strstr(body, "ran longer than 1 s: killed"));
+	assert_true(now_ms() - start < 4000);
+	assert_true(none_left_within(20000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+cmd_ends_a_command_that_stopped_its_keeper(void **state)
+{
+	char path[128], keys[512], body[4096];
+	int fd;
+
+	(void)state;
+	/* the keeper stopped, the script gone, what it left runs on */
+	detaching_script(path, sizeof(path), "kill -STOP $PPID");
+	snprintf(keys, sizeof(keys),
+	    "options = { allow = [ \"%s\" ]; timeout = 1; };", path);
+	serve("cmd", keys);
+	fd = dial();
+	command(fd, path, body, sizeof(body));
+	assert_non_null(strstr(body, "ran longer than 1 s: killed"));
+	assert_true(none_left_within(20000));
+	command(fd, path, body, sizeof(body)); /* and serves on */
+	assert_non_null(strstr(body, "ran longer than 1 s: killed"));
+	assert_true(none_left_within(20000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* A script that starts 40 sleeps, saying x for each: the shell ends at
  * the first fork that fails. */
 static void
@@ -544,6 +592,8 @@ main(int argc, char **argv)
 	    T(cmd_leaves_nothing_running_past_its_timeout),
 	    T(cmd_leaves_nothing_running_once_the_command_ended),
 	    T(cmd_leaves_nothing_running_after_a_stop),
+	    T(cmd_ends_a_command_that_closed_its_output_at_its_timeout),
+	    T(cmd_ends_a_command_that_stopped_its_keeper),
 	    T(cmd_bounds_the_processes_a_command_starts),
 	    T(cmd_runs_commands_within_the_limits_it_is_given),
 	    T(cmd_past_its_cpu_time_is_killed_and_says_so),

@@ -944,6 +944,69 @@ framed_refuses_fields_that_are_not_utf8_strings(void **state)
 	stop_cleanly();
 }
 
+/* CPU seconds pid and its children (a fork model's serving process) used,
+ * in clock ticks. */
+static long long
+cpu_ticks_of_tree(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	long long ticks = 0;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	        &ut, &st) == 2)
+		ticks += (long long)(ut + st);
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+	    (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return ticks;
+	for (int child; fscanf(f, "%d", &child) == 1;)
+		ticks += cpu_ticks_of_tree(child);
+	fclose(f);
+	return ticks;
+}
+
+static void
+framed_reads_a_long_header_once_not_for_every_piece_of_content(void **state)
+{
+	static char type[60000], json_type[65536], header[65536];
+	const size_t pieces = 10000;
+	long long before, used;
+	size_t n;
+	int fd;
+
+	(void)state;
+	serve("tcp", "framed", "options = { max_header = 65535; };");
+	framed_long_text(type, 58000);
+	framed_json_string(json_type, sizeof(json_type), type);
+	n = (size_t)snprintf(header, sizeof(header),
+	    "{\"byteorder\": \"little\", \"content-type\": %s, "
+	    "\"content-encoding\": \"utf-8\", \"content-length\": %zu}",
+	    json_type, pieces);
+	assert_true(n < sizeof(header));
+	/* then the content, a byte at a time */
+	fd = dial();
+	before = cpu_ticks_of_tree(server_worker(&srv));
+	framed_send_header(fd, header, n);
+	for (size_t i = 0; i < pieces; i++) {
+		assert_int_equal(client_send_all(fd, "x", 1), 0);
+		usleep(200);
+	}
+	json_object_put(framed_read_header(fd));
+	used = cpu_ticks_of_tree(server_worker(&srv)) - before;
+	/* parsed again for each byte: seconds of CPU (1 ms a parse) */
+	if (used > sysconf(_SC_CLK_TCK) / 2)
+		fail_msg("%lld ticks of CPU for one message", used);
+	close(fd);
+	stop_cleanly();
+}
+
 /* ---- exec ---- */
 
 static void
@@ -1082,6 +1145,7 @@ main(int argc, char **argv)
 	    T(framed_refuses_bad_headers_and_closes),
 	    T(framed_echoes_header_fields_whole_at_any_length),
 	    T(framed_refuses_fields_that_are_not_utf8_strings),
+	    T(framed_reads_a_long_header_once_not_for_every_piece_of_content),
 	    T(exec_hands_the_connection_to_a_program),
 	    T(exec_runs_the_program_with_default_signals),
 	    T(exec_runs_the_program_in_a_clean_environment),
