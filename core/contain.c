@@ -194,6 +194,10 @@ contain_begin(pid_t parent)
 		return -1;
 	}
 	if (program == 0) {
+		/* in /, as inetd and systemd run theirs: not in whatever
+		 * folder root started modserv from */
+		if (chdir("/") < 0)
+			_exit(126);
 		prctl(PR_SET_CHILD_SUBREAPER, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with its keeper */
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -231,7 +235,8 @@ contain_ended_within(pid_t keeper, int ms)
 	}
 	si.si_pid = 0;
 	if (waitid(P_PID, (id_t)keeper, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return errno == ECHILD; /* reaped, or not ours: nothing to end */
+		return errno ==
+		       ECHILD; /* reaped, or not ours: nothing to end */
 	return si.si_pid == keeper;
 }
 
