@@ -17,6 +17,9 @@ struct listen_addr {
 	char text[ADDR_TEXT_MAX]; /* the bound address */
 	dev_t dev;                /* unix: the socket file we made, */
 	ino_t ino;                /* so we only ever remove our own */
+	unsigned dual_stack : 1;  /* [::] that takes IPv4 too: only a socket
+	                             the service manager made without
+	                             IPV6_V6ONLY (ours have it) */
 };
 
 /* "host:port", "[v6addr]:port", ":port" or "port" (loopback), "*:port" (every

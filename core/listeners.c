@@ -250,6 +250,14 @@ listener_take(struct service_conf *sc, struct listen_addr *a,
 	l->transport = sc->transport;
 	l->key = *a;
 	l->taker = taker;
+	if (l->bound.ss.ss_family == AF_INET6) {
+		int only = 1;
+		socklen_t n = sizeof(only);
+
+		l->bound.dual_stack = getsockopt(l->fd, IPPROTO_IPV6,
+		                          IPV6_V6ONLY, &only, &n) == 0 &&
+		                      !only;
+	}
 	*a = l->bound;
 	log_info(sc->name,
 	    "listening on %s %s (socket from the service "

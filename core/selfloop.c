@@ -108,9 +108,9 @@ selfloop_inet(const struct sockaddr_storage *peer, const struct listen_addr *l)
 	if (selfloop_port(&own) != selfloop_port(peer) ||
 	    selfloop_port(peer) == 0)
 		return 0;
-	/* [::] may take IPv4 too (without IPV6_V6ONLY) */
+	/* [::] takes IPv4 too only without IPV6_V6ONLY */
 	if (selfloop_wildcard(&own) &&
-	    (own.ss_family == peer->ss_family || own.ss_family == AF_INET6))
+	    (own.ss_family == peer->ss_family || l->dual_stack))
 		return selfloop_local(peer);
 	if (own.ss_family != peer->ss_family)
 		return 0;

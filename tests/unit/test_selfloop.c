@@ -65,14 +65,15 @@ static void
 inet_sources_that_an_answer_would_bring_back(void **state)
 {
 	struct listen_addr addrs[] = {inet("0.0.0.0", 7000), inet("::", 7001),
-	    inet("127.0.0.1", 7002), inet("::1", 7003)};
+	    inet("127.0.0.1", 7002), inet("::1", 7003), inet("::", 7006)};
 	struct service_conf sc = {.name = "u",
 	    .transport = &transport_udp,
 	    .addrs = addrs,
-	    .naddrs = 4};
+	    .naddrs = 5};
 	struct ms_service svc = {.conf = &sc};
 
 	(void)state;
+	addrs[4].dual_stack = 1; /* a service manager's, without V6ONLY */
 	/* a wildcard listener's port on any address of this host */
 	assert_true(refused(&svc, inet("127.0.0.1", 7000)));
 	assert_true(refused(&svc, inet("127.3.2.1", 7000)));
@@ -80,8 +81,12 @@ inet_sources_that_an_answer_would_bring_back(void **state)
 	assert_true(refused(&svc, inet("::ffff:127.0.0.1", 7000)));
 	assert_false(refused(&svc, inet("192.0.2.1", 7000))); /* TEST-NET */
 	assert_true(refused(&svc, inet("::1", 7001)));
-	assert_true(refused(&svc, inet("::ffff:127.0.0.1", 7001)));
 	assert_false(refused(&svc, inet("2001:db8::1", 7001)));
+	/* IPv4 on [::]'s port: ours take IPv6 only (IPV6_V6ONLY) */
+	assert_false(refused(&svc, inet("127.0.0.1", 7001)));
+	assert_false(refused(&svc, inet("::ffff:127.0.0.1", 7001)));
+	assert_true(refused(&svc, inet("127.0.0.1", 7006)));
+	assert_true(refused(&svc, inet("::ffff:127.0.0.1", 7006)));
 	/* a listener on one address: that address only */
 	assert_true(refused(&svc, inet("127.0.0.1", 7002)));
 	assert_true(refused(&svc, inet("::ffff:127.0.0.1", 7002)));
