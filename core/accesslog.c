@@ -25,10 +25,20 @@
 /* The worker's access-log file (one service a worker). */
 static int access_fd = -1;
 
+/* O_NONBLOCK for the open only: a FIFO nobody reads would block it for
+ * ever (the worker's start, or the master at a rotation); it fails with
+ * ENXIO instead.  The writes then block as a file's do. */
 static int
 accesslog_open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+	    0640);
+	int fl;
+
+	if (fd >= 0 && (fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
 }
 
 /* A thread's lines waiting for one write (accesslog_batch); its buffer

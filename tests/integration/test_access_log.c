@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -550,6 +551,25 @@ per_source_refusals_are_summarised_too(void **state)
 	assert_true(lines <= 40);
 }
 
+/* An access log that is a FIFO nobody reads: the worker's open must not
+ * block for ever (the service would never serve, and say nothing); it
+ * fails, and the log says why. */
+static void
+a_fifo_nobody_reads_does_not_hang_the_worker(void **state)
+{
+	char fifo[600], keys[700];
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/fifo", srv.dir);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	snprintf(keys, sizeof(keys), "access_log = \"%s\";", fifo);
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, "upper", keys), 0);
+	server_start(&srv, 1, NULL);
+	assert_true(server_wait_log(&srv, "No such device or address", 5000));
+	server_stop(&srv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +590,7 @@ main(int argc, char **argv)
 	    T(a_request_stuck_in_handle_says_handle_timeout),
 	    T(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
 	    T(per_source_refusals_are_summarised_too),
+	    T(a_fifo_nobody_reads_does_not_hang_the_worker),
 	};
 	return run_for_model(argc, argv, "access_log", tests,
 	    sizeof(tests) / sizeof(*tests), &model);
