@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,40 @@
 
 /* The worker's access-log file (one service a worker). */
 static int access_fd = -1;
+
+/* The file's path and service, for saying a write failed (accesslog_open). */
+static const char *access_path, *access_who;
+static atomic_int access_failing; /* said so, until a write succeeds */
+
+/* Says once that lines are being lost (a full disk, a file too big, an
+ * I/O error), not a line a request, and once that they are written
+ * again; n: what should have been written, rc: what write(2) returned. */
+static void
+accesslog_wrote(const char *who, const char *path, ssize_t rc, size_t n)
+{
+	int saved = errno;
+
+	if (rc >= 0 && (size_t)rc == n) {
+		if (atomic_load(&access_failing) &&
+		    atomic_exchange(&access_failing, 0))
+			log_info(who, "access_log %s: lines written again",
+			    path ? path : "");
+		return;
+	}
+	if (atomic_exchange(&access_failing, 1))
+		return;
+	if (rc < 0) {
+		errno = saved;
+		log_syserr(MS_LOG_WARN, who,
+		    "access_log %s: lines are lost until a write succeeds",
+		    path ? path : "");
+	} else {
+		log_warn(who,
+		    "access_log %s: a line cut short (%zd of %zu bytes): "
+		    "lines are lost until a write succeeds",
+		    path ? path : "", rc, n);
+	}
+}
 
 /* O_NONBLOCK for the open only: a FIFO nobody reads would block it for
  * ever (the worker's start, or the master at a rotation); it fails with
@@ -55,10 +90,9 @@ static __thread struct {
 void
 accesslog_flush(void)
 {
-	if (batch.len > 0 && access_fd >= 0 &&
-	    write(access_fd, batch.buf, batch.len) < 0) {
-		/* a full disk: the main log would fill as well */
-	}
+	if (batch.len > 0 && access_fd >= 0)
+		accesslog_wrote(access_who, access_path,
+		    write(access_fd, batch.buf, batch.len), batch.len);
 	batch.len = 0;
 }
 
@@ -93,9 +127,9 @@ static void
 accesslog_to_file(const char *line, size_t n)
 {
 	if (!batch.on) {
-		if (access_fd >= 0 && write(access_fd, line, n) < 0) {
-			/* a full disk: the main log would fill as well */
-		}
+		if (access_fd >= 0)
+			accesslog_wrote(access_who, access_path,
+			    write(access_fd, line, n), n);
 		return;
 	}
 	if (n > ACCESSLOG_BATCH - batch.len)
@@ -108,13 +142,13 @@ accesslog_to_file(const char *line, size_t n)
 
 /* The master's one line to a service's file (it holds none open). */
 static void
-accesslog_to_own_file(const char *path, const char *line, size_t n)
+accesslog_to_own_file(
+    const char *who, const char *path, const char *line, size_t n)
 {
 	int fd = accesslog_open_file(path);
 
-	if (fd >= 0 && write(fd, line, n) < 0) {
-		/* a full disk: the main log would fill as well */
-	}
+	if (fd >= 0)
+		accesslog_wrote(who, path, write(fd, line, n), n);
 	if (fd >= 0)
 		close(fd);
 }
@@ -184,6 +218,8 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 	accesslog_warm(svc);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;
+	access_path = sc->access_log;
+	access_who = sc->name;
 	if ((access_fd = accesslog_open_file(sc->access_log)) < 0) {
 		snprintf(err, errlen, "access_log %s: %s", sc->access_log,
 		    strerror(errno));
@@ -240,7 +276,8 @@ accesslog_write_in(
 		break;
 	case ACCESSLOG_FILE:
 		if (access_fd < 0) /* the master, for a worker it ends */
-			accesslog_to_own_file(sc->access_log, line, n);
+			accesslog_to_own_file(
+			    sc->name, sc->access_log, line, n);
 		else
 			accesslog_to_file(line, n);
 		break;

@@ -68,15 +68,22 @@ access_wait(const char *want, int ms)
 	}
 }
 
+/* How many times want is in s. */
+static int
+access_count_in(const char *s, const char *want)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, want)) != NULL; p++)
+		n++;
+	return n;
+}
+
 /* How many lines of the access log hold want. */
 static int
 access_count(const char *want)
 {
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, want)) != NULL; p++)
-		n++;
-	return n;
+	return access_count_in(text, want);
 }
 
 /* The address the server sees the client fd as, the way $client writes
@@ -570,6 +577,32 @@ a_fifo_nobody_reads_does_not_hang_the_worker(void **state)
 	server_stop(&srv);
 }
 
+/* A full disk (/dev/full): the service serves on, and the log says the
+ * lines are lost once, not a line a request. */
+static void
+a_full_disk_is_said_once_not_a_line_a_request(void **state)
+{
+	const char *log;
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "upper",
+	                     "access_log = \"/dev/full\";"),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		exchange(fd);
+		close(fd);
+	}
+	assert_true(server_wait_log(&srv, "lines are lost", 5000));
+	usleep(300000);
+	log = server_log(&srv, 100);
+	assert_int_equal(access_count_in(log, "lines are lost"), 1);
+	assert_non_null(strstr(log, "No space left on device"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,6 +624,7 @@ main(int argc, char **argv)
 	    T(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
 	    T(per_source_refusals_are_summarised_too),
 	    T(a_fifo_nobody_reads_does_not_hang_the_worker),
+	    T(a_full_disk_is_said_once_not_a_line_a_request),
 	};
 	return run_for_model(argc, argv, "access_log", tests,
 	    sizeof(tests) / sizeof(*tests), &model);
