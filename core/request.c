@@ -311,6 +311,7 @@ request_serve_stream(struct ms_request *r)
 			    MS_LOG_INFO, what);
 		}
 		if (rc < 0 || (rc == 0 && errno == EAGAIN)) {
+			accesslog_records_refused();
 			request_release(r);
 			return;
 		}

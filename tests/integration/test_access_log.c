@@ -603,6 +603,30 @@ a_full_disk_is_said_once_not_a_line_a_request(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* A flood of connections with a bad PROXY header from one source: the
+ * summariser's handful of lines in the access log, not also a line a
+ * connection (under fork the worker wrote each request process's, as if
+ * it had crashed: "0 ms in 0 out 0 error"). */
+static void
+a_flood_of_bad_proxy_headers_writes_a_handful_of_lines(void **state)
+{
+	char buf[8];
+	int fd;
+
+	(void)state;
+	serve("tcp", "upper", "proxy_protocol = true;");
+	for (int i = 0; i < 200; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		assert_int_equal(client_send_all(fd, "BAD\r\n", 5), 0);
+		assert_true(recv(fd, buf, sizeof(buf), 0) <= 0); /* closed */
+		close(fd);
+	}
+	assert_int_equal(server_stop(&srv), 0); /* says what it counted */
+	assert_true(access_wait("|refused|PROXY header|", 1000));
+	assert_int_equal(access_count("|error|"), 0);
+	assert_true(access_count("\n") <= 10);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -625,6 +649,7 @@ main(int argc, char **argv)
 	    T(per_source_refusals_are_summarised_too),
 	    T(a_fifo_nobody_reads_does_not_hang_the_worker),
 	    T(a_full_disk_is_said_once_not_a_line_a_request),
+	    T(a_flood_of_bad_proxy_headers_writes_a_handful_of_lines),
 	};
 	return run_for_model(argc, argv, "access_log", tests,
 	    sizeof(tests) / sizeof(*tests), &model);
