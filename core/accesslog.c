@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -209,6 +211,30 @@ accesslog_warm(struct ms_service *svc)
 	accesslog_format_line(svc->conf->access_format, &e, line, sizeof(line));
 }
 
+/* Whether syslog(3) has a daemon to hand lines to: without one (no
+ * /dev/log, as in many containers) it drops them without a word. */
+static int
+accesslog_syslog_listens(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int types[] = {SOCK_DGRAM, SOCK_STREAM}, ok = 0;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (size_t i = 0; i < 2 && !ok; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		ok = fd >= 0 &&
+		     connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		if (fd >= 0) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+		}
+	}
+	return ok;
+}
+
 int
 accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 {
@@ -216,6 +242,12 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 
 	accesslog_pid = getpid();
 	accesslog_warm(svc);
+	if (sc->access_target == ACCESSLOG_SYSLOG &&
+	    !accesslog_syslog_listens())
+		log_syserr(MS_LOG_WARN, sc->name,
+		    "access_log syslog: no syslog daemon on %s: its lines are "
+		    "lost",
+		    _PATH_LOG);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;
 	access_path = sc->access_log;

@@ -640,6 +640,34 @@ a_flood_of_bad_proxy_headers_writes_a_handful_of_lines(void **state)
 	assert_true(access_count("\n") <= 10);
 }
 
+/* access_log = "syslog" with no syslog daemon (no /dev/log, as in many
+ * containers): syslog(3) drops every line without a word; the worker
+ * says so once. */
+static void
+syslog_without_a_daemon_is_said_once(void **state)
+{
+	int fd;
+
+	(void)state;
+	if (access("/dev/log", F_OK) == 0)
+		skip(); /* a daemon may listen here */
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "upper",
+	                     "access_log = \"syslog\";"),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		exchange(fd);
+		close(fd);
+	}
+	assert_true(
+	    server_wait_log(&srv, "no syslog daemon on /dev/log", 5000));
+	usleep(200000);
+	assert_int_equal(
+	    access_count_in(server_log(&srv, 100), "no syslog daemon"), 1);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -663,6 +691,7 @@ main(int argc, char **argv)
 	    T(a_fifo_nobody_reads_does_not_hang_the_worker),
 	    T(a_full_disk_is_said_once_not_a_line_a_request),
 	    T(a_flood_of_bad_proxy_headers_writes_a_handful_of_lines),
+	    T(syslog_without_a_daemon_is_said_once),
 	};
 	return run_for_model(argc, argv, "access_log", tests,
 	    sizeof(tests) / sizeof(*tests), &model);
