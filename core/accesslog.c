@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -65,13 +66,22 @@ accesslog_wrote(const char *who, const char *path, ssize_t rc, size_t n)
 /* O_NONBLOCK for the open only: a FIFO nobody reads would block it for
  * ever (the worker's start, or the master at a rotation); it fails with
  * ENXIO instead.  The writes then block as a file's do. */
+/* A symbolic link is followed only when root owns it: the master opens
+ * the file as root (at a rotation) and hands it to the worker, so a link
+ * that the service's user made in a folder it may write in would point
+ * root's open at any file (an ELOOP then, which accesslog_why says). */
 static int
 accesslog_open_file(const char *path)
 {
-	int fd = open(path,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-	    0640);
+	const int flags =
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	int fd = open(path, flags | O_NOFOLLOW, 0640);
+	struct stat st;
 	int fl;
+
+	if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode) && st.st_uid == 0)
+		fd = open(path, flags, 0640);
 
 	if (fd >= 0 && (fl = fcntl(fd, F_GETFL)) >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -159,6 +169,14 @@ accesslog_to_own_file(
  * model's request processes are the worker's to write, with their pids. */
 static pid_t accesslog_pid;
 
+/* Why opening an access-log file failed (errno). */
+static const char *
+accesslog_why(int err)
+{
+	return err == ELOOP ? "a symbolic link root does not own: not followed"
+	                    : strerror(err);
+}
+
 int
 accesslog_target_parse(const char *value, enum accesslog_target *t)
 {
@@ -184,9 +202,9 @@ accesslog_hand_over(struct ms_service *svc, int ctl, pid_t pid)
 	if (sc->access_target != ACCESSLOG_FILE)
 		return;
 	if ((fd = accesslog_open_file(sc->access_log)) < 0) {
-		log_syserr(MS_LOG_WARN, sc->name,
-		    "access_log %s: writing on to the file as it was",
-		    sc->access_log);
+		log_warn(sc->name,
+		    "access_log %s: writing on to the file as it was: %s",
+		    sc->access_log, accesslog_why(errno));
 		return;
 	}
 	if (control_send_kind(ctl, CONTROL_ACCESS_LOG, fd) < 0)
@@ -254,7 +272,7 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 	access_who = sc->name;
 	if ((access_fd = accesslog_open_file(sc->access_log)) < 0) {
 		snprintf(err, errlen, "access_log %s: %s", sc->access_log,
-		    strerror(errno));
+		    accesslog_why(errno));
 		return -1;
 	}
 	return 0;

@@ -668,6 +668,37 @@ syslog_without_a_daemon_is_said_once(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* The access log is opened by root (at the start, and at a rotation in
+ * the master, for the worker): a symbolic link that someone else made
+ * (the service's user, in a folder it may write in) is not followed, or
+ * it would point root's open at any file (one root made is). */
+static void
+a_symlink_root_does_not_own_is_not_followed(void **state)
+{
+	char secret[400], link[400], keys[500], buf[64] = "";
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* lchown to another user */
+	snprintf(secret, sizeof(secret), "%s/secret", srv.dir);
+	snprintf(link, sizeof(link), "%s/access.log", srv.dir);
+	assert_true((fd = open(secret, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(write(fd, "root's\n", 7), 7);
+	close(fd);
+	assert_int_equal(symlink(secret, link), 0);
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	snprintf(keys, sizeof(keys), "access_log = \"%s\";", link);
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, "upper", keys), 0);
+	server_start(&srv, 1, NULL);
+	assert_true(server_wait_log(&srv, "not followed", 5000));
+	server_stop(&srv);
+	assert_true((fd = open(secret, O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 7);
+	close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -692,6 +723,7 @@ main(int argc, char **argv)
 	    T(a_full_disk_is_said_once_not_a_line_a_request),
 	    T(a_flood_of_bad_proxy_headers_writes_a_handful_of_lines),
 	    T(syslog_without_a_daemon_is_said_once),
+	    T(a_symlink_root_does_not_own_is_not_followed),
 	};
 	return run_for_model(argc, argv, "access_log", tests,
 	    sizeof(tests) / sizeof(*tests), &model);
