@@ -5,9 +5,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +29,63 @@
 /* The worker's access-log file (one service a worker). */
 static int access_fd = -1;
 
+/* The file's path and service, for saying a write failed (accesslog_open). */
+static const char *access_path, *access_who;
+static atomic_int access_failing; /* said so, until a write succeeds */
+
+/* Says once that lines are being lost (a full disk, a file too big, an
+ * I/O error), not a line a request, and once that they are written
+ * again; n: what should have been written, rc: what write(2) returned. */
+static void
+accesslog_wrote(const char *who, const char *path, ssize_t rc, size_t n)
+{
+	int saved = errno;
+
+	if (rc >= 0 && (size_t)rc == n) {
+		if (atomic_load(&access_failing) &&
+		    atomic_exchange(&access_failing, 0))
+			log_info(who, "access_log %s: lines written again",
+			    path ? path : "");
+		return;
+	}
+	if (atomic_exchange(&access_failing, 1))
+		return;
+	if (rc < 0) {
+		errno = saved;
+		log_syserr(MS_LOG_WARN, who,
+		    "access_log %s: lines are lost until a write succeeds",
+		    path ? path : "");
+	} else {
+		log_warn(who,
+		    "access_log %s: a line cut short (%zd of %zu bytes): "
+		    "lines are lost until a write succeeds",
+		    path ? path : "", rc, n);
+	}
+}
+
+/* O_NONBLOCK for the open only: a FIFO nobody reads would block it for
+ * ever (the worker's start, or the master at a rotation); it fails with
+ * ENXIO instead.  The writes then block as a file's do. */
+/* A symbolic link is followed only when root owns it: the master opens
+ * the file as root (at a rotation) and hands it to the worker, so a link
+ * that the service's user made in a folder it may write in would point
+ * root's open at any file (an ELOOP then, which accesslog_why says). */
 static int
 accesslog_open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	const int flags =
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	int fd = open(path, flags | O_NOFOLLOW, 0640);
+	struct stat st;
+	int fl;
+
+	if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode) && st.st_uid == 0)
+		fd = open(path, flags, 0640);
+
+	if (fd >= 0 && (fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
 }
 
 /* A thread's lines waiting for one write (accesslog_batch); its buffer
@@ -45,10 +102,9 @@ static __thread struct {
 void
 accesslog_flush(void)
 {
-	if (batch.len > 0 && access_fd >= 0 &&
-	    write(access_fd, batch.buf, batch.len) < 0) {
-		/* a full disk: the main log would fill as well */
-	}
+	if (batch.len > 0 && access_fd >= 0)
+		accesslog_wrote(access_who, access_path,
+		    write(access_fd, batch.buf, batch.len), batch.len);
 	batch.len = 0;
 }
 
@@ -83,9 +139,9 @@ static void
 accesslog_to_file(const char *line, size_t n)
 {
 	if (!batch.on) {
-		if (access_fd >= 0 && write(access_fd, line, n) < 0) {
-			/* a full disk: the main log would fill as well */
-		}
+		if (access_fd >= 0)
+			accesslog_wrote(access_who, access_path,
+			    write(access_fd, line, n), n);
 		return;
 	}
 	if (n > ACCESSLOG_BATCH - batch.len)
@@ -98,13 +154,13 @@ accesslog_to_file(const char *line, size_t n)
 
 /* The master's one line to a service's file (it holds none open). */
 static void
-accesslog_to_own_file(const char *path, const char *line, size_t n)
+accesslog_to_own_file(
+    const char *who, const char *path, const char *line, size_t n)
 {
 	int fd = accesslog_open_file(path);
 
-	if (fd >= 0 && write(fd, line, n) < 0) {
-		/* a full disk: the main log would fill as well */
-	}
+	if (fd >= 0)
+		accesslog_wrote(who, path, write(fd, line, n), n);
 	if (fd >= 0)
 		close(fd);
 }
@@ -112,6 +168,14 @@ accesslog_to_own_file(const char *path, const char *line, size_t n)
 /* The worker's pid, asked once (accesslog_open): the lines of a fork
  * model's request processes are the worker's to write, with their pids. */
 static pid_t accesslog_pid;
+
+/* Why opening an access-log file failed (errno). */
+static const char *
+accesslog_why(int err)
+{
+	return err == ELOOP ? "a symbolic link root does not own: not followed"
+	                    : strerror(err);
+}
 
 int
 accesslog_target_parse(const char *value, enum accesslog_target *t)
@@ -138,9 +202,9 @@ accesslog_hand_over(struct ms_service *svc, int ctl, pid_t pid)
 	if (sc->access_target != ACCESSLOG_FILE)
 		return;
 	if ((fd = accesslog_open_file(sc->access_log)) < 0) {
-		log_syserr(MS_LOG_WARN, sc->name,
-		    "access_log %s: writing on to the file as it was",
-		    sc->access_log);
+		log_warn(sc->name,
+		    "access_log %s: writing on to the file as it was: %s",
+		    sc->access_log, accesslog_why(errno));
 		return;
 	}
 	if (control_send_kind(ctl, CONTROL_ACCESS_LOG, fd) < 0)
@@ -165,6 +229,30 @@ accesslog_warm(struct ms_service *svc)
 	accesslog_format_line(svc->conf->access_format, &e, line, sizeof(line));
 }
 
+/* Whether syslog(3) has a daemon to hand lines to: without one (no
+ * /dev/log, as in many containers) it drops them without a word. */
+static int
+accesslog_syslog_listens(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int types[] = {SOCK_DGRAM, SOCK_STREAM}, ok = 0;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (size_t i = 0; i < 2 && !ok; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		ok = fd >= 0 &&
+		     connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		if (fd >= 0) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+		}
+	}
+	return ok;
+}
+
 int
 accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 {
@@ -172,11 +260,19 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 
 	accesslog_pid = getpid();
 	accesslog_warm(svc);
+	if (sc->access_target == ACCESSLOG_SYSLOG &&
+	    !accesslog_syslog_listens())
+		log_syserr(MS_LOG_WARN, sc->name,
+		    "access_log syslog: no syslog daemon on %s: its lines are "
+		    "lost",
+		    _PATH_LOG);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;
+	access_path = sc->access_log;
+	access_who = sc->name;
 	if ((access_fd = accesslog_open_file(sc->access_log)) < 0) {
 		snprintf(err, errlen, "access_log %s: %s", sc->access_log,
-		    strerror(errno));
+		    accesslog_why(errno));
 		return -1;
 	}
 	return 0;
@@ -230,7 +326,8 @@ accesslog_write_in(
 		break;
 	case ACCESSLOG_FILE:
 		if (access_fd < 0) /* the master, for a worker it ends */
-			accesslog_to_own_file(sc->access_log, line, n);
+			accesslog_to_own_file(
+			    sc->name, sc->access_log, line, n);
 		else
 			accesslog_to_file(line, n);
 		break;

@@ -16,6 +16,7 @@
 struct accesslog_record {
 	int done;       /* the request ended: the rest is set */
 	int handed_off; /* to a program (ms_exec): never "empty" */
+	int refused;    /* its refusal had its line (or was counted) */
 	enum accesslog_end end;
 	unsigned long long bytes_in, bytes_out;
 	socklen_t peerlen, balancerlen;
@@ -84,6 +85,7 @@ accesslog_records_take(void)
 		return -1;
 	i = own->free[--own->nfree];
 	shared[i].done = 0;
+	shared[i].refused = 0;
 	return i;
 }
 
@@ -115,6 +117,8 @@ accesslog_records_reaped(struct ms_service *svc, int record, pid_t pid,
 	rec = &shared[record];
 	own->free[own->nfree++] = record;
 	if (pid <= 0) /* no process: no request */
+		return;
+	if (rec->done && rec->refused) /* refusals.c had its say */
 		return;
 	if (rec->done && svc->conf->access_log_skip_empty &&
 	    rec->bytes_in == 0 && !rec->handed_off)
@@ -157,4 +161,13 @@ accesslog_records_keep(const struct ms_request *r)
 	memcpy(&rec->balancer, &r->balancer, r->balancerlen);
 	rec->done = 1;
 	return 1;
+}
+
+void
+accesslog_records_refused(void)
+{
+	if (child_record == NULL)
+		return;
+	child_record->refused = 1;
+	child_record->done = 1;
 }

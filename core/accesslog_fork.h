@@ -34,5 +34,10 @@ void accesslog_records_reaped(struct ms_service *svc, int record, pid_t pid,
 /* In a request process: keeps r's end in its record for the worker.  1
  * when it did, 0 when this is no fork model's request process. */
 int accesslog_records_keep(const struct ms_request *r);
+/* In a request process: its client was refused (a bad or missing PROXY
+ * header, allow/deny on the client it named), which the refusal
+ * summariser logged or counted: its worker writes no line of its own
+ * (one a refused connection would undo the summary). */
+void accesslog_records_refused(void);
 
 #endif

@@ -499,10 +499,16 @@ accesslog_is_number(enum accesslog_var v)
 	       v == VAR_BYTES_IN || v == VAR_BYTES_OUT || v == VAR_REPEAT;
 }
 
+/* A JSON line's string values are cut to this many bytes when the whole
+ * line would not fit in ACCESSLOG_LINE_MAX (an escape is up to 6 bytes a
+ * byte): a line cut anywhere else would not parse. */
+#define JSON_VALUE_CUT 20
+
 /* Every variable as a member: numbers bare, the rest strings, none left
- * out (a missing value is "-", as in the other forms). */
+ * out (a missing value is "-", as in the other forms); cut: the longest
+ * string value, in bytes (0: as long as the buffer holds). */
 static void
-accesslog_json(struct line *l, const struct accesslog_entry *e)
+accesslog_json(struct line *l, const struct accesslog_entry *e, size_t cut)
 {
 	char value[ADDR_TEXT_MAX * 2];
 
@@ -511,6 +517,8 @@ accesslog_json(struct line *l, const struct accesslog_entry *e)
 		enum accesslog_var v = (enum accesslog_var)i;
 
 		accesslog_value(v, e, value, sizeof(value));
+		if (cut && !accesslog_is_number(v) && strlen(value) > cut)
+			value[cut] = '\0';
 		line_puts(l, i > 1 ? ",\"" : "\"");
 		line_puts(l, var_names[i]);
 		line_puts(l, "\":");
@@ -594,9 +602,13 @@ accesslog_format_brief(const struct accesslog_format *f,
 
 	if (f == NULL || f->style == STYLE_DEFAULT)
 		accesslog_default(&l, e, brief);
-	else if (f->style == STYLE_JSON)
-		accesslog_json(&l, e);
-	else
+	else if (f->style == STYLE_JSON) {
+		accesslog_json(&l, e, 0);
+		if (l.len >= l.cap) { /* cut: it would not parse */
+			l.len = 0;
+			accesslog_json(&l, e, JSON_VALUE_CUT);
+		}
+	} else
 		accesslog_custom(&l, f, e);
 	buf[l.len++] = '\n';
 	return l.len;

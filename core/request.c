@@ -93,7 +93,7 @@ request_take_proxy(struct ms_request *r)
 		refusals_note(svc, REFUSAL_PROXY_HEADER,
 		    (struct sockaddr *)&r->peer, r->peerlen, NULL, 0,
 		    MS_LOG_INFO, what);
-		stats_add(svc->stats, STAT_ERRORS, 1);
+		stats_add(svc->stats, STAT_REFUSED, 1);
 		return -1;
 	}
 	/* take what belongs to the header: all of it if it is not whole */
@@ -309,8 +309,10 @@ request_serve_stream(struct ms_request *r)
 			refusals_note(r->svc, REFUSAL_PROXY_HEADER,
 			    (struct sockaddr *)&r->peer, r->peerlen, NULL, 0,
 			    MS_LOG_INFO, what);
+			stats_add(r->svc->stats, STAT_REFUSED, 1);
 		}
 		if (rc < 0 || (rc == 0 && errno == EAGAIN)) {
+			accesslog_records_refused();
 			request_release(r);
 			return;
 		}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -67,15 +68,22 @@ access_wait(const char *want, int ms)
 	}
 }
 
+/* How many times want is in s. */
+static int
+access_count_in(const char *s, const char *want)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, want)) != NULL; p++)
+		n++;
+	return n;
+}
+
 /* How many lines of the access log hold want. */
 static int
 access_count(const char *want)
 {
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, want)) != NULL; p++)
-		n++;
-	return n;
+	return access_count_in(text, want);
 }
 
 /* The address the server sees the client fd as, the way $client writes
@@ -550,6 +558,147 @@ per_source_refusals_are_summarised_too(void **state)
 	assert_true(lines <= 40);
 }
 
+/* An access log that is a FIFO nobody reads: the worker's open must not
+ * block for ever (the service would never serve, and say nothing); it
+ * fails, and the log says why. */
+static void
+a_fifo_nobody_reads_does_not_hang_the_worker(void **state)
+{
+	char fifo[600], keys[700];
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/fifo", srv.dir);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	snprintf(keys, sizeof(keys), "access_log = \"%s\";", fifo);
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, "upper", keys), 0);
+	server_start(&srv, 1, NULL);
+	assert_true(server_wait_log(&srv, "No such device or address", 5000));
+	server_stop(&srv);
+}
+
+/* A full disk (/dev/full): the service serves on, and the log says the
+ * lines are lost once, not a line a request. */
+static void
+a_full_disk_is_said_once_not_a_line_a_request(void **state)
+{
+	const char *log;
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "upper",
+	                     "access_log = \"/dev/full\";"),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		exchange(fd);
+		close(fd);
+	}
+	assert_true(server_wait_log(&srv, "lines are lost", 5000));
+	usleep(300000);
+	log = server_log(&srv, 100);
+	assert_int_equal(access_count_in(log, "lines are lost"), 1);
+	assert_non_null(strstr(log, "No space left on device"));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* A flood of connections with a bad PROXY header from one source: the
+ * summariser's handful of lines in the access log, not also a line a
+ * connection (under fork the worker wrote each request process's, as if
+ * it had crashed: "0 ms in 0 out 0 error"). */
+static void
+a_flood_of_bad_proxy_headers_writes_a_handful_of_lines(void **state)
+{
+	char buf[8];
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/access.log", srv.dir);
+	if (server_write_conf(&srv,
+	        "module_path = [ \"@MODULES@\" ];\n"
+	        "status_socket = \"@DIR@/status.sock\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
+	        "  module = \"upper\"; proxy_protocol = true;\n"
+	        "  access_log = \"@DIR@/access.log\"; %s } );\n",
+	        model, FORMAT) < 0 ||
+	    server_start(&srv, 1, NULL) < 0)
+		fail_msg("modserv did not start");
+	for (int i = 0; i < 200; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		assert_int_equal(client_send_all(fd, "BAD\r\n", 5), 0);
+		assert_true(recv(fd, buf, sizeof(buf), 0) <= 0); /* closed */
+		close(fd);
+	}
+	/* every one a refusal, as the docs say, not an error */
+	assert_int_equal(refused_until(200), 200);
+	assert_int_equal(metric("errors_total"), 0);
+	assert_int_equal(server_stop(&srv), 0); /* says what it counted */
+	assert_true(access_wait("|refused|PROXY header|", 1000));
+	assert_int_equal(access_count("|error|"), 0);
+	assert_true(access_count("\n") <= 10);
+}
+
+/* access_log = "syslog" with no syslog daemon (no /dev/log, as in many
+ * containers): syslog(3) drops every line without a word; the worker
+ * says so once. */
+static void
+syslog_without_a_daemon_is_said_once(void **state)
+{
+	int fd;
+
+	(void)state;
+	if (access("/dev/log", F_OK) == 0)
+		skip(); /* a daemon may listen here */
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "upper",
+	                     "access_log = \"syslog\";"),
+	    0);
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_true((fd = client_connect("tcp", srv.addr[0])) >= 0);
+		exchange(fd);
+		close(fd);
+	}
+	assert_true(
+	    server_wait_log(&srv, "no syslog daemon on /dev/log", 5000));
+	usleep(200000);
+	assert_int_equal(
+	    access_count_in(server_log(&srv, 100), "no syslog daemon"), 1);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* The access log is opened by root (at the start, and at a rotation in
+ * the master, for the worker): a symbolic link that someone else made
+ * (the service's user, in a folder it may write in) is not followed, or
+ * it would point root's open at any file (one root made is). */
+static void
+a_symlink_root_does_not_own_is_not_followed(void **state)
+{
+	char secret[400], link[400], keys[500], buf[64] = "";
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* lchown to another user */
+	snprintf(secret, sizeof(secret), "%s/secret", srv.dir);
+	snprintf(link, sizeof(link), "%s/access.log", srv.dir);
+	assert_true((fd = open(secret, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(write(fd, "root's\n", 7), 7);
+	close(fd);
+	assert_int_equal(symlink(secret, link), 0);
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	snprintf(keys, sizeof(keys), "access_log = \"%s\";", link);
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, "upper", keys), 0);
+	server_start(&srv, 1, NULL);
+	assert_true(server_wait_log(&srv, "not followed", 5000));
+	server_stop(&srv);
+	assert_true((fd = open(secret, O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 7);
+	close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +719,11 @@ main(int argc, char **argv)
 	    T(a_request_stuck_in_handle_says_handle_timeout),
 	    T(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
 	    T(per_source_refusals_are_summarised_too),
+	    T(a_fifo_nobody_reads_does_not_hang_the_worker),
+	    T(a_full_disk_is_said_once_not_a_line_a_request),
+	    T(a_flood_of_bad_proxy_headers_writes_a_handful_of_lines),
+	    T(syslog_without_a_daemon_is_said_once),
+	    T(a_symlink_root_does_not_own_is_not_followed),
 	};
 	return run_for_model(argc, argv, "access_log", tests,
 	    sizeof(tests) / sizeof(*tests), &model);

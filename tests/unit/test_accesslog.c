@@ -216,6 +216,40 @@ a_line_too_long_is_cut_and_still_ends_in_a_newline(void **state)
 	accesslog_format_free(f);
 }
 
+/* A JSON line too long for ACCESSLOG_LINE_MAX (a service named with 250
+ * quotes, a peer's name of 107 control bytes: 6 bytes each escaped) is
+ * not cut mid-member, which would not parse: its values are cut, every
+ * member kept. */
+static void
+a_json_line_too_long_still_parses(void **state)
+{
+	static char name[251], big[ACCESSLOG_LINE_MAX];
+	struct accesslog_entry e = entry();
+	struct sockaddr_un peer = {.sun_family = AF_UNIX};
+	struct accesslog_format *f =
+	    accesslog_compile("json", why, sizeof(why));
+	size_t n;
+
+	(void)state;
+	memset(name, '"', sizeof(name) - 1);
+	memset(peer.sun_path + 1, 1, 107); /* abstract */
+	e.service = name;
+	e.transport = "unix";
+	e.client = (struct sockaddr *)&peer;
+	e.clientlen = sizeof(peer);
+	e.balancer = NULL;
+	n = accesslog_format_line(f, &e, big, sizeof(big));
+	accesslog_format_free(f);
+	assert_true(n > 1 && n < sizeof(big));
+	big[n - 1] = '\0';
+	assert_non_null(strstr(big, ",\"reason\":\"-\",\"repeat\":0}"));
+	assert_int_equal(big[n - 2], '}');
+	assert_non_null(strstr(big, "\"service\":\"\\\"\\\""));
+	assert_non_null(strstr(big, "\"client\":\"@\\u0001"));
+	for (const char *p = big; *p; p++)
+		assert_true((unsigned char)*p >= 0x20);
+}
+
 static void
 a_format_with_an_unknown_variable_is_refused(void **state)
 {
@@ -257,6 +291,7 @@ main(void)
 	    cmocka_unit_test(plain_lines_escape_odd_bytes_as_nginx_does),
 	    cmocka_unit_test(
 	        a_line_too_long_is_cut_and_still_ends_in_a_newline),
+	    cmocka_unit_test(a_json_line_too_long_still_parses),
 	    cmocka_unit_test(a_format_with_an_unknown_variable_is_refused),
 	    cmocka_unit_test(access_log_targets),
 	};

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -161,6 +162,36 @@ more_sources_than_the_table_holds_are_summarised_together(void **state)
 	assert_non_null(strstr(p, " other sources in the last "));
 }
 
+/* A unix peer names itself: a newline in its (abstract) name must not
+ * start a forged line of the main log, in the refusal or its summary. */
+static void
+a_unix_peers_name_cannot_forge_a_line(void **state)
+{
+	static const char name[] = "\0evil\n2026-12-01 00:00:00.000 [1] "
+	                           "error forged\x1b[31m\\\xff";
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	socklen_t len =
+	    offsetof(struct sockaddr_un, sun_path) + sizeof(name) - 1;
+
+	(void)state;
+	refusals_tick(&svc, 1); /* the tests before filled the table */
+	logged();
+	usleep((REFUSALS_WINDOW_MS + 100) * 1000);
+	memcpy(a.sun_path, name, sizeof(name) - 1);
+	for (int i = 0; i < 3; i++)
+		refusals_note(&svc, REFUSAL_PROXY_HEADER, (struct sockaddr *)&a,
+		    len, NULL, 0, MS_LOG_INFO, "no PROXY protocol header");
+	refusals_tick(&svc, 1);
+	logged();
+	assert_int_equal(count(text, "\n"), 2);
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strchr(text, '\xff'));
+	assert_non_null(strstr(text, "@evil\\x0A2026-12-01 00:00:00.000 [1] "
+	                             "error forged\\x1B[31m\\x5C\\xFF: no "
+	                             "PROXY protocol header\n"));
+	assert_non_null(strstr(text, "and 2 more from @evil\\x0A2026"));
+}
+
 int
 main(void)
 {
@@ -170,6 +201,7 @@ main(void)
 	    cmocka_unit_test(kinds_and_sources_are_counted_apart),
 	    cmocka_unit_test(
 	        more_sources_than_the_table_holds_are_summarised_together),
+	    cmocka_unit_test(a_unix_peers_name_cannot_forge_a_line),
 	};
 
 	return cmocka_run_group_tests_name("refusals", tests, setup, teardown);
