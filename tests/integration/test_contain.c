@@ -387,7 +387,7 @@ cmd_ends_a_command_that_closed_its_output_at_its_timeout(void **state)
 	/* its output ended at once; it ran on, past the timeout */
 	command(fd, path, body, sizeof(body));
 	assert_non_null(strstr(body, "ran longer than 1 s: killed"));
-	assert_true(now_ms() - start < 4000);
+	assert_true(now_ms() - start < 15000); /* not sleep's 3000 s */
 	assert_true(none_left_within(20000));
 	close(fd);
 	assert_int_equal(server_stop(&srv), 0);
