@@ -87,7 +87,7 @@ class Server:
     fixed (inetd) and then ready once it accepts a connection."""
 
     def __init__(self, argv, folder, addr=None, cpus=None):
-        self.log = open(os.path.join(folder, "server.log"), "w+")
+        self.log = open(os.path.join(folder, "server.log"), "a+")
         self.p = subprocess.Popen(argv, stderr=self.log,
                                   stdout=subprocess.DEVNULL, cwd=folder,
                                   preexec_fn=pinner(cpus))

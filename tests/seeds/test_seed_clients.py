@@ -39,9 +39,10 @@ def start(folder, model):
         f.write(f'module_path = "{private_modules(folder, MODULES)}";\n'
                 f'services = ({services});\n'
                 f'user = "{service_user()}";\n')
-    log = open(os.path.join(folder, "modserv.log"), "w+")
+    log = open(os.path.join(folder, "modserv.log"), "a+")  # O_APPEND: our
+    # seek(0) moves the offset modserv writes at too (one open file)
     p = subprocess.Popen([MODSERV, "-c", conf], stderr=log)
-    ports, deadline = {}, time.time() + 5
+    ports, deadline = {}, time.time() + 30  # slow under a sanitizer
     while len(ports) < 7 and time.time() < deadline:
         log.seek(0)
         ports = dict(re.findall(r"(\w+): listening on tcp 127\.0\.0\.1:(\d+)",
@@ -49,6 +50,7 @@ def start(folder, model):
         time.sleep(0.05)
     if len(ports) < 7:
         p.kill()
+        p.wait()
         raise RuntimeError("modserv did not start")
     return p, ports
 

@@ -39,15 +39,18 @@ def start(folder):
         f.write(f'module_path = "{private_modules(folder, MODULES)}";\n'
                 f'user = "{service_user()}";\n'
                 "services = (\n" + ",\n".join(services) + ");\n")
-    log = open(os.path.join(folder, "modserv.log"), "w+")
+    log = open(os.path.join(folder, "modserv.log"), "a+")  # O_APPEND: our
+    # seek(0) moves the offset modserv writes at too (one open file)
     p = subprocess.Popen([MODSERV, "-c", conf], stderr=log)
-    addrs, deadline = {}, time.time() + 10
+    addrs, deadline = {}, time.time() + 60  # slow under a sanitizer
     while len(addrs) < len(services) and time.time() < deadline:
         log.seek(0)
         addrs = {a: (t, b) for a, t, b in re.findall(
             r"([\w-]+): listening on (\S+) (\S+)", log.read())}
         time.sleep(0.05)
     if len(addrs) != len(services):
+        p.kill()  # never left behind holding the test's output
+        p.wait()
         raise RuntimeError("modserv did not start")
     return p, log, addrs
 

@@ -54,15 +54,20 @@ def conf(folder, model):
 
 def start(folder, model):
     path, n = conf(folder, model)
-    log = open(os.path.join(folder, "modserv.log"), "w+")
+    log = open(os.path.join(folder, "modserv.log"), "a+")  # O_APPEND: our
+    # seek(0) moves the offset modserv writes at too (one open file)
     p = subprocess.Popen([MODSERV, "-c", path], stderr=log)
-    addrs, deadline = {}, time.time() + 10
+    # every service's check and worker start at once: under a sanitizer on
+    # a loaded machine that takes more than 10 s
+    addrs, deadline = {}, time.time() + 60
     while len(addrs) < n and time.time() < deadline:
         log.seek(0)
         addrs = {m[0]: (m[1], m[2]) for m in re.findall(
             r"([\w-]+): listening on (\S+) (\S+)", log.read())}
         time.sleep(0.05)
     if len(addrs) != n:
+        p.kill()  # never left behind holding the test's output
+        p.wait()
         log.seek(0)
         raise RuntimeError("modserv did not start:\n" + log.read()[-3000:])
     return p, log, addrs
