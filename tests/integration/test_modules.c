@@ -958,8 +958,9 @@ cpu_ticks_of_tree(pid_t pid)
 	if ((f = fopen(path, "r")) == NULL)
 		return 0;
 	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	        &ut, &st) == 2)
+	    sscanf(p + 2,
+	        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	        &st) == 2)
 		ticks += (long long)(ut + st);
 	fclose(f);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,

@@ -33,8 +33,7 @@ struct module_1_3 {
 
 static const struct option_1_3 old_abi13_options[] = {
     {"count", MS_OPT_INT, "7", 0, "an integer", 1, 9, NULL},
-    {"color", MS_OPT_STR, "red", 0, "a color", 0, 0,
-        MS_CHOICES("red", "blue")},
+    {"color", MS_OPT_STR, "red", 0, "a color", 0, 0, MS_CHOICES("red", "blue")},
     {"names", MS_OPT_LIST, NULL, 0, "a list of strings", 0, 0, NULL},
     {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
 };

@@ -203,7 +203,8 @@ a_module_built_against_abi_1_3_keeps_its_ranges_and_choices(void **state)
 	(void)state;
 	assert_null(refusal("old_abi13"));
 	assert_int_equal(
-	    loader_open(TEST_MODULES "/old_abi13.so", &lm, err, sizeof(err)), 0);
+	    loader_open(TEST_MODULES "/old_abi13.so", &lm, err, sizeof(err)),
+	    0);
 	assert_int_equal(lm.mod->abi_minor, 3);
 	assert_true(declared("count")->min == 1 && declared("count")->max == 9);
 	assert_string_equal(declared("color")->choices[1], "blue");
