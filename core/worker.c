@@ -13,6 +13,8 @@
 #include "access.h"
 #include "accesslog.h"
 #include "admit.h"
+#include "contain.h"
+#include "contain_ns.h"
 #include "hot.h"
 #include "log.h"
 #include "model.h"
@@ -218,11 +220,15 @@ worker_become(struct ms_service *svc, pid_t master)
 		log_error(service_name(svc), "%s", err);
 		_exit(1);
 	}
+	if (svc->conf->switch_user && contain_ns_prepare(svc->conf->uid,
+	                                  svc->conf->gid, err, sizeof(err)) < 0)
+		log_debug(service_name(svc), "%s", err); /* said below */
 	/* the master may be gone already: then so are we */
 	if (privs_become(svc->conf, master, SIGTERM, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
 		_exit(1);
 	}
+	contain_say_how(service_name(svc));
 }
 
 void
