@@ -849,7 +849,8 @@ service_compile_access_log(struct parse *p, config_setting_t *s,
 }
 
 /* An address of sc that service o listens on too, or NULL.  A unix path
- * is one file whichever its socket type; tcp and udp share no port. */
+ * is one file whichever its socket type; tcp and udp share no port; port
+ * 0 is a port of its own for each bind. */
 static const struct listen_addr *
 service_addr_clash(const struct service_conf *o, const struct service_conf *sc)
 {
@@ -858,7 +859,8 @@ service_addr_clash(const struct service_conf *o, const struct service_conf *sc)
 		return NULL;
 	for (size_t i = 0; i < sc->naddrs; i++)
 		for (size_t j = 0; j < o->naddrs; j++)
-			if (addr_same(&o->addrs[j], &sc->addrs[i]))
+			if (addr_port(&sc->addrs[i]) != 0 &&
+			    addr_same(&o->addrs[j], &sc->addrs[i]))
 				return &sc->addrs[i];
 	return NULL;
 }

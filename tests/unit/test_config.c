@@ -276,6 +276,14 @@ duplicate_names_and_addresses_are_refused(void **state)
 	    4,
 	    "services.[1]: listen tcp 127.0.0.1:7001 is already used by "
 	    "service \"a\"");
+	/* port 0 is any free port: two services may both ask for it */
+	assert_int_equal(
+	    load(HEAD "services = (\n"
+	              "{ name = \"a\"; transport = \"tcp\"; listen = "
+	              "\"127.0.0.1:0\"; module = \"echo\"; },\n"
+	              "{ name = \"b\"; transport = \"tcp\"; listen = "
+	              "\"127.0.0.1:0\"; module = \"echo\"; } );\n"),
+	    0);
 	/* the same port over udp is another address */
 	assert_int_equal(
 	    load(HEAD "services = (\n"
