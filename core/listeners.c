@@ -58,12 +58,12 @@ listener_socket_file(const struct service_conf *sc, char *err, size_t errlen)
 	const char *path = sc->addrs[0].text;
 
 	if (sc->socket_mode >= 0 && chmod(path, (mode_t)sc->socket_mode) < 0) {
-		snprintf(err, errlen, "chmod %s: %m", path);
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if ((sc->socket_uid != (uid_t)-1 || sc->socket_gid != (gid_t)-1) &&
 	    chown(path, sc->socket_uid, sc->socket_gid) < 0) {
-		snprintf(err, errlen, "chown %s: %m", path);
+		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -284,11 +284,13 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 	pid_t pid;
 
 	if (pipe2(out, O_CLOEXEC) < 0) {
-		snprintf(res->failure, sizeof(res->failure), "pipe: %m");
+		snprintf(res->failure, sizeof(res->failure), "pipe: %s",
+		    strerror(errno));
 		return;
 	}
 	if (pipe2(err, O_CLOEXEC) < 0) {
-		snprintf(res->failure, sizeof(res->failure), "pipe: %m");
+		snprintf(res->failure, sizeof(res->failure), "pipe: %s",
+		    strerror(errno));
 		close(out[0]);
 		close(out[1]);
 		return;
@@ -296,7 +298,8 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 	cmd_limits(svc, &limits);
 	pid = ms_spawn(path, argv, envp, (int[3]){-1, out[1], err[1]}, &limits);
 	if (pid < 0)
-		snprintf(res->failure, sizeof(res->failure), "%m");
+		snprintf(
+		    res->failure, sizeof(res->failure), "%s", strerror(errno));
 	close(out[1]);
 	close(err[1]);
 	if (pid > 0) {

@@ -3,6 +3,7 @@
  * and output, so programs written for inetd, xinetd or tcpserver run under
  * modserv's transports, models and limits.  Its environment is clean, as
  * xinetd's: what env sets and pass_env passes, with PATH and UCSPI's. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +57,8 @@ exec_setup(ms_request *req)
 
 	if (ms_exec(req, ms_opt_list(svc, "argv", &n), ms_service_data(svc)) <
 	    0) {
-		ms_log(svc, MS_LOG_WARN, "%s: cannot start the program: %m",
-		    ms_peer(req));
+		ms_log(svc, MS_LOG_WARN, "%s: cannot start the program: %s",
+		    ms_peer(req), strerror(errno));
 		return -1;
 	}
 	return 0;
