@@ -11,11 +11,17 @@
 #include <modserv.h>
 
 static const struct ms_option exec_options[] = {
-    {"argv", MS_OPT_LIST, NULL, 1, "the program and its arguments"},
-    {"env", MS_OPT_ENV, NULL, 0, "NAME=value set in its environment"},
-    {"pass_env", MS_OPT_ENV_NAMES, NULL, 0,
-        "variables of modserv's environment it gets too"},
-    {NULL, 0, NULL, 0, NULL},
+    {.name = "argv",
+        .type = MS_OPT_LIST,
+        .required = 1,
+        .help = "the program and its arguments"},
+    {.name = "env",
+        .type = MS_OPT_ENV,
+        .help = "NAME=value set in its environment"},
+    {.name = "pass_env",
+        .type = MS_OPT_ENV_NAMES,
+        .help = "variables of modserv's environment it gets too"},
+    {0},
 };
 
 /* env then pass_env's bare names: the one list ms_exec takes.  (The table
