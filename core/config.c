@@ -175,6 +175,14 @@ config_get_int(struct parse *p, const char *path, config_setting_t *s, int min,
 	return 0;
 }
 
+static const struct key *
+key_named(const struct key *keys, const char *name)
+{
+	while (keys->name && strcmp(keys->name, name) != 0)
+		keys++;
+	return keys->name ? keys : NULL;
+}
+
 /* Checks that every key of group s is in keys, then sets them in order. */
 static int
 config_walk(struct parse *p, const char *path, config_setting_t *s,
@@ -185,11 +193,8 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 
 	for (i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(s, i);
-		const struct key *k = keys;
 
-		while (k->name && strcmp(k->name, config_setting_name(e)) != 0)
-			k++;
-		if (k->name == NULL) {
+		if (key_named(keys, config_setting_name(e)) == NULL) {
 			snprintf(sub, sizeof(sub), "%s%s%s", path,
 			    *path ? "." : "", config_setting_name(e));
 			return config_fail(p, e, sub, "unknown key");
@@ -212,14 +217,6 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 	return 0;
 }
 
-static const struct key *
-key_named(const struct key *keys, const char *name)
-{
-	while (keys->name && strcmp(keys->name, name) != 0)
-		keys++;
-	return keys->name ? keys : NULL;
-}
-
 static int key_word_store(const struct key *k, const char *word, void *dst);
 
 /* Gives every key of keys its default in dst; a key that inherits takes
@@ -231,8 +228,7 @@ keys_default(struct parse *p, const struct key *keys, void *dst,
 	for (const struct key *k = keys; k->name; k++) {
 		const struct key *from =
 		    k->inherit ? key_named(parent_keys, k->name) : NULL;
-		const char *str =
-		    from ? *KEY_AT(parent, from, char *) : k->def_str;
+		const char *str;
 
 		switch (k->kind->field) {
 		case FIELD_INT:
@@ -251,6 +247,7 @@ keys_default(struct parse *p, const struct key *keys, void *dst,
 				key_word_store(k, k->def_str, dst);
 			break;
 		case FIELD_STRING:
+			str = from ? *KEY_AT(parent, from, char *) : k->def_str;
 			if (str &&
 			    (*KEY_AT(dst, k, char *) = strdup(str)) == NULL)
 				return config_fail(
