@@ -220,10 +220,11 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 static int key_word_store(const struct key *k, const char *word, void *dst);
 
 /* Gives every key of keys its default in dst; a key that inherits takes
- * the value parent has for the key of the same name in parent_keys. */
+ * the value parent has for the key of the same name in parent_keys.  0, or
+ * -1 without memory. */
 static int
-keys_default(struct parse *p, const struct key *keys, void *dst,
-    const struct key *parent_keys, void *parent)
+keys_default(const struct key *keys, void *dst, const struct key *parent_keys,
+    void *parent)
 {
 	for (const struct key *k = keys; k->name; k++) {
 		const struct key *from =
@@ -250,8 +251,7 @@ keys_default(struct parse *p, const struct key *keys, void *dst,
 			str = from ? *KEY_AT(parent, from, char *) : k->def_str;
 			if (str &&
 			    (*KEY_AT(dst, k, char *) = strdup(str)) == NULL)
-				return config_fail(
-				    p, NULL, k->name, "out of memory");
+				return -1;
 			break;
 		default:
 			break;
@@ -1073,8 +1073,8 @@ config_set_services(struct parse *p, const char *path, config_setting_t *s,
 		sc->socket_uid = (uid_t)-1;
 		sc->socket_gid = (gid_t)-1;
 		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
-		if (keys_default(p, service_keys, sc, config_keys, cfg) < 0)
-			return -1;
+		if (keys_default(service_keys, sc, config_keys, cfg) < 0)
+			return config_fail(p, e, sub, "out of memory");
 		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
 		    config_walk(p, sub, e, service_keys, sc) < 0 ||
 		    service_check_transport(p, e, sub, sc) < 0 ||
@@ -1266,12 +1266,9 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 
 	memset(cfg, 0, sizeof(*cfg));
 	if ((cfg->file = strdup(file)) == NULL ||
-	    (cfg->dir = config_dirname(file)) == NULL) {
+	    (cfg->dir = config_dirname(file)) == NULL ||
+	    keys_default(config_keys, cfg, NULL, NULL) < 0) {
 		snprintf(err, errlen, "%s: out of memory", file);
-		free(cfg->file);
-		return -1;
-	}
-	if (keys_default(&p, config_keys, cfg, NULL, NULL) < 0) {
 		config_free(cfg);
 		return -1;
 	}
