@@ -16,6 +16,7 @@
 
 #include "contain.h"
 #include "log.h"
+#include "reap.h"
 #include "request.h"
 #include "worker.h"
 
@@ -201,15 +202,10 @@ request_reap_child(struct ms_request *r, int block)
 
 	if (r->child <= 0) /* never waitpid(0): that is any child */
 		return 1;
-	do
-		pid = waitpid(r->child, &status, block ? 0 : WNOHANG);
-	while (pid < 0 && errno == EINTR);
+	pid = reap_child(service_name(r->svc), r->child, &status, block);
 	if (pid == 0)
 		return 0;
-	if (pid < 0)
-		log_syserr(MS_LOG_WARN, service_name(r->svc), "waitpid %d",
-		    (int)r->child);
-	else {
+	if (pid > 0) {
 		char what[ADDR_TEXT_MAX + 32];
 
 		snprintf(what, sizeof(what), "%s: program, pid", ms_peer(r));

@@ -28,6 +28,7 @@
 #include "hot.h"
 #include "log.h"
 #include "loop.h"
+#include "reap.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
@@ -123,15 +124,10 @@ fork_reap(struct forker *f, int i, int block)
 	int status;
 	pid_t pid;
 
-	do /* by its pid: never a process a module started */
-		pid = waitpid(f->pids[i], &status, block ? 0 : WNOHANG);
-	while (pid < 0 && errno == EINTR);
+	pid = reap_child(service_name(f->svc), f->pids[i], &status, block);
 	if (pid == 0)
 		return 0;
-	if (pid < 0)
-		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitpid %d",
-		    (int)f->pids[i]);
-	else if (status != 0) {
+	if (pid > 0 && status != 0) {
 		char peer[ADDR_TEXT_MAX], what[ADDR_TEXT_MAX + 32];
 
 		addr_format(

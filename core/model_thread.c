@@ -41,7 +41,9 @@ struct spare {
 	struct spare *next;
 };
 
-struct pool {
+/* One worker's request threads and what they share (pool.c's struct pool
+ * is the select model's blocking threads). */
+struct thread_pool {
 	struct ms_service *svc;
 	atomic_int active;
 	int max;
@@ -59,14 +61,14 @@ struct pool {
 
 /* A stream request, or a datagram with its bytes after the struct. */
 struct job {
-	struct pool *pool;
+	struct thread_pool *pool;
 	struct ms_request req;
 	size_t len;
 	char bytes[];
 };
 
 static void
-thread_release(struct pool *pool)
+thread_release(struct thread_pool *pool)
 {
 	int was = atomic_fetch_sub(&pool->active, 1);
 
@@ -82,7 +84,7 @@ thread_release(struct pool *pool)
 /* Waits, as a spare, for the acceptor to hand over a request: NULL when
  * there are spares enough, the wait ran out or the model is closing. */
 static struct job *
-thread_next(struct pool *pool)
+thread_next(struct thread_pool *pool)
 {
 	struct spare me = {.job = NULL};
 	struct timespec until;
@@ -125,7 +127,7 @@ thread_next(struct pool *pool)
 }
 
 static void
-thread_serve(struct pool *pool, struct job *job)
+thread_serve(struct thread_pool *pool, struct job *job)
 {
 	if (job->req.datagram)
 		request_serve_datagram(pool->svc, job->req.dgram_fd, job->bytes,
@@ -143,7 +145,7 @@ thread_serve(struct pool *pool, struct job *job)
  * connection refused (its admission released) or the datagram dropped,
  * and logged. */
 static struct job *
-thread_job(struct pool *pool, int fd, int lfd, size_t len,
+thread_job(struct thread_pool *pool, int fd, int lfd, size_t len,
     struct sockaddr_storage *peer, socklen_t plen)
 {
 	struct ms_service *svc = pool->svc;
@@ -174,7 +176,7 @@ thread_job(struct pool *pool, int fd, int lfd, size_t len,
  * the others' clients waiting for the acceptor. */
 static int
 thread_accept_any(
-    struct pool *pool, struct sockaddr_storage *peer, socklen_t *plen)
+    struct thread_pool *pool, struct sockaddr_storage *peer, socklen_t *plen)
 {
 	struct ms_service *svc = pool->svc;
 	int n = svc->nlisten, i = 0, fd = -1;
@@ -195,7 +197,7 @@ thread_accept_any(
  * or over, the transport has datagrams, or threads are not to be reused
  * (spare_threads = 0). */
 static struct job *
-thread_accept_next(struct pool *pool)
+thread_accept_next(struct thread_pool *pool)
 {
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
@@ -216,7 +218,7 @@ static void *
 thread_main(void *arg)
 {
 	struct job *job = arg;
-	struct pool *pool = job->pool;
+	struct thread_pool *pool = job->pool;
 
 	do {
 		do
@@ -233,7 +235,7 @@ thread_main(void *arg)
 
 /* Hands the request to a spare thread: 0, or -1 when none waits. */
 static int
-thread_hand_over(struct pool *pool, struct job *job)
+thread_hand_over(struct thread_pool *pool, struct job *job)
 {
 	struct spare *s;
 
@@ -255,7 +257,7 @@ thread_hand_over(struct pool *pool, struct job *job)
  * no request is left running; a thread cut off by the shutdown deadline
  * ends with the process. */
 static void
-thread_close(struct pool *pool, int cut_off)
+thread_close(struct thread_pool *pool, int cut_off)
 {
 	struct spare *spares;
 
@@ -278,7 +280,7 @@ thread_close(struct pool *pool, int cut_off)
 }
 
 static void
-thread_start(struct pool *pool, struct job *job)
+thread_start(struct thread_pool *pool, struct job *job)
 {
 	pthread_t tid;
 	pthread_attr_t attr;
@@ -312,7 +314,7 @@ thread_start(struct pool *pool, struct job *job)
  * waiting.  A datagram is received into scratch, then copied into its
  * job. */
 static void
-thread_take(struct pool *pool, int lfd)
+thread_take(struct thread_pool *pool, int lfd)
 {
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
@@ -338,7 +340,7 @@ thread_take(struct pool *pool, int lfd)
 /* Waits for requests to end, up to the shutdown deadline.  0 when all
  * did, 1 when some were cut off. */
 static int
-thread_drain(struct pool *pool)
+thread_drain(struct thread_pool *pool)
 {
 	long long deadline = service_drain_deadline(pool->svc);
 	struct pollfd pfd = {.fd = pool->wakefd, .events = POLLIN};
@@ -363,7 +365,7 @@ thread_drain(struct pool *pool)
 static int
 thread_run(struct ms_service *svc)
 {
-	struct pool pool = {.svc = svc,
+	struct thread_pool pool = {.svc = svc,
 	    .max = svc->conf->max_clients,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	    .gone = PTHREAD_COND_INITIALIZER,
@@ -373,11 +375,8 @@ thread_run(struct ms_service *svc)
 	uint64_t v;
 	int cut_off;
 
-	if (svc->conf->transport->socktype == SOCK_DGRAM &&
-	    (pool.scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
-		log_error(service_name(svc), "no memory for a receive buffer");
+	if (service_dgram_buffer(svc, &pool.scratch) < 0)
 		return -1;
-	}
 	if ((pool.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		log_syserr(MS_LOG_ERROR, service_name(svc), "eventfd");
 		free(pool.scratch);

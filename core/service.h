@@ -46,6 +46,10 @@ service_name(const struct ms_service *svc)
  * it against the service (its transport, its options); MS_OPT_PATH options
  * become absolute.  0, or -1 with "file:line: key: reason" in err. */
 int service_load_module(struct ms_service *svc, char *err, size_t errlen);
+/* The receive buffer of a datagram service (REQUEST_DGRAM_MAX bytes,
+ * malloc'd) in *buf, or NULL for a stream one.  0, or -1 without memory
+ * (logged). */
+int service_dgram_buffer(const struct ms_service *svc, char **buf);
 /* Reads the worker's signalfd: sets stopping on SIGTERM/SIGINT, reopens
  * the log on SIGUSR1. */
 void service_read_signals(struct ms_service *svc);

@@ -652,31 +652,22 @@ exec_leaves_nothing_running_when_its_worker_dies(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-int
-main(int argc, char **argv)
-{
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-	const struct CMUnitTest tests[] = {
-	    T(the_shipped_example_runs_only_the_command_lines_it_pins),
-	    T(cmd_past_its_address_space_fails_and_the_service_serves_on),
-	    T(cmd_refuses_too_many_words_with_a_message),
-	    T(cmd_leaves_nothing_running_past_its_timeout),
-	    T(cmd_leaves_nothing_running_once_the_command_ended),
-	    T(cmd_leaves_nothing_running_after_a_stop),
-	    T(cmd_ends_a_command_that_closed_its_output_at_its_timeout),
-	    T(cmd_ends_a_command_that_stopped_its_keeper),
-	    T(cmd_that_kills_its_keeper_leaves_nothing_running),
-	    T(cmd_bounds_the_processes_a_command_starts),
-	    T(cmd_runs_commands_in_root_within_the_limits_it_is_given),
-	    T(cmd_past_its_cpu_time_is_killed_and_says_so),
-	    T(cmd_refuses_an_allow_entry_that_is_not_well_formed),
-	    T(exec_leaves_nothing_running_once_the_program_ended),
-	    T(exec_that_kills_its_keeper_leaves_nothing_running),
-	    T(exec_leaves_nothing_running_after_a_stop),
-	    T(exec_leaves_nothing_running_when_its_worker_dies),
-#undef T
-	};
-
-	return run_for_model(argc, argv, "contain", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
-}
+HARNESS_MAIN_FOR_MODEL("contain", NULL,
+    T(the_shipped_example_runs_only_the_command_lines_it_pins),
+    T(cmd_past_its_address_space_fails_and_the_service_serves_on),
+    T(cmd_refuses_too_many_words_with_a_message),
+    T(cmd_leaves_nothing_running_past_its_timeout),
+    T(cmd_leaves_nothing_running_once_the_command_ended),
+    T(cmd_leaves_nothing_running_after_a_stop),
+    T(cmd_ends_a_command_that_closed_its_output_at_its_timeout),
+    T(cmd_ends_a_command_that_stopped_its_keeper),
+    T(cmd_that_kills_its_keeper_leaves_nothing_running),
+    T(cmd_bounds_the_processes_a_command_starts),
+    T(cmd_runs_commands_in_root_within_the_limits_it_is_given),
+    T(cmd_past_its_cpu_time_is_killed_and_says_so),
+    T(cmd_refuses_an_allow_entry_that_is_not_well_formed),
+    T(exec_leaves_nothing_running_once_the_program_ended),
+    T(exec_that_kills_its_keeper_leaves_nothing_running),
+    T(exec_leaves_nothing_running_after_a_stop),
+    T(exec_leaves_nothing_running_when_its_worker_dies))

@@ -770,31 +770,10 @@ a_module_hanging_while_loaded_is_refused_at_start_and_by_t(void **state)
 	unsetenv("MODSERV_TEST_LOADHANG");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(
-	        models_and_modules_swap_under_load_and_no_request_fails,
-	        srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        the_same_over_udp, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_bad_configuration_changes_nothing, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        services_come_go_and_stay_across_a_reload, srv_setup,
-	        srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        workers_share_one_listener, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        thread_workers_both_accept, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_module_hanging_while_loaded_on_reload_stalls_nothing,
-	        srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_module_hanging_while_loaded_is_refused_at_start_and_by_t,
-	        srv_setup, srv_teardown),
-	};
-
-	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
-}
+HARNESS_MAIN("reload",
+    SRV_TEST(models_and_modules_swap_under_load_and_no_request_fails),
+    SRV_TEST(the_same_over_udp), SRV_TEST(a_bad_configuration_changes_nothing),
+    SRV_TEST(services_come_go_and_stay_across_a_reload),
+    SRV_TEST(workers_share_one_listener), SRV_TEST(thread_workers_both_accept),
+    SRV_TEST(a_module_hanging_while_loaded_on_reload_stalls_nothing),
+    SRV_TEST(a_module_hanging_while_loaded_is_refused_at_start_and_by_t))
