@@ -53,8 +53,8 @@ fuzz_module_run(const uint8_t *data, size_t n)
 		return;
 	chunk = (size_t)data[0] + 1;
 	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	request_init(
-	    &r, fuzz_service(), sv[0], (struct sockaddr *)&peer, sizeof(peer));
+	request_init(&r, fuzz_service(), sv[0], (struct sockaddr *)&peer,
+	    sizeof(peer), 0);
 	if (request_setup(&r) < 0) {
 		close(sv[1]);
 		return;
