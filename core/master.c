@@ -190,7 +190,8 @@ slot_new(struct master *m, struct generation *g, struct ms_service *svc)
 	g->users++;
 	s->svc = svc;
 	s->ctl_fd = -1;
-	if (sc->model == &model_select && sc->handle_timeout > 0 &&
+	if (sc->model->features & MODEL_F_HANDLE_ON_LOOP &&
+	    sc->handle_timeout > 0 &&
 	    (s->watch = mmap(NULL, sizeof(*s->watch), PROT_READ | PROT_WRITE,
 	         MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 		log_syserr(MS_LOG_WARN, sc->name,

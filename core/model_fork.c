@@ -336,5 +336,6 @@ fork_run(struct ms_service *svc)
 
 const struct model model_fork = {
     .name = "fork",
+    .features = MODEL_F_PROCESS_PER_REQUEST,
     .run = fork_run,
 };

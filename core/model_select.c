@@ -562,5 +562,6 @@ select_run(struct ms_service *svc)
 
 const struct model model_select = {
     .name = "select",
+    .features = MODEL_F_HANDLE_ON_LOOP,
     .run = select_run,
 };

@@ -415,5 +415,6 @@ thread_run(struct ms_service *svc)
 
 const struct model model_thread = {
     .name = "thread",
+    .features = 0,
     .run = thread_run,
 };

@@ -27,7 +27,7 @@ fuzz_service(void)
 	sc.name = "fuzz";
 	sc.module = "fuzz";
 	sc.transport = &transport_tcp;
-	sc.model = &model_select;
+	sc.model = model_find("select");
 	sc.max_request = 1 << 20;
 	cfg.file = "fuzz.conf";
 	svc.conf = &sc;
