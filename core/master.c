@@ -2,6 +2,7 @@
  * them. */
 #include "master.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,16 +25,11 @@
 #include "model.h"
 #include "notify.h"
 #include "service.h"
+#include "slot_state.h"
 #include "stats.h"
 #include "status.h"
 #include "transport.h"
 #include "worker.h"
-
-/* Restart delays: a worker that lived this long is restarted at once; one
- * that died sooner waits RESTART_MIN_MS, doubled each time, up to the max. */
-#define RESTART_STABLE_MS 10000
-#define RESTART_MIN_MS 100
-#define RESTART_MAX_MS 10000
 
 /* One configuration as loaded: the services its slots run. */
 struct generation {
@@ -42,12 +38,6 @@ struct generation {
 	unsigned long serial; /* 1, 2, ... as loaded */
 	int users;            /* slots running its services, +1 while current */
 	struct generation *next;
-};
-
-enum slot_state {
-	SLOT_STARTING, /* forked; its module's init has not said yes yet */
-	SLOT_SERVING,  /* (or waiting to be restarted when pid is 0) */
-	SLOT_RETIRING, /* told to stop; draining */
 };
 
 /* A module file as it was when its worker started: a reload restarts a
@@ -64,8 +54,8 @@ struct slot {
 	struct slot *next;
 	struct generation *gen;
 	struct ms_service *svc; /* in gen */
-	enum slot_state state;
-	pid_t pid;  /* 0: not running */
+	enum slot_state state;  /* changed by slot_set only */
+	pid_t pid;              /* 0: not running */
 	int ctl_fd; /* to the worker: its "serving" (polled while STARTING),
 	               log files to it */
 	struct module_id module;     /* as at the last start */
@@ -176,6 +166,14 @@ generations_collect(struct master *m)
 
 /* ---- slots ---- */
 
+/* The one place a slot's state changes. */
+static void
+slot_set(struct slot *s, enum slot_state to)
+{
+	assert(slot_state_allowed(s->state, to));
+	s->state = to;
+}
+
 static struct slot *
 slot_new(struct master *m, struct generation *g, struct ms_service *svc)
 {
@@ -233,7 +231,7 @@ slot_free(struct master *m, struct slot *s)
 static void
 slot_retire(struct slot *s)
 {
-	s->state = SLOT_RETIRING;
+	slot_set(s, SLOT_RETIRING);
 	if (s->pid)
 		kill(s->pid, SIGTERM);
 }
@@ -292,7 +290,7 @@ slot_spawn(struct slot *s)
 			close(pfd[1]);
 		}
 		s->pid = 0;
-		s->restart = service_now_ms() + RESTART_MAX_MS;
+		s->restart = service_now_ms() + SLOT_RETRY_FORK_MS;
 		return;
 	}
 	if (s->pid == 0) {
@@ -306,7 +304,7 @@ slot_spawn(struct slot *s)
 	if (s->ctl_fd >= 0) /* the previous process's */
 		close(s->ctl_fd);
 	s->ctl_fd = pfd[0];
-	s->state = SLOT_STARTING;
+	slot_set(s, SLOT_STARTING);
 	s->started = service_now_ms();
 	module_id_of(svc->conf->module_file, &s->module);
 	log_debug(service_name(svc), "worker %d started", (int)s->pid);
@@ -325,7 +323,7 @@ slots_starting(const struct master *m)
 	size_t n = 0;
 
 	for (const struct slot *s = m->slots; s; s = s->next)
-		n += s->state == SLOT_STARTING;
+		n += (SLOT_IN(s->state) & SLOTS_STARTING) != 0;
 	return n;
 }
 
@@ -364,7 +362,8 @@ master_notify_ready(struct master *m)
 {
 	char line[256];
 
-	if (!m->owe_ready || m->check || slots_starting(m) > 0)
+	if (!m->owe_ready || m->check || m->start_failed ||
+	    slots_starting(m) > 0)
 		return;
 	m->owe_ready = 0;
 	stats_set_host_state(MS_HOST_SERVING);
@@ -381,15 +380,15 @@ slot_named(const struct slot *s, const char *name)
 }
 
 /* Whether a worker of the service named name, of generation g (or, with
- * g NULL, of any other than not_g), is in state (-1: any). */
+ * g NULL, of any other than not_g), is in one of states (SLOT_IN). */
 static int
 slots_any(const struct master *m, const char *name, const struct generation *g,
-    const struct generation *not_g, int state)
+    const struct generation *not_g, unsigned states)
 {
 	for (const struct slot *s = m->slots; s; s = s->next)
 		if (slot_named(s, name) &&
 		    (g ? s->gen == g : s->gen != not_g) &&
-		    (state < 0 || (int)s->state == state))
+		    (SLOT_IN(s->state) & states))
 			return 1;
 	return 0;
 }
@@ -431,8 +430,8 @@ slot_ready(struct master *m, struct slot *s)
 		s->ctl_fd = -1;
 		return;
 	}
-	s->state = SLOT_SERVING;
-	if (!slots_any(m, name, s->gen, NULL, SLOT_STARTING))
+	slot_set(s, SLOT_SERVING);
+	if (!slots_any(m, name, s->gen, NULL, SLOTS_STARTING))
 		slots_take_over(m, name, s->gen);
 	master_notify_ready(m);
 }
@@ -458,19 +457,13 @@ slot_log_exit(const struct slot *s, pid_t pid, int status, int quiet)
 static void
 slot_schedule_restart(struct slot *s)
 {
-	long long now = service_now_ms(), delay;
+	long long now = service_now_ms();
+	long long delay =
+	    slot_state_restart_delay(&s->failures, now - s->started);
 
-	if (now - s->started >= RESTART_STABLE_MS)
-		s->failures = 0;
-	delay =
-	    s->failures ? (long long)RESTART_MIN_MS << (s->failures - 1) : 0;
-	if (delay > RESTART_MAX_MS)
-		delay = RESTART_MAX_MS;
-	if (s->failures < 16)
-		s->failures++;
 	if (s->svc->stats)
 		s->svc->stats->restarts++;
-	s->state = SLOT_SERVING;
+	slot_set(s, SLOT_WAITING);
 	s->restart = now + delay;
 	if (delay)
 		log_info(service_name(s->svc),
@@ -489,11 +482,14 @@ slot_exited(
 		s->ctl_fd = -1;
 	}
 	slot_log_exit(s, pid, status, stopping || s->state == SLOT_RETIRING);
-	if (stopping || s->state == SLOT_RETIRING) {
+	switch (slot_state_exited(s->state, stopping,
+	    slots_any(m, name, NULL, s->gen, SLOTS_SERVING),
+	    slots_any(m, name, NULL, s->gen, SLOTS_STARTING),
+	    m->daemon_fd >= 0)) {
+	case SLOT_EXIT_FREE:
 		slot_free(m, s);
-	} else if (s->state == SLOT_STARTING &&
-	           slots_any(m, name, NULL, s->gen, SLOT_SERVING)) {
-		/* a reload's new worker failed: the old ones go on */
+		break;
+	case SLOT_EXIT_FALL_BACK:
 		log_error(name, "the reloaded service did not start: the "
 		                "previous workers go on serving");
 		for (struct slot *o = m->slots, *next; o; o = next) {
@@ -502,13 +498,14 @@ slot_exited(
 				slot_stop(m, o);
 		}
 		slot_free(m, s);
-	} else if (slots_any(m, name, NULL, s->gen, SLOT_STARTING)) {
-		slot_free(m, s); /* its replacements are starting */
-	} else if (s->state == SLOT_STARTING && m->daemon_fd >= 0) {
-		/* -d: the start failed; all stops, and the parent says so */
+		break;
+	case SLOT_EXIT_START_FAIL: /* all stops, and the parent says so */
+		slot_set(s, SLOT_FAILED);
 		m->start_failed = service_name(s->svc);
-	} else {
+		break;
+	case SLOT_EXIT_RESTART:
 		slot_schedule_restart(s);
+		break;
 	}
 	master_notify_ready(m);
 }
