@@ -1,5 +1,6 @@
-/* master.c - bind, fork workers, supervise them, swap them on reload, stop
- * them. */
+/* master.c - fork workers for each configuration loaded (generation.c binds
+ * its listeners), supervise them by the rules of slot_state.c, swap them on
+ * reload, stop them. */
 #include "master.h"
 
 #include <assert.h>
@@ -20,6 +21,7 @@
 #include "accesslog.h"
 #include "control.h"
 #include "daemon.h"
+#include "generation.h"
 #include "listeners.h"
 #include "log.h"
 #include "model.h"
@@ -30,15 +32,6 @@
 #include "status.h"
 #include "transport.h"
 #include "worker.h"
-
-/* One configuration as loaded: the services its slots run. */
-struct generation {
-	struct config cfg;
-	struct ms_service *svcs;
-	unsigned long serial; /* 1, 2, ... as loaded */
-	int users;            /* slots running its services, +1 while current */
-	struct generation *next;
-};
 
 /* A module file as it was when its worker started: a reload restarts a
  * service whose module was rebuilt since. */
@@ -68,7 +61,8 @@ struct slot {
 struct master {
 	const char *file; /* the configuration, as given */
 	int level;        /* -l, or -1: the file's log_level */
-	struct generation *current, *gens;
+	struct generation *current;
+	struct generations gens; /* every one loaded and still used */
 	struct slot *slots;
 	int sigfd;
 	int owe_ready; /* READY=1 once no worker is starting */
@@ -76,7 +70,6 @@ struct master {
 	struct listen_addr status_addr;
 	long long status_sent; /* ms the last STATUS= line went */
 	unsigned long long status_requests, status_active; /* as it said */
-	unsigned long loaded;     /* configurations loaded */
 	int daemon_fd;            /* -d: the parent waiting to hear we serve */
 	int pidfile_fd;           /* -1: no pidfile */
 	char *pidfile;            /* as at start */
@@ -103,65 +96,6 @@ module_id_same(const struct module_id *a, const struct module_id *b)
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	       a->mtime.tv_sec == b->mtime.tv_sec &&
 	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-/* ---- generations ---- */
-
-/* Takes cfg over and binds (or finds bound) every service's listener. */
-static struct generation *
-generation_new(struct master *m, struct config *cfg)
-{
-	struct generation *g = calloc(1, sizeof(*g));
-	char err[512];
-
-	if (g == NULL ||
-	    (g->svcs = calloc(cfg->nservices, sizeof(*g->svcs))) == NULL) {
-		log_error(NULL, "out of memory");
-		free(g);
-		config_free(cfg);
-		return NULL;
-	}
-	g->cfg = *cfg;
-	g->serial = ++m->loaded;
-	g->users = 1;
-	g->next = m->gens;
-	m->gens = g;
-	for (size_t i = 0; i < g->cfg.nservices; i++) {
-		struct service_conf *sc = &g->cfg.services[i];
-
-		g->svcs[i] = (struct ms_service){.conf = sc,
-		    .cfg = &g->cfg,
-		    .sigfd = -1,
-		    .module_fd = -1,
-		    .ctl_fd = -1,
-		    .stats = stats_for(sc->name)};
-		if (listeners_open(sc, g->serial, g->svcs[i].listen_fd, err,
-		        sizeof(err)) < 0) {
-			log_error(sc->name, "%s", err);
-			g->users = 0;
-			return NULL;
-		}
-		g->svcs[i].nlisten = (int)sc->naddrs;
-	}
-	return g;
-}
-
-/* Frees the generations no slot runs and that are not current. */
-static void
-generations_collect(struct master *m)
-{
-	for (struct generation **p = &m->gens; *p;) {
-		struct generation *g = *p;
-
-		if (g->users > 0) {
-			p = &g->next;
-			continue;
-		}
-		*p = g->next;
-		config_free(&g->cfg);
-		free(g->svcs);
-		free(g);
-	}
 }
 
 /* ---- slots ---- */
@@ -527,7 +461,7 @@ master_reap(struct master *m, int stopping)
 		else
 			check_reaped(m->check, pid, status);
 	}
-	generations_collect(m);
+	generations_collect(&m->gens);
 }
 
 /* Milliseconds until the next restart is due, or -1. */
@@ -770,11 +704,11 @@ master_reload_checked(struct master *m)
 		master_reload_refused(m, err);
 		return;
 	}
-	g = generation_new(m, &m->next); /* takes m->next over */
+	g = generation_new(&m->gens, &m->next); /* takes m->next over */
 	memset(&m->next, 0, sizeof(m->next));
 	if (g == NULL) {
 		master_sweep_listeners(m);
-		generations_collect(m);
+		generations_collect(&m->gens);
 		log_error(NULL, "reload failed: still serving the previous "
 		                "configuration");
 		master_notify_ready(m);
@@ -830,7 +764,7 @@ master_reload_checked(struct master *m)
 	m->current->users--;
 	m->current = g;
 	master_sweep_listeners(m);
-	generations_collect(m);
+	generations_collect(&m->gens);
 	log_info(NULL,
 	    "reloaded: %zu service%s unchanged, %zu restarted, %zu new, %zu "
 	    "removed",
@@ -1105,7 +1039,7 @@ master_run(const char *file, int level, int background, struct config *cfg)
 	}
 	if (stats_init() < 0)
 		log_syserr(MS_LOG_WARN, NULL, "mmap: no counters");
-	if ((m.current = generation_new(&m, cfg)) == NULL ||
+	if ((m.current = generation_new(&m.gens, cfg)) == NULL ||
 	    master_status_socket(&m, &m.current->cfg) < 0)
 		goto out;
 	listeners_check_inherited();
@@ -1155,7 +1089,7 @@ out:
 		slot_free(&m, m.slots);
 	if (m.current)
 		m.current->users--;
-	generations_collect(&m);
+	generations_collect(&m.gens);
 	/* -d: only now, with nothing of ours left, does the parent exit */
 	if (m.daemon_fd >= 0)
 		daemon_ready(&m.daemon_fd,
