@@ -816,11 +816,19 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 		    "proxy_protocol is for stream transports, and this "
 		    "service is %s",
 		    sc->transport->name);
-	if (sc->proxy_protocol && sc->per_source && sc->model == &model_fork)
+	if (sc->proxy_protocol && sc->per_source &&
+	    sc->model->features & MODEL_F_PROCESS_PER_REQUEST) {
+		char models[64];
+
+		model_names_without(
+		    MODEL_F_PROCESS_PER_REQUEST, models, sizeof(models));
 		return config_fail(p, s, path,
-		    "per_source with proxy_protocol needs the thread or select "
-		    "model: under fork the client is known only in the "
-		    "request's own process");
+		    "per_source with proxy_protocol needs one of the models "
+		    "%s: "
+		    "under %s the client is known only in the request's own "
+		    "process",
+		    models, sc->model->name);
+	}
 	if (!unix_socket &&
 	    (sc->socket_mode >= 0 || sc->socket_owner || sc->socket_group))
 		return config_fail(p, s, path,

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "log.h"
 #include "refusals.h"
 #include "request.h"
@@ -64,7 +65,7 @@ int
 loop_prepare(struct loop *l, int active)
 {
 	struct ms_service *svc = l->svc;
-	int pause = worker_accept_paused(svc);
+	int pause = accept_paused(svc);
 	long long left;
 
 	loop_listen(

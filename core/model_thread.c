@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admit.h"
+#include "accept.h"
 #include "log.h"
 #include "refusals.h"
 #include "request.h"
@@ -133,39 +133,37 @@ thread_serve(struct thread_pool *pool, struct job *job)
 		request_serve_datagram(pool->svc, job->req.dgram_fd, job->bytes,
 		    job->len, (struct sockaddr *)&job->req.peer,
 		    job->req.peerlen);
-	else {
+	else
 		request_serve_stream(&job->req);
-		request_unadmit(&job->req);
-	}
 	free(job);
 }
 
-/* The job for a connection accepted (fd), or for a datagram of len bytes
- * in scratch (fd -1) that came in on lfd.  NULL without memory: the
- * connection refused (its admission released) or the datagram dropped,
+/* The job for a connection accepted (fd, per_source counted it or not),
+ * or for a datagram of len bytes in scratch (fd -1) that came in on lfd.
+ * NULL without memory: the connection refused or the datagram dropped,
  * and logged. */
 static struct job *
-thread_job(struct thread_pool *pool, int fd, int lfd, size_t len,
+thread_job(struct thread_pool *pool, int fd, int counted, int lfd, size_t len,
     struct sockaddr_storage *peer, socklen_t plen)
 {
 	struct ms_service *svc = pool->svc;
 	struct job *job = malloc(sizeof(*job) + (fd < 0 ? len : 0));
 
 	if (job == NULL) {
-		log_warn(service_name(svc), "%s: no memory",
-		    fd < 0 ? "datagram dropped" : "request refused");
-		if (fd >= 0) {
-			if (!svc->conf->proxy_protocol)
-				admit_release(svc, (struct sockaddr *)peer);
-			close(fd);
-		}
+		if (fd >= 0)
+			accept_refuse(
+			    svc, fd, peer, plen, counted, "no memory");
+		else
+			log_warn(
+			    service_name(svc), "datagram dropped: no memory");
 		return NULL;
 	}
 	if (fd < 0) {
 		memcpy(job->bytes, pool->scratch, len);
 		job->len = len;
 	}
-	request_init(&job->req, svc, fd, (struct sockaddr *)peer, plen);
+	request_init(
+	    &job->req, svc, fd, (struct sockaddr *)peer, plen, counted);
 	job->req.dgram_fd = lfd;
 	job->pool = pool;
 	return job;
@@ -175,8 +173,8 @@ thread_job(struct thread_pool *pool, int fd, int lfd, size_t len,
  * starts at the next one each time, so that a busy listener leaves none of
  * the others' clients waiting for the acceptor. */
 static int
-thread_accept_any(
-    struct thread_pool *pool, struct sockaddr_storage *peer, socklen_t *plen)
+thread_accept_any(struct thread_pool *pool, struct sockaddr_storage *peer,
+    socklen_t *plen, int *counted)
 {
 	struct ms_service *svc = pool->svc;
 	int n = svc->nlisten, i = 0, fd = -1;
@@ -184,7 +182,8 @@ thread_accept_any(
 	if (n > 1)
 		i = (int)(atomic_fetch_add(&pool->next, 1) % (unsigned)n);
 	for (int tried = 0; tried < n; tried++) {
-		fd = worker_accept(svc, svc->listen_fd[i], peer, plen, 0);
+		fd = accept_connection(
+		    svc, svc->listen_fd[i], peer, plen, 0, counted);
 		if (fd >= 0 || errno != EAGAIN)
 			break;
 		i = i + 1 < n ? i + 1 : 0;
@@ -202,16 +201,17 @@ thread_accept_next(struct thread_pool *pool)
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	int fd = -1;
+	int fd = -1, counted = 0;
 
 	if (pool->scratch || svc->conf->spare_threads == 0 ||
-	    worker_accept_paused(svc))
+	    accept_paused(svc))
 		return NULL;
 	atomic_fetch_add(&pool->accepting, 1);
 	if (atomic_load(&pool->listening))
-		fd = thread_accept_any(pool, &peer, &plen);
+		fd = thread_accept_any(pool, &peer, &plen, &counted);
 	atomic_fetch_sub(&pool->accepting, 1);
-	return fd < 0 ? NULL : thread_job(pool, fd, -1, 0, &peer, plen);
+	return fd < 0 ? NULL
+	              : thread_job(pool, fd, counted, -1, 0, &peer, plen);
 }
 
 static void *
@@ -298,10 +298,7 @@ thread_start(struct thread_pool *pool, struct job *job)
 		errno = rc;
 		log_syserr(MS_LOG_WARN, service_name(pool->svc),
 		    "%s: request refused: no thread", ms_peer(&job->req));
-		if (!job->req.datagram) {
-			close(job->req.fd);
-			request_unadmit(&job->req);
-		}
+		request_finish(&job->req);
 		free(job);
 		atomic_fetch_sub(&pool->active, 1);
 		pthread_mutex_lock(&pool->lock);
@@ -321,17 +318,19 @@ thread_take(struct thread_pool *pool, int lfd)
 	socklen_t plen;
 	struct job *job;
 	ssize_t n;
+	int counted = 0;
 
 	while (atomic_load(&pool->active) < pool->max && !svc->stopping) {
 		if (pool->scratch)
 			n = request_recv_datagram(
 			    svc, lfd, pool->scratch, &peer, &plen);
 		else
-			n = worker_accept(svc, lfd, &peer, &plen, 0);
+			n = accept_connection(
+			    svc, lfd, &peer, &plen, 0, &counted);
 		if (n < 0)
 			return;
-		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n, lfd,
-		         (size_t)n, &peer, plen)) == NULL)
+		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n,
+		         counted, lfd, (size_t)n, &peer, plen)) == NULL)
 			return;
 		thread_start(pool, job);
 	}
@@ -388,7 +387,7 @@ thread_run(struct ms_service *svc)
 		pfd[i] = (struct pollfd){
 		    .fd = svc->listen_fd[i - 2], .events = POLLIN};
 	while (!svc->stopping) {
-		int pause = worker_accept_paused(svc);
+		int pause = accept_paused(svc);
 		int take = atomic_load(&pool.active) < pool.max && pause == 0;
 
 		if (poll(pfd, take ? npfd : 2,
@@ -415,5 +414,6 @@ thread_run(struct ms_service *svc)
 
 const struct model model_thread = {
     .name = "thread",
+    .features = 0,
     .run = thread_run,
 };

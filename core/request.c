@@ -21,7 +21,7 @@
 
 MS_HOT void
 request_init(struct ms_request *r, struct ms_service *svc, int fd,
-    const struct sockaddr *peer, socklen_t peerlen)
+    const struct sockaddr *peer, socklen_t peerlen, int counted)
 {
 	memset(r, 0, offsetof(struct ms_request, peer));
 	r->svc = svc;
@@ -34,9 +34,8 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	r->peerlen = peerlen;
 	r->peer_text[0] = '\0';
 	r->start_ms = accesslog_start_ms(svc);
-	/* a connection without a header to wait for was admitted on accept */
 	r->await_proxy = !r->datagram && svc->conf->proxy_protocol;
-	r->admitted = !r->datagram && !r->await_proxy;
+	r->admitted = counted;
 }
 
 /* Admits the request once its PROXY header named the client.  (Under
@@ -45,8 +44,10 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 static int
 request_admit_proxied(struct ms_request *r)
 {
-	if (admit_request(r->svc, (struct sockaddr *)&r->peer)) {
-		r->admitted = 1;
+	int counted;
+
+	if (admit_request(r->svc, (struct sockaddr *)&r->peer, &counted)) {
+		r->admitted = counted;
 		return 1;
 	}
 	stats_add(r->svc->stats, STAT_REFUSED, 1);
@@ -119,14 +120,6 @@ request_take_proxy(struct ms_request *r)
 	return request_admit_proxied(r);
 }
 
-void
-request_unadmit(struct ms_request *r)
-{
-	if (r->admitted)
-		admit_release(r->svc, (struct sockaddr *)&r->peer);
-	r->admitted = 0;
-}
-
 MS_HOT void
 request_lend(
     struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen)
@@ -144,6 +137,9 @@ request_release(struct ms_request *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
+	if (r->admitted)
+		admit_release(r->svc, (struct sockaddr *)&r->peer);
+	r->admitted = 0;
 }
 
 /* A hook returned what the contract gives no meaning (not MS_MORE,
@@ -437,7 +433,7 @@ request_serve_datagram(struct ms_service *svc, int lfd, void *buf, size_t len,
 
 	/* the module reads the datagram where it was received, and the reply
 	 * starts on the stack: no malloc and no copy a datagram */
-	request_init(&r, svc, -1, peer, peerlen);
+	request_init(&r, svc, -1, peer, peerlen, 0);
 	r.dgram_fd = lfd;
 	buffer_lend(&r.in, buf, len);
 	buffer_commit(&r.in, len);

@@ -19,6 +19,8 @@ struct service_watch {
 	socklen_t peerlen;
 };
 
+struct admit;
+
 struct ms_service {
 	const struct service_conf *conf;
 	const struct config *cfg;
@@ -33,6 +35,9 @@ struct ms_service {
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
 	struct stats_service *stats;    /* shared counters; NULL: not counted */
+	struct admit *admit;            /* per_source and rate (admit.c) */
+	/* ms accepting stays paused until; 0: not paused (accept.c) */
+	_Atomic long long accept_paused_until;
 };
 
 /* The name logs use for the service. */

@@ -69,7 +69,7 @@ a_good_file_gives_services_with_safe_defaults(void **state)
 	assert_int_equal(cfg.nservices, 1);
 	assert_string_equal(cfg.services[0].name, "s");
 	assert_ptr_equal(cfg.services[0].transport, &transport_tcp);
-	assert_ptr_equal(cfg.services[0].model, &model_thread);
+	assert_string_equal(cfg.services[0].model->name, "thread");
 	assert_int_equal(cfg.services[0].max_clients, 1024);
 	assert_string_equal(cfg.services[0].addrs[0].text, "127.0.0.1:0");
 	assert_non_null(strstr(cfg.services[0].module_file, "/echo.so"));
@@ -140,7 +140,7 @@ every_key_is_read(void **state)
 	    0);
 	assert_int_equal(cfg.log_level, 3);
 	assert_true(cfg.shutdown_timeout == 2.5);
-	assert_ptr_equal(cfg.services[0].model, &model_select);
+	assert_string_equal(cfg.services[0].model->name, "select");
 	assert_int_equal(cfg.services[0].max_clients, 7);
 	assert_int_equal(cfg.services[0].backlog, 16);
 	assert_int_equal(cfg.services[0].noptions, 4);
@@ -183,6 +183,25 @@ access_log_keys_default_from_the_top_and_are_checked(void **state)
 	    "services.[0].access_log: /nonexistent/a.log goes in /nonexistent");
 	fails_with(HEAD "access_log_skip_empty = 1;\n" SERVICES(GOOD), 2,
 	    "access_log_skip_empty: is an integer, expected a boolean");
+}
+
+/* What the models can do is asked of the models: the refusal names those
+ * that can count a client a PROXY header names. */
+static void
+per_source_behind_a_balancer_is_refused_where_a_model_cannot_count_it(
+    void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load(SVC(GOOD "model = \"select\";\n"
+	                  "proxy_protocol = true;\nper_source = 2;\n")),
+	    0);
+	fails_with(SVC(GOOD "model = \"fork\";\nproxy_protocol = true;\n"
+	                    "per_source = 2;\n"),
+	    2,
+	    "services.[0]: per_source with proxy_protocol needs one of the "
+	    "models thread, select: under fork the client is known only in "
+	    "the request's own process");
 }
 
 static void
@@ -413,6 +432,8 @@ main(void)
 	    cmocka_unit_test(an_unreadable_file_is_named),
 	    cmocka_unit_test(
 	        access_log_keys_default_from_the_top_and_are_checked),
+	    cmocka_unit_test(
+	        per_source_behind_a_balancer_is_refused_where_a_model_cannot_count_it),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
