@@ -30,7 +30,8 @@
 #include "worker.h"
 
 /* Restart delays: a worker that lived this long is restarted at once; one
- * that died sooner waits RESTART_MIN_MS, doubled each time, up to the max. */
+ * that died sooner waits RESTART_MIN_MS, doubled for each such death in a
+ * row, up to the max. */
 #define RESTART_STABLE_MS 10000
 #define RESTART_MIN_MS 100
 #define RESTART_MAX_MS 10000
@@ -459,14 +460,16 @@ slot_schedule_restart(struct slot *s)
 {
 	long long now = service_now_ms(), delay;
 
-	if (now - s->started >= RESTART_STABLE_MS)
+	if (now - s->started >= RESTART_STABLE_MS) {
 		s->failures = 0;
-	delay =
-	    s->failures ? (long long)RESTART_MIN_MS << (s->failures - 1) : 0;
+		delay = 0;
+	} else {
+		delay = (long long)RESTART_MIN_MS << s->failures;
+		if (s->failures < 16)
+			s->failures++;
+	}
 	if (delay > RESTART_MAX_MS)
 		delay = RESTART_MAX_MS;
-	if (s->failures < 16)
-		s->failures++;
 	if (s->svc->stats)
 		s->svc->stats->restarts++;
 	s->state = SLOT_SERVING;

@@ -146,6 +146,24 @@ describe_a_module_with_its_options(void **state)
 	assert_non_null(strstr(out, "no modserv_module symbol"));
 }
 
+/* "old_abi.so" in the current folder is that file, not old_abi.so.so on
+ * module_path */
+static void
+a_module_named_with_so_is_that_file(void **state)
+{
+	char here[4096];
+
+	(void)state;
+	assert_non_null(getcwd(here, sizeof(here)));
+	assert_int_equal(chdir(TEST_MODULES), 0);
+	int rc = modserv_run(out, sizeof(out), "-M", "old_abi.so", NULL);
+
+	assert_int_equal(chdir(here), 0);
+	if (rc != 0)
+		fail_msg("-M old_abi.so: %s", out);
+	assert_non_null(strstr(out, "abi      1.2"));
+}
+
 static void
 version_help_and_bad_flags(void **state)
 {
@@ -495,6 +513,24 @@ a_killed_worker_is_restarted_and_serves(void **state)
 
 /* A terminal's hangup reaches the whole process group: the master reloads,
  * a worker of any model serves on as it was. */
+/* as README says: at once only after 10 s of serving, else after 100 ms,
+ * doubling */
+static void
+a_worker_that_dies_young_is_restarted_after_100_ms(void **state)
+{
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "thread", "upper", NULL);
+	kill(server_worker(&srv), SIGKILL);
+	assert_true(server_wait_log(&srv, "killed by signal 9", 3000));
+	if (!server_wait_log(&srv, "restarting the worker in 100 ms", 3000))
+		fail_msg("no 100 ms wait before the first restart: %s",
+		    server_log(&srv, 0));
+	kill(server_worker(&srv), SIGKILL);
+	assert_true(
+	    server_wait_log(&srv, "restarting the worker in 200 ms", 3000));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 static void
 a_hangup_sent_to_a_worker_changes_nothing(void **state)
 {
@@ -922,6 +958,7 @@ main(void)
 	    T(check_mode_prints_the_plan_and_exits_zero),
 	    T(a_bad_config_is_one_line_with_file_and_line_and_exit_one),
 	    T(describe_a_module_with_its_options),
+	    T(a_module_named_with_so_is_that_file),
 	    T(version_help_and_bad_flags),
 	    T(only_the_ms_api_is_exported),
 	    T(port_zero_is_resolved_in_the_log),
@@ -935,6 +972,7 @@ main(void)
 	    T(sigterm_lets_requests_in_flight_finish),
 	    T(shutdown_timeout_bounds_the_drain),
 	    T(a_killed_worker_is_restarted_and_serves),
+	    T(a_worker_that_dies_young_is_restarted_after_100_ms),
 	    T(a_hangup_sent_to_a_worker_changes_nothing),
 	    T(a_crash_in_handle_costs_one_worker_not_the_service),
 	    T(a_failing_init_is_logged_and_retried_with_backoff),
