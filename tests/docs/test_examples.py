@@ -16,6 +16,11 @@ number.  A line `^C` is Ctrl-C; at the end the command's input is closed
 names are matched as patterns.  A block after `<!-- illustration -->` is
 not run (the next block after it); any other `$` line without a
 configuration fails the test.
+
+A table after `<!-- figures from benchmarks.md: "2 workers vs 1" -->`
+quotes docs/benchmarks.md (which scripts/bench.sh writes): each row's
+figures must be in the benchmarks row its first cell names ("select, 50":
+the row "select 2 workers vs 1" with 50 connections).
 """
 import os
 import re
@@ -268,6 +273,43 @@ def try_example(ex):
             p.wait(timeout=WAIT)
 
 
+QUOTED = re.compile(r'<!-- figures from benchmarks\.md: "([^"]+)" -->')
+
+
+def quoted_figures(page):
+    """What differs between a table the page quotes from benchmarks.md
+    (marked so) and benchmarks.md's rows: a list of complaints."""
+    lines = open(page, encoding="utf-8").read().split("\n")
+    rows = [[c.strip() for c in t.strip("|").split("|")]
+            for t in open(os.path.join(SOURCE, "docs", "benchmarks.md"),
+                          encoding="utf-8").read().split("\n")
+            if t.startswith("| ")]
+    wrong, marker = [], None
+    for n, text in enumerate(lines, 1):
+        m = QUOTED.search(text)
+        if m:
+            marker = m.group(1)
+        elif marker and text.startswith("| ") and "---" not in text:
+            cells = [c.strip() for c in text.strip("|").split("|")]
+            model, _, conns = cells[0].partition(", ")
+            if not conns.isdigit():
+                continue  # the header
+            row = next((r for r in rows if len(r) > 2 and r[2] == conns and
+                        r[0] == f"{model} {marker}"), None)
+            figures = re.findall(r"\d[\d,]*(?:\.\d+)?", " ".join(cells[1:]))
+            if row is None:
+                wrong.append(f"{os.path.relpath(page, SOURCE)}:{n}: no row "
+                             f"\"{model} {marker}\", {conns} in benchmarks.md")
+                continue
+            for f in figures:
+                if f.replace(",", "") not in row:
+                    wrong.append(f"{os.path.relpath(page, SOURCE)}:{n}: {f} "
+                                 f"is not in benchmarks.md's row {row[:4]}")
+        elif marker and not text.startswith("|") and text.strip():
+            marker = None
+    return wrong
+
+
 def main():
     pages = [os.path.join(SOURCE, "README.md")] + sorted(
         os.path.join(SOURCE, "docs", f)
@@ -284,7 +326,11 @@ def main():
             print(f"{ex.where()}: $ {ex.command}: "
                   f"{'ok' if why is None else 'FAILED: ' + why}")
             failed += why is not None
-    print(f"{ran} examples run, {failed} failed")
+    for page in pages:
+        for why in quoted_figures(page):
+            print(why)
+            failed += 1
+    print(f"{ran} examples run; {failed} failed or quoted wrong")
     return 1 if failed or ran == 0 else 0
 
 
