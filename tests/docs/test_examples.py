@@ -50,8 +50,8 @@ VARYING = [
 class Example:
     def __init__(self, page, line, command):
         self.page, self.line, self.command = page, line, command
-        self.steps = []  # (regex of the output before, text typed or None)
-        self.out = ""  # the regex of the output since the last step
+        self.steps = []  # (regex of all the output before it, text typed)
+        self.out = ""  # the regex of all the output so far
         self.interrupt = False
 
     def where(self):
@@ -270,7 +270,11 @@ def try_example(ex):
             return run(ex, ports)
         finally:
             p.terminate()
-            p.wait(timeout=WAIT)
+            try:
+                p.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 QUOTED = re.compile(r'<!-- figures from benchmarks\.md: "([^"]+)" -->')
