@@ -15,7 +15,9 @@ number.  A line `^C` is Ctrl-C; at the end the command's input is closed
 (Ctrl-D).  `...` stands for any text.  Times and the ident module's worker
 names are matched as patterns.  A block after `<!-- illustration -->` is
 not run (the next block after it); any other `$` line without a
-configuration fails the test.
+configuration fails the test.  A block after `<!-- modserv -t: saved in
+conf/ -->` is a configuration, checked with `modserv -t` as a file in that
+folder.
 
 A table after `<!-- figures from benchmarks.md: "2 workers vs 1" -->`
 quotes docs/benchmarks.md (which scripts/bench.sh writes): each row's
@@ -37,7 +39,8 @@ from operator_mode import service_user  # noqa: E402
 
 SOURCE, BUILD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 MODSERV = os.path.join(BUILD, "modserv")
-ILLUSTRATION = "<!-- illustration -->"
+ILLUSTRATION = "illustration"
+SAVED_IN = "modserv -t: saved in "  # a configuration checked as that file
 WAIT = 20  # seconds for any one step; slow under a sanitizer
 # what varies from run to run, as the page shows it and as a pattern
 VARYING = [
@@ -111,19 +114,21 @@ def add_output(ex, text):
 
 
 def blocks(page):
-    """(line number, lines, illustration) of each code block of page."""
+    """(line number, lines, marker) of each code block of page, the marker
+    the text of an HTML comment on a line of its own before it, or None."""
     lines = open(page, encoding="utf-8").read().split("\n")
-    i, marked = 0, False
+    i, marked = 0, None
     while i < len(lines):
         text = lines[i]
-        if text.strip() == ILLUSTRATION:
-            marked = True
+        m = re.fullmatch(r"<!--\s*(.*?)\s*-->", text.strip())
+        if m:
+            marked = m.group(1)
         if text.startswith("```"):
             j = i + 1
             while j < len(lines) and not lines[j].startswith("```"):
                 j += 1
             yield i + 2, lines[i + 1:j], marked
-            i, marked = j + 1, False
+            i, marked = j + 1, None
             continue
         if text.startswith("    ") and (i == 0 or lines[i - 1] == ""):
             j = i
@@ -134,13 +139,14 @@ def blocks(page):
             while body and body[-1] == "":
                 body.pop()
             yield i + 1, body, marked
-            i, marked = j, False
+            i, marked = j, None
             continue
         i += 1
 
 
 def examples(page):
-    for first, body, illustration in blocks(page):
+    for first, body, marker in blocks(page):
+        illustration = marker == ILLUSTRATION
         ex = None
         for k, text in enumerate(body):
             if text.startswith("$ "):
@@ -151,6 +157,45 @@ def examples(page):
                 add_output(ex, text)
         if ex:
             yield ex, illustration
+
+
+def relocated(text, conf):
+    """text as the file conf would read, to be saved elsewhere: the paths
+    relative to conf's folder made absolute (build/ the real build folder),
+    the services' user ours."""
+    text = re.sub(r'user\s*=\s*"[^"]*"', f'user = "{service_user()}"', text)
+
+    def absolute(m):
+        path = os.path.normpath(os.path.join(os.path.dirname(conf),
+                                             m.group(1)))
+        if path == SOURCE + "/build" or path.startswith(SOURCE + "/build/"):
+            path = BUILD + path[len(SOURCE + "/build"):]
+        return f'"{path}"'
+
+    return re.sub(r'"(\.\.?/[^"]*)"', absolute, text)
+
+
+def checked_configurations(page):
+    """modserv -t on each configuration the page marks to be checked as a
+    file saved in a folder of the repository: a list of complaints."""
+    wrong = []
+    for first, body, marker in blocks(page):
+        if not (marker or "").startswith(SAVED_IN):
+            continue
+        conf = os.path.join(SOURCE, marker[len(SAVED_IN):], "example.conf")
+        where = f"{os.path.relpath(page, SOURCE)}:{first}"
+        with tempfile.TemporaryDirectory() as folder:
+            copy = os.path.join(folder, "example.conf")
+            open(copy, "w", encoding="utf-8").write(
+                relocated("\n".join(body) + "\n", conf))
+            r = subprocess.run([MODSERV, "-t", "-c", copy], timeout=WAIT,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        print(f"{where}: modserv -t: "
+              f"{'ok' if r.returncode == 0 else 'FAILED: ' + r.stdout}")
+        if r.returncode != 0:
+            wrong.append(where)
+    return wrong
 
 
 def start(conf, folder):
@@ -169,17 +214,7 @@ def start(conf, folder):
         swaps[value] = (name, new)
         return f'{key}"{new}"'
 
-    text = re.sub(r'(listen\s*=\s*)"([^"]*)"', free, text)
-    text = re.sub(r'user\s*=\s*"[^"]*"', f'user = "{service_user()}"', text)
-
-    def absolute(m):  # a path relative to the file, and build/ the real one
-        path = os.path.normpath(os.path.join(os.path.dirname(conf),
-                                             m.group(1)))
-        if path == SOURCE + "/build" or path.startswith(SOURCE + "/build/"):
-            path = BUILD + path[len(SOURCE + "/build"):]
-        return f'"{path}"'
-
-    text = re.sub(r'"(\.\.?/[^"]*)"', absolute, text)
+    text = relocated(re.sub(r'(listen\s*=\s*)"([^"]*)"', free, text), conf)
     rel = os.path.relpath(conf, SOURCE)
     copy = os.path.join(folder, os.path.basename(conf))
     open(copy, "w", encoding="utf-8").write(text)
@@ -263,7 +298,7 @@ def try_example(ex):
     m = re.search(r"#\s*((?:conf/)\S+\.conf)", ex.command)
     if not m:
         return ("names no shipped configuration (a comment "
-                "\"# conf/...\") and is not marked " + ILLUSTRATION)
+                "\"# conf/...\") and is not marked <!-- illustration -->")
     with tempfile.TemporaryDirectory() as folder:
         p, ports = start(os.path.join(SOURCE, m.group(1)), folder)
         try:
@@ -331,6 +366,7 @@ def main():
                   f"{'ok' if why is None else 'FAILED: ' + why}")
             failed += why is not None
     for page in pages:
+        failed += len(checked_configurations(page))
         for why in quoted_figures(page):
             print(why)
             failed += 1
