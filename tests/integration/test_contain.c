@@ -558,7 +558,8 @@ cmd_refuses_an_allow_entry_that_is_not_well_formed(void **state)
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
 	        "  module = \"cmd\";\n"
-	        "  options = { allow = [ \"date\", \"ls [-l\" ]; }; } );\n",
+	        "  options = { allow = [ \"date\", \"ls [-l\" ]; }; } );\n"
+	        "log = \"service.log\";\n",
 	        model),
 	    0);
 	assert_int_equal(

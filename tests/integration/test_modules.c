@@ -172,6 +172,31 @@ greet_by_read_answers_what_one_read_brings(void **state)
 	stop_cleanly();
 }
 
+/* nc and telnet send the line's ending with it: "q\n" quits too, and
+ * "qq\n" is a message like any other */
+static void
+greet_by_read_quits_on_q_and_a_line_ending(void **state)
+{
+	int fd;
+
+	(void)state;
+	serve(
+	    "tcp", "greet", "options = { greeting = \"\"; suffix = \"+\"; };");
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "qq\n", 3), 0);
+	expect(fd, "qq\n+", 0);
+	assert_int_equal(client_send_all(fd, "q\n", 2), 0);
+	expect(fd, "", 1);
+	close(fd);
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "\n", 1), 0);
+	expect(fd, "\n+", 0);
+	assert_int_equal(client_send_all(fd, "q\r\n", 3), 0);
+	expect(fd, "", 1);
+	close(fd);
+	stop_cleanly();
+}
+
 /* ---- ident ---- */
 
 static void
@@ -1143,6 +1168,7 @@ HARNESS_MAIN_FOR_MODEL("modules", NULL,
     SRV_TEST(greet_greets_answers_and_quits_on_q),
     SRV_TEST(greet_by_line_splits_glued_messages),
     SRV_TEST(greet_by_read_answers_what_one_read_brings),
+    SRV_TEST(greet_by_read_quits_on_q_and_a_line_ending),
     SRV_TEST(ident_names_the_thread_or_process),
     SRV_TEST(ident_answers_datagrams_too),
     F(filexfer_sends_files_beneath_its_root), F(filexfer_refuses_every_way_out),
