@@ -1132,6 +1132,21 @@ exec_looks_the_program_up_on_its_own_path(void **state)
 	    "PATH=/usr/local/bin:/usr/bin:/bin",
 	    3000));
 	assert_true(server_wait_log(&srv, "exited with status 127", 3000));
+	{
+		/* the error names the pid the exit line names */
+		const char *log = server_log(&srv, 0), *p, *q;
+		char line_pid[32], exit_pid[32];
+
+		p = strstr(log, "exec modserv-test-prog: not found");
+		q = strstr(log, "exited with status 127");
+		while (p > log && p[-1] != '\n')
+			p--;
+		assert_int_equal(sscanf(p, "%*s %*s [%31[0-9]]", line_pid), 1);
+		while (q > log && strncmp(q, "pid ", 4) != 0)
+			q--;
+		assert_int_equal(sscanf(q, "pid %31[0-9]", exit_pid), 1);
+		assert_string_equal(line_pid, exit_pid);
+	}
 	stop_cleanly();
 }
 
