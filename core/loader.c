@@ -362,6 +362,15 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			    optspec_type_name(spec->type));
 			return -1;
 		}
+		if (spec->required && spec->type == MS_OPT_LIST &&
+		    v->nlist == 0) {
+			snprintf(err, errlen,
+			    "%s:%d: services.[%zu].options.%s: is empty, and "
+			    "module %s needs it (%s)",
+			    cfg->file, v->line, sc->index, v->name, mname,
+			    spec->help ? spec->help : "a list of strings");
+			return -1;
+		}
 		if (loader_check_value(spec, mname, cfg, sc, v, err, errlen))
 			return -1;
 		if (optspec_check_env(
