@@ -60,6 +60,8 @@ struct pool {
 /* A stream request, or a datagram with its bytes after the struct. */
 struct job {
 	struct pool *pool;
+	int lfd; /* the listener a datagram came in on: its reply leaves by it
+	          */
 	struct ms_request req;
 	size_t len;
 	char bytes[];
@@ -128,7 +130,7 @@ static void
 thread_serve(struct pool *pool, struct job *job)
 {
 	if (job->req.datagram)
-		request_serve_datagram(pool->svc, job->req.dgram_fd, job->bytes,
+		request_serve_datagram(pool->svc, job->lfd, job->bytes,
 		    job->len, (struct sockaddr *)&job->req.peer,
 		    job->req.peerlen);
 	else {
@@ -164,7 +166,7 @@ thread_job(struct pool *pool, int fd, int lfd, size_t len,
 		job->len = len;
 	}
 	request_init(&job->req, svc, fd, (struct sockaddr *)peer, plen);
-	job->req.dgram_fd = lfd;
+	job->lfd = lfd;
 	job->pool = pool;
 	return job;
 }
@@ -297,7 +299,7 @@ thread_start(struct pool *pool, struct job *job)
 		log_syserr(MS_LOG_WARN, service_name(pool->svc),
 		    "%s: request refused: no thread", ms_peer(&job->req));
 		if (!job->req.datagram) {
-			close(job->req.fd);
+			conn_close(&job->req.conn);
 			request_unadmit(&job->req);
 		}
 		free(job);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "conn.h"
 #include "loader.h"
 #include "stats.h"
 
@@ -33,6 +34,7 @@ struct ms_service {
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
 	struct stats_service *stats;    /* shared counters; NULL: not counted */
+	const struct conn_type *conn_type; /* its requests' connections */
 };
 
 /* The name logs use for the service. */
