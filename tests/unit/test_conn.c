@@ -397,11 +397,13 @@ client_round_trip(int port, const char *msg, char *back, size_t size)
 	return got;
 }
 
-static void
-select_reads_input_held_inside_the_connection(void **state)
+/* Serves one client under the select model over connections of type: what
+ * it got back for msg. */
+static size_t
+select_round_trip(
+    const struct conn_type *type, const char *msg, char *back, size_t size)
 {
-	struct conn_type held_type = conn_plain;
-	struct service_conf tcp = {.name = "held",
+	struct service_conf tcp = {.name = "conn",
 	    .transport = &transport_tcp,
 	    .model = &model_select,
 	    .max_request = 1 << 16,
@@ -410,21 +412,17 @@ select_reads_input_held_inside_the_connection(void **state)
 	struct ms_service s = {.conf = &tcp,
 	    .cfg = &cfg,
 	    .module = {.mod = &upper},
-	    .conn_type = &held_type,
+	    .conn_type = type,
 	    .nlisten = 1};
 	struct sockaddr_in any = {
 	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t alen = sizeof(any);
 	struct signalfd_siginfo term = {.ssi_signo = SIGTERM};
 	int sig[2];
-	char back[64];
+	size_t got;
 	pthread_t t;
 	void *rc;
 
-	(void)state;
-	held_type.read = held_read;
-	held_type.pending = held_pending;
-	memset(&held, 0, sizeof(held));
 	s.listen_fd[0] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	assert_int_equal(
 	    bind(s.listen_fd[0], (struct sockaddr *)&any, sizeof(any)), 0);
@@ -433,17 +431,85 @@ select_reads_input_held_inside_the_connection(void **state)
 	assert_int_equal(pipe2(sig, O_NONBLOCK), 0);
 	s.sigfd = sig[0];
 	assert_int_equal(pthread_create(&t, NULL, select_serves, &s), 0);
-	/* each read gives one byte of the held eleven: the loop must read on
-	 * with no event from the socket, which it emptied at the first */
-	assert_int_equal(client_round_trip(ntohs(any.sin_port), "hello world",
-	                     back, sizeof(back)),
-	    11);
-	assert_memory_equal(back, "HELLO WORLD", 11);
+	got = client_round_trip(ntohs(any.sin_port), msg, back, size);
 	assert_int_equal(write(sig[1], &term, sizeof(term)), sizeof(term));
 	pthread_join(t, &rc);
 	assert_null(rc);
 	close(sig[0]);
 	close(sig[1]);
+	return got;
+}
+
+static void
+select_reads_input_held_inside_the_connection(void **state)
+{
+	struct conn_type held_type = conn_plain;
+	char back[64];
+
+	(void)state;
+	held_type.read = held_read;
+	held_type.pending = held_pending;
+	memset(&held, 0, sizeof(held));
+	/* each read gives one byte of the held eleven: the loop must read on
+	 * with no event from the socket, which it emptied at the first */
+	assert_int_equal(
+	    select_round_trip(&held_type, "hello world", back, sizeof(back)),
+	    11);
+	assert_memory_equal(back, "HELLO WORLD", 11);
+}
+
+/* A connection whose first read takes what the socket has but needs a
+ * write before it can give it out (TLS renegotiating, say). */
+static int shy_wants;
+
+static ssize_t
+shy_read(struct conn *c, void *buf, size_t len)
+{
+	static int asked;
+
+	if (held.len == 0) { /* the first: the socket emptied, nothing given */
+		ssize_t n = conn_plain.read(c, held.buf, sizeof(held.buf));
+
+		if (n <= 0)
+			return n;
+		held.len = (size_t)n;
+		shy_wants = CONN_WANT_WRITE;
+		asked = 1;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (asked) { /* woken by the socket's writability: all at once */
+		asked = shy_wants = 0;
+		len = len < held.len ? len : held.len;
+		memcpy(buf, held.buf, len);
+		held.at = held.len;
+		return (ssize_t)len;
+	}
+	return conn_plain.read(c, buf, len);
+}
+
+static int
+shy_wants_now(const struct conn *c)
+{
+	(void)c;
+	return shy_wants;
+}
+
+static void
+select_waits_for_what_the_connections_pending_read_wants(void **state)
+{
+	struct conn_type shy_type = conn_plain;
+	char back[64];
+
+	(void)state;
+	shy_type.read = shy_read;
+	shy_type.wants = shy_wants_now;
+	memset(&held, 0, sizeof(held));
+	/* with nothing to send, only a wait for writability wakes it */
+	assert_int_equal(
+	    select_round_trip(&shy_type, "hello world", back, sizeof(back)),
+	    11);
+	assert_memory_equal(back, "HELLO WORLD", 11);
 }
 
 int
@@ -464,6 +530,8 @@ main(void)
 	    cmocka_unit_test(
 	        plain_hands_over_a_blocking_socket_without_timeouts),
 	    cmocka_unit_test(select_reads_input_held_inside_the_connection),
+	    cmocka_unit_test(
+	        select_waits_for_what_the_connections_pending_read_wants),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
