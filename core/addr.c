@@ -243,22 +243,34 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 int
 addr_same(const struct listen_addr *a, const struct listen_addr *b)
 {
+	const struct sockaddr_un *ux = (const void *)&a->ss,
+	                         *uy = (const void *)&b->ss;
+	const struct sockaddr_in *x = (const void *)&a->ss,
+	                         *y = (const void *)&b->ss;
+	const struct sockaddr_in6 *x6 = (const void *)&a->ss,
+	                          *y6 = (const void *)&b->ss;
+
 	if (a->ss.ss_family != b->ss.ss_family)
 		return 0;
-	if (a->ss.ss_family == AF_UNIX)
-		return strcmp(a->text, b->text) == 0;
-	if (a->ss.ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)&a->ss,
-		                         *y = (const void *)&b->ss;
-
-		return x->sin_port != 0 && x->sin_port == y->sin_port &&
+	switch (a->ss.ss_family) {
+	case AF_INET:
+		return x->sin_port == y->sin_port &&
 		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	case AF_INET6:
+		return x6->sin6_port == y6->sin6_port &&
+		       memcmp(&x6->sin6_addr, &y6->sin6_addr,
+		           sizeof(x6->sin6_addr)) == 0;
+	case AF_UNIX:
+		if (ux->sun_path[0] != '\0' || uy->sun_path[0] != '\0')
+			return strncmp(ux->sun_path, uy->sun_path,
+			           sizeof(ux->sun_path)) == 0;
+		/* abstract names: every byte of the length counts */
+		return a->len == b->len &&
+		       memcmp(ux->sun_path, uy->sun_path,
+		           a->len - offsetof(struct sockaddr_un, sun_path)) ==
+		           0;
 	}
-	const struct sockaddr_in6 *x = (const void *)&a->ss,
-	                          *y = (const void *)&b->ss;
-
-	return x->sin6_port != 0 && x->sin6_port == y->sin6_port &&
-	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	return 0;
 }
 
 int

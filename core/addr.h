@@ -38,7 +38,8 @@ int addr_inet_host(const struct sockaddr *sa, char *host, size_t size);
 /* "1.2.3.4:80", "[::1]:80", "/path", or "unix" for an unnamed unix socket. */
 void addr_format(
     const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
-/* Same family, address and port (or path).  Port 0 never equals. */
+/* Same family, address and port (or path, or abstract name): the same
+ * socket address.  Port 0 equals port 0 ("any port", as configured). */
 int addr_same(const struct listen_addr *a, const struct listen_addr *b);
 /* An inet address's port, or -1 for a unix one. */
 int addr_port(const struct listen_addr *a);

@@ -113,11 +113,13 @@ check_fork(const struct config *cfg, size_t i, struct check_child *c, char *err,
 	int pfd[2];
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "checking the modules: pipe: %m");
+		snprintf(err, errlen, "checking the modules: pipe: %s",
+		    strerror(errno));
 		return -1;
 	}
 	if ((c->pid = fork()) < 0) {
-		snprintf(err, errlen, "checking the modules: fork: %m");
+		snprintf(err, errlen, "checking the modules: fork: %s",
+		    strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;

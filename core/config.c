@@ -31,20 +31,55 @@ struct parse {
 	size_t errlen;
 };
 
-/* A key of a group: its name, the function that checks and stores it, and
- * for the generic setters where (offset into the struct) and what range. */
-struct key {
-	const char *name;
-	int required;
-	int (*set)(struct parse *p, const char *path, config_setting_t *s,
-	    void *dst, const struct key *k);
-	size_t offset;
-	double min, max;
-};
+struct key;
 
 #define KEY_AT(dst, k, type) ((type *)((char *)(dst) + (k)->offset))
 /* what a setter that needs no table data calls its key */
 #define KEY_UNUSED k __attribute__((unused))
+/* The first fields of a table line: name, kind, field. */
+#define KEY(n, kd, at) .name = (n), .kind = (kd), .offset = (at)
+
+/* What a setter stores, so that the walk can give it its default and
+ * config_free free it. */
+enum key_field {
+	FIELD_NONE,    /* the setter fills several fields, freed by hand */
+	FIELD_INT,     /* int; default .def */
+	FIELD_SECONDS, /* double; default .def */
+	FIELD_STRING,  /* char *, malloc'd; default .def_str */
+	FIELD_STRV,    /* char **, NULL-terminated, malloc'd */
+	FIELD_CIDRS,   /* struct cidr_list */
+	FIELD_POINTER, /* const void *, what .find gave; default .def_str */
+};
+
+/* How a key is read: the setter, and the field it stores. */
+struct key_kind {
+	int (*set)(struct parse *p, const char *path, config_setting_t *s,
+	    void *dst, const struct key *k);
+	enum key_field field;
+};
+
+/* A word a key may take, and the number it stores. */
+struct key_word {
+	const char *name;
+	int value;
+};
+
+/* A key of a group: one line of a table says everything about it. */
+struct key {
+	const char *name;
+	const struct key_kind *kind;
+	size_t offset;       /* of its field in the group's struct */
+	double min, max;     /* a number's range */
+	double def;          /* a number's default */
+	const char *def_str; /* a string's or a word's default; NULL: none */
+	const struct key_word *words; /* the words it takes, {NULL} last */
+	/* or, for a word naming a table's entry, its lookup (NULL: no such
+	 * word) and the words it knows, for the error */
+	const void *(*find)(const char *word);
+	const char *names;
+	int required;
+	int inherit; /* a service's: the default is the top-level key's */
+};
 
 static int
 config_fail(struct parse *p, const config_setting_t *s, const char *path,
@@ -140,6 +175,14 @@ config_get_int(struct parse *p, const char *path, config_setting_t *s, int min,
 	return 0;
 }
 
+static const struct key *
+key_named(const struct key *keys, const char *name)
+{
+	while (keys->name && strcmp(keys->name, name) != 0)
+		keys++;
+	return keys->name ? keys : NULL;
+}
+
 /* Checks that every key of group s is in keys, then sets them in order. */
 static int
 config_walk(struct parse *p, const char *path, config_setting_t *s,
@@ -150,11 +193,8 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 
 	for (i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(s, i);
-		const struct key *k = keys;
 
-		while (k->name && strcmp(k->name, config_setting_name(e)) != 0)
-			k++;
-		if (k->name == NULL) {
+		if (key_named(keys, config_setting_name(e)) == NULL) {
 			snprintf(sub, sizeof(sub), "%s%s%s", path,
 			    *path ? "." : "", config_setting_name(e));
 			return config_fail(p, e, sub, "unknown key");
@@ -171,10 +211,81 @@ config_walk(struct parse *p, const char *path, config_setting_t *s,
 				    p, s, sub, "is required and missing");
 			continue;
 		}
-		if (k->set(p, sub, e, dst, k) < 0)
+		if (k->kind->set(p, sub, e, dst, k) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int key_word_store(const struct key *k, const char *word, void *dst);
+
+/* Gives every key of keys its default in dst; a key that inherits takes
+ * the value parent has for the key of the same name in parent_keys.  0, or
+ * -1 without memory. */
+static int
+keys_default(const struct key *keys, void *dst, const struct key *parent_keys,
+    void *parent)
+{
+	for (const struct key *k = keys; k->name; k++) {
+		const struct key *from =
+		    k->inherit ? key_named(parent_keys, k->name) : NULL;
+		const char *str;
+
+		switch (k->kind->field) {
+		case FIELD_INT:
+			if (k->def_str)
+				key_word_store(k, k->def_str, dst);
+			else
+				*KEY_AT(dst, k, int) =
+				    from ? *KEY_AT(parent, from, int)
+				         : (int)k->def;
+			break;
+		case FIELD_SECONDS:
+			*KEY_AT(dst, k, double) = k->def;
+			break;
+		case FIELD_POINTER:
+			if (k->def_str)
+				key_word_store(k, k->def_str, dst);
+			break;
+		case FIELD_STRING:
+			str = from ? *KEY_AT(parent, from, char *) : k->def_str;
+			if (str &&
+			    (*KEY_AT(dst, k, char *) = strdup(str)) == NULL)
+				return -1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static void
+strv_free(char **v)
+{
+	for (char **s = v; s && *s; s++)
+		free(*s);
+	free(v);
+}
+
+/* Frees what the keys of keys hold in dst. */
+static void
+keys_free(const struct key *keys, void *dst)
+{
+	for (const struct key *k = keys; k->name; k++)
+		switch (k->kind->field) {
+		case FIELD_STRING:
+			free(*KEY_AT(dst, k, char *));
+			break;
+		case FIELD_STRV:
+			strv_free(*KEY_AT(dst, k, char **));
+			break;
+		case FIELD_CIDRS:
+			free(KEY_AT(dst, k, struct cidr_list)->v);
+			break;
+		default:
+			break;
+		}
 }
 
 /* ---- generic setters: what the key table's offset and range say ---- */
@@ -217,7 +328,6 @@ key_string(struct parse *p, const char *path, config_setting_t *s, void *dst,
 	return 0;
 }
 
-/* A file mode in octal, as a string: "0660". */
 /* A file path; a relative one is taken from the configuration's folder. */
 static int
 key_path(struct parse *p, const char *path, config_setting_t *s, void *dst,
@@ -292,6 +402,7 @@ key_bool(struct parse *p, const char *path, config_setting_t *s, void *dst,
 	return 0;
 }
 
+/* A file mode in octal, as a string: "0660". */
 static int
 key_mode(struct parse *p, const char *path, config_setting_t *s, void *dst,
     const struct key *k)
@@ -342,6 +453,49 @@ key_cidrs(struct parse *p, const char *path, config_setting_t *s, void *dst,
 	return 0;
 }
 
+/* Stores what word stands for among k's words (or in k's table), or -1
+ * when it is none of them. */
+static int
+key_word_store(const struct key *k, const char *word, void *dst)
+{
+	const void *found;
+
+	if (k->find) {
+		if ((found = k->find(word)) == NULL)
+			return -1;
+		*KEY_AT(dst, k, const void *) = found;
+		return 0;
+	}
+	for (const struct key_word *w = k->words; w->name; w++)
+		if (strcmp(w->name, word) == 0) {
+			*KEY_AT(dst, k, int) = w->value;
+			return 0;
+		}
+	return -1;
+}
+
+/* One of the words k takes (nginx's enum slot). */
+static int
+key_one_of(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	char names[256] = "";
+	const char *v;
+	size_t n = 0;
+
+	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
+		return -1;
+	v = config_setting_get_string(s);
+	if (key_word_store(k, v, dst) == 0)
+		return 0;
+	for (const struct key_word *w = k->words; !k->find && w->name; w++)
+		n += (size_t)snprintf(names + n,
+		    n < sizeof(names) ? sizeof(names) - n : 0, "%s%s",
+		    n ? ", " : "", w->name);
+	return config_fail(p, s, path, "\"%s\" is not one of %s", v,
+	    k->find ? k->names : names);
+}
+
 /* access_log: "main", "off", "syslog", or a file (a path, whose folder
  * must exist). */
 static int
@@ -379,6 +533,20 @@ key_access_log_format(struct parse *p, const char *path, config_setting_t *s,
 	return 0;
 }
 
+static const struct key_kind kind_int = {key_int, FIELD_INT};
+static const struct key_kind kind_seconds = {key_seconds, FIELD_SECONDS};
+static const struct key_kind kind_bool = {key_bool, FIELD_INT};
+static const struct key_kind kind_mode = {key_mode, FIELD_INT};
+static const struct key_kind kind_string = {key_string, FIELD_STRING};
+static const struct key_kind kind_path_to_make = {
+    key_path_to_make, FIELD_STRING};
+static const struct key_kind kind_cidrs = {key_cidrs, FIELD_CIDRS};
+static const struct key_kind kind_word = {key_one_of, FIELD_INT};
+static const struct key_kind kind_table_entry = {key_one_of, FIELD_POINTER};
+static const struct key_kind kind_access_log = {key_access_log, FIELD_STRING};
+static const struct key_kind kind_access_log_format = {
+    key_access_log_format, FIELD_STRING};
+
 /* ---- service keys ---- */
 
 static int
@@ -397,20 +565,17 @@ service_set_name(struct parse *p, const char *path, config_setting_t *s,
 	return 0;
 }
 
-static int
-service_set_transport(struct parse *p, const char *path, config_setting_t *s,
-    void *dst, const struct key *KEY_UNUSED)
+/* The lookups of the transport and model keys. */
+static const void *
+config_find_transport(const char *name)
 {
-	struct service_conf *sc = dst;
-	const char *v;
+	return transport_find(name);
+}
 
-	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
-		return -1;
-	v = config_setting_get_string(s);
-	if ((sc->transport = transport_find(v)) == NULL)
-		return config_fail(
-		    p, s, path, "\"%s\" is not one of %s", v, transport_names);
-	return 0;
+static const void *
+config_find_model(const char *name)
+{
+	return model_find(name);
 }
 
 static int
@@ -446,22 +611,6 @@ service_set_listen(struct parse *p, const char *path, config_setting_t *s,
 		return config_fail(p, s, path, "out of memory");
 	memcpy(sc->addrs, a, (size_t)n * sizeof(*a));
 	sc->naddrs = (size_t)n;
-	return 0;
-}
-
-static int
-service_set_model(struct parse *p, const char *path, config_setting_t *s,
-    void *dst, const struct key *KEY_UNUSED)
-{
-	struct service_conf *sc = dst;
-	const char *v;
-
-	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
-		return -1;
-	v = config_setting_get_string(s);
-	if ((sc->model = model_find(v)) == NULL)
-		return config_fail(
-		    p, s, path, "\"%s\" is not one of %s", v, model_names);
 	return 0;
 }
 
@@ -587,40 +736,59 @@ service_set_options(struct parse *p, const char *path, config_setting_t *s,
 #define SC(field) offsetof(struct service_conf, field)
 #define DAY 86400.0
 
+static const struct key_kind kind_name = {service_set_name, FIELD_STRING};
+static const struct key_kind kind_listen = {service_set_listen, FIELD_NONE};
+static const struct key_kind kind_module = {service_set_module, FIELD_STRING};
+static const struct key_kind kind_options = {service_set_options, FIELD_NONE};
+static const struct key_kind kind_workers = {service_set_workers, FIELD_INT};
+
 /* In this order: listen needs the transport. */
 static const struct key service_keys[] = {
-    {"name", 1, service_set_name, 0, 0, 0},
-    {"transport", 1, service_set_transport, 0, 0, 0},
-    {"listen", 1, service_set_listen, 0, 0, 0},
-    {"model", 0, service_set_model, 0, 0, 0},
-    {"module", 1, service_set_module, 0, 0, 0},
-    {"options", 0, service_set_options, 0, 0, 0},
-    {"workers", 0, service_set_workers, 0, 1, 256},
-    {"max_clients", 0, key_int, SC(max_clients), 1, 1 << 20},
-    {"backlog", 0, key_int, SC(backlog), 1, 1 << 16},
-    {"blocking_threads", 0, key_int, SC(blocking_threads), 1, 256},
-    {"thread_stack", 0, key_int, SC(thread_stack), 64 << 10, 64 << 20},
-    {"spare_threads", 0, key_int, SC(spare_threads), 0, 1 << 20},
-    {"per_source", 0, key_int, SC(per_source), 0, 1 << 20},
-    {"rate", 0, key_int, SC(rate), 0, 1 << 24},
-    {"rate_pause", 0, key_seconds, SC(rate_pause), 0.01, DAY},
-    {"max_request", 0, key_int, SC(max_request), 1, 1 << 30},
-    {"idle_timeout", 0, key_seconds, SC(idle_timeout), 0, DAY},
-    {"handle_timeout", 0, key_seconds, SC(handle_timeout), 0, DAY},
-    {"proxy_protocol", 0, key_bool, SC(proxy_protocol), 0, 0},
-    {"proxy_from", 0, key_cidrs, SC(proxy_from), 0, 0},
-    {"allow", 0, key_cidrs, SC(allow), 0, 0},
-    {"deny", 0, key_cidrs, SC(deny), 0, 0},
-    {"user", 0, key_string, SC(user), 0, 0},
-    {"group", 0, key_string, SC(group), 0, 0},
-    {"socket_mode", 0, key_mode, SC(socket_mode), 0, 0},
-    {"socket_owner", 0, key_string, SC(socket_owner), 0, 0},
-    {"socket_group", 0, key_string, SC(socket_group), 0, 0},
-    {"access_log", 0, key_access_log, SC(access_log), 0, 0},
-    {"access_log_format", 0, key_access_log_format, SC(access_log_format), 0,
-        0},
-    {"access_log_skip_empty", 0, key_bool, SC(access_log_skip_empty), 0, 0},
-    {NULL, 0, NULL, 0, 0, 0},
+    {KEY("name", &kind_name, SC(name)), .required = 1},
+    {KEY("transport", &kind_table_entry, SC(transport)),
+        .find = config_find_transport, .names = transport_names, .required = 1},
+    {KEY("listen", &kind_listen, 0), .required = 1},
+    {KEY("model", &kind_table_entry, SC(model)), .find = config_find_model,
+        .names = model_names, .def_str = "thread"},
+    {KEY("module", &kind_module, SC(module)), .required = 1},
+    {KEY("options", &kind_options, 0)},
+    {KEY("workers", &kind_workers, SC(workers)), .min = 1, .max = 256,
+        .def = 1},
+    {KEY("max_clients", &kind_int, SC(max_clients)), .min = 1, .max = 1 << 20,
+        .def = 1024},
+    {KEY("backlog", &kind_int, SC(backlog)), .min = 1, .max = 1 << 16,
+        .def = SOMAXCONN},
+    {KEY("blocking_threads", &kind_int, SC(blocking_threads)), .min = 1,
+        .max = 256, .def = 4},
+    {KEY("thread_stack", &kind_int, SC(thread_stack)), .min = 64 << 10,
+        .max = 64 << 20, .def = 256 << 10},
+    {KEY("spare_threads", &kind_int, SC(spare_threads)), .min = 0,
+        .max = 1 << 20, .def = 64},
+    {KEY("per_source", &kind_int, SC(per_source)), .min = 0, .max = 1 << 20},
+    {KEY("rate", &kind_int, SC(rate)), .min = 0, .max = 1 << 24},
+    {KEY("rate_pause", &kind_seconds, SC(rate_pause)), .min = 0.01, .max = DAY,
+        .def = 10},
+    {KEY("max_request", &kind_int, SC(max_request)), .min = 1, .max = 1 << 30,
+        .def = 4 << 20},
+    {KEY("idle_timeout", &kind_seconds, SC(idle_timeout)), .min = 0, .max = DAY,
+        .def = 300},
+    {KEY("handle_timeout", &kind_seconds, SC(handle_timeout)), .min = 0,
+        .max = DAY, .def = 30},
+    {KEY("proxy_protocol", &kind_bool, SC(proxy_protocol))},
+    {KEY("proxy_from", &kind_cidrs, SC(proxy_from))},
+    {KEY("allow", &kind_cidrs, SC(allow))},
+    {KEY("deny", &kind_cidrs, SC(deny))},
+    {KEY("user", &kind_string, SC(user)), .inherit = 1},
+    {KEY("group", &kind_string, SC(group)), .inherit = 1},
+    {KEY("socket_mode", &kind_mode, SC(socket_mode)), .def = -1},
+    {KEY("socket_owner", &kind_string, SC(socket_owner))},
+    {KEY("socket_group", &kind_string, SC(socket_group))},
+    {KEY("access_log", &kind_access_log, SC(access_log)), .inherit = 1},
+    {KEY("access_log_format", &kind_access_log_format, SC(access_log_format)),
+        .inherit = 1},
+    {KEY("access_log_skip_empty", &kind_bool, SC(access_log_skip_empty)),
+        .inherit = 1},
+    {.name = NULL},
 };
 
 /* Keys that only make sense for some transports. */
@@ -648,11 +816,19 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 		    "proxy_protocol is for stream transports, and this "
 		    "service is %s",
 		    sc->transport->name);
-	if (sc->proxy_protocol && sc->per_source && sc->model == &model_fork)
+	if (sc->proxy_protocol && sc->per_source &&
+	    sc->model->features & MODEL_F_PROCESS_PER_REQUEST) {
+		char models[64];
+
+		model_names_without(
+		    MODEL_F_PROCESS_PER_REQUEST, models, sizeof(models));
 		return config_fail(p, s, path,
-		    "per_source with proxy_protocol needs the thread or select "
-		    "model: under fork the client is known only in the "
-		    "request's own process");
+		    "per_source with proxy_protocol needs one of the models "
+		    "%s: "
+		    "under %s the client is known only in the request's own "
+		    "process",
+		    models, sc->model->name);
+	}
 	if (!unix_socket &&
 	    (sc->socket_mode >= 0 || sc->socket_owner || sc->socket_group))
 		return config_fail(p, s, path,
@@ -678,7 +854,8 @@ service_compile_access_log(struct parse *p, config_setting_t *s,
 }
 
 /* An address of sc that service o listens on too, or NULL.  A unix path
- * is one file whichever its socket type; tcp and udp share no port. */
+ * is one file whichever its socket type; tcp and udp share no port; port
+ * 0 is a port of its own for each bind. */
 static const struct listen_addr *
 service_addr_clash(const struct service_conf *o, const struct service_conf *sc)
 {
@@ -687,7 +864,8 @@ service_addr_clash(const struct service_conf *o, const struct service_conf *sc)
 		return NULL;
 	for (size_t i = 0; i < sc->naddrs; i++)
 		for (size_t j = 0; j < o->naddrs; j++)
-			if (addr_same(&o->addrs[j], &sc->addrs[i]))
+			if (addr_port(&sc->addrs[i]) != 0 &&
+			    addr_same(&o->addrs[j], &sc->addrs[i]))
 				return &sc->addrs[i];
 	return NULL;
 }
@@ -778,82 +956,7 @@ config_fingerprint(
 	return text;
 }
 
-static int
-config_set_services(struct parse *p, const char *path, config_setting_t *s,
-    void *dst, const struct key *KEY_UNUSED)
-{
-	struct config *cfg = dst;
-	size_t i, n;
-	char sub[64];
-
-	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
-	    config_want(p, path, s, CONFIG_TYPE_LIST) < 0)
-		return -1;
-	n = (size_t)config_setting_length(s);
-	if (n == 0)
-		return config_fail(p, s, path, "names no service");
-	if ((cfg->services = calloc(n, sizeof(*cfg->services))) == NULL)
-		return config_fail(p, s, path, "out of memory");
-	for (i = 0; i < n; i++) {
-		config_setting_t *e = config_setting_get_elem(s, (int)i);
-		struct service_conf *sc = &cfg->services[i];
-
-		cfg->nservices++;
-		sc->index = i;
-		sc->line = config_setting_source_line(e);
-		sc->model = &model_thread;
-		sc->max_clients = CONFIG_MAX_CLIENTS;
-		sc->workers = 1;
-		sc->backlog = SOMAXCONN;
-		sc->blocking_threads = CONFIG_BLOCKING_THREADS;
-		sc->thread_stack = CONFIG_THREAD_STACK;
-		sc->spare_threads = CONFIG_SPARE_THREADS;
-		sc->rate_pause = CONFIG_RATE_PAUSE;
-		sc->max_request = CONFIG_MAX_REQUEST;
-		sc->idle_timeout = CONFIG_IDLE_TIMEOUT;
-		sc->handle_timeout = CONFIG_HANDLE_TIMEOUT;
-		sc->socket_mode = -1;
-		sc->socket_uid = (uid_t)-1;
-		sc->socket_gid = (gid_t)-1;
-		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
-		sc->access_log_skip_empty = cfg->access_log_skip_empty;
-		if ((cfg->user && (sc->user = strdup(cfg->user)) == NULL) ||
-		    (cfg->group && (sc->group = strdup(cfg->group)) == NULL) ||
-		    (sc->access_log = strdup(
-		         cfg->access_log ? cfg->access_log : "main")) == NULL ||
-		    (sc->access_log_format = strdup(cfg->access_log_format
-		                                        ? cfg->access_log_format
-		                                        : "default")) == NULL)
-			return config_fail(p, e, sub, "out of memory");
-		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
-		    config_walk(p, sub, e, service_keys, sc) < 0 ||
-		    service_check_transport(p, e, sub, sc) < 0 ||
-		    service_check_unique(p, e, sub, sc) < 0 ||
-		    service_compile_access_log(p, e, sub, sc) < 0)
-			return -1;
-		if ((sc->fingerprint = config_fingerprint(e, sc)) == NULL)
-			return config_fail(p, e, sub, "out of memory");
-	}
-	return 0;
-}
-
 /* ---- top-level keys ---- */
-
-static int
-config_set_log_level(struct parse *p, const char *path, config_setting_t *s,
-    void *dst, const struct key *KEY_UNUSED)
-{
-	struct config *cfg = dst;
-	const char *v;
-
-	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
-		return -1;
-	v = config_setting_get_string(s);
-	if ((cfg->log_level = log_level_parse(v)) < 0)
-		return config_fail(p, s, path,
-		    "\"%s\" is not one of error, warn, info, debug", v);
-	return 0;
-}
 
 static int
 config_set_module_path(struct parse *p, const char *path, config_setting_t *s,
@@ -906,56 +1009,91 @@ config_set_log(struct parse *p, const char *path, config_setting_t *s,
 	return key_path_to_make(p, path, s, dst, k);
 }
 
-static int
-config_set_facility(struct parse *p, const char *path, config_setting_t *s,
-    void *dst, const struct key *KEY_UNUSED)
-{
-	static const struct {
-		const char *name;
-		int value;
-	} facilities[] = {{"daemon", LOG_DAEMON}, {"user", LOG_USER},
-	    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-	    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-	    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-	    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
-	struct config *cfg = dst;
-	const char *v;
-
-	if (config_want(p, path, s, CONFIG_TYPE_STRING) < 0)
-		return -1;
-	v = config_setting_get_string(s);
-	for (size_t i = 0; i < sizeof(facilities) / sizeof(*facilities); i++)
-		if (strcmp(v, facilities[i].name) == 0) {
-			cfg->syslog_facility = facilities[i].value;
-			return 0;
-		}
-	return config_fail(p, s, path,
-	    "\"%s\" is not one of daemon, user, local0 ... local7", v);
-}
-
 #define CF(field) offsetof(struct config, field)
 
-/* module_path before services: services look their modules up in it; user
- * and group before services: they are the services' defaults. */
+static int config_set_services(struct parse *p, const char *path,
+    config_setting_t *s, void *dst, const struct key *k);
+
+static const struct key_word log_levels[] = {{"error", MS_LOG_ERROR},
+    {"warn", MS_LOG_WARN}, {"info", MS_LOG_INFO}, {"debug", MS_LOG_DEBUG},
+    {NULL, 0}};
+
+static const struct key_word facilities[] = {{"daemon", LOG_DAEMON},
+    {"user", LOG_USER}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    {NULL, 0}};
+
+static const struct key_kind kind_module_path = {
+    config_set_module_path, FIELD_STRV};
+static const struct key_kind kind_log = {config_set_log, FIELD_STRING};
+static const struct key_kind kind_services = {config_set_services, FIELD_NONE};
+
+/* module_path before services: services look their modules up in it; user,
+ * group and access_log* before services: they are the services' defaults. */
 static const struct key config_keys[] = {
-    {"log_level", 0, config_set_log_level, 0, 0, 0},
-    {"module_path", 0, config_set_module_path, 0, 0, 0},
-    {"shutdown_timeout", 0, key_seconds, CF(shutdown_timeout), 0, 3600},
-    {"drain_delay", 0, key_seconds, CF(drain_delay), 0, 3600},
-    {"check_timeout", 0, key_seconds, CF(check_timeout), 0.1, 3600},
-    {"user", 0, key_string, CF(user), 0, 0},
-    {"group", 0, key_string, CF(group), 0, 0},
-    {"status_socket", 0, key_path_to_make, CF(status_socket), 0, 0},
-    {"log", 0, config_set_log, CF(log), 0, 0},
-    {"syslog_facility", 0, config_set_facility, 0, 0, 0},
-    {"pidfile", 0, key_path_to_make, CF(pidfile), 0, 0},
-    {"access_log", 0, key_access_log, CF(access_log), 0, 0},
-    {"access_log_format", 0, key_access_log_format, CF(access_log_format), 0,
-        0},
-    {"access_log_skip_empty", 0, key_bool, CF(access_log_skip_empty), 0, 0},
-    {"services", 1, config_set_services, 0, 0, 0},
-    {NULL, 0, NULL, 0, 0, 0},
+    {KEY("log_level", &kind_word, CF(log_level)), .words = log_levels,
+        .def_str = "info"},
+    {KEY("module_path", &kind_module_path, CF(module_path))},
+    {KEY("shutdown_timeout", &kind_seconds, CF(shutdown_timeout)), .min = 0,
+        .max = 3600, .def = 10},
+    {KEY("drain_delay", &kind_seconds, CF(drain_delay)), .min = 0, .max = 3600},
+    {KEY("check_timeout", &kind_seconds, CF(check_timeout)), .min = 0.1,
+        .max = 3600, .def = 30},
+    {KEY("user", &kind_string, CF(user))},
+    {KEY("group", &kind_string, CF(group))},
+    {KEY("status_socket", &kind_path_to_make, CF(status_socket))},
+    {KEY("log", &kind_log, CF(log))},
+    {KEY("syslog_facility", &kind_word, CF(syslog_facility)),
+        .words = facilities, .def_str = "daemon"},
+    {KEY("pidfile", &kind_path_to_make, CF(pidfile))},
+    {KEY("access_log", &kind_access_log, CF(access_log)), .def_str = "main"},
+    {KEY("access_log_format", &kind_access_log_format, CF(access_log_format)),
+        .def_str = "default"},
+    {KEY("access_log_skip_empty", &kind_bool, CF(access_log_skip_empty))},
+    {KEY("services", &kind_services, 0), .required = 1},
+    {.name = NULL},
 };
+
+static int
+config_set_services(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
+{
+	struct config *cfg = dst;
+	size_t i, n;
+	char sub[64];
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    config_want(p, path, s, CONFIG_TYPE_LIST) < 0)
+		return -1;
+	n = (size_t)config_setting_length(s);
+	if (n == 0)
+		return config_fail(p, s, path, "names no service");
+	if ((cfg->services = calloc(n, sizeof(*cfg->services))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (int)i);
+		struct service_conf *sc = &cfg->services[i];
+
+		cfg->nservices++;
+		sc->index = i;
+		sc->line = config_setting_source_line(e);
+		sc->socket_uid = (uid_t)-1;
+		sc->socket_gid = (gid_t)-1;
+		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
+		if (keys_default(service_keys, sc, config_keys, cfg) < 0)
+			return config_fail(p, e, sub, "out of memory");
+		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
+		    config_walk(p, sub, e, service_keys, sc) < 0 ||
+		    service_check_transport(p, e, sub, sc) < 0 ||
+		    service_check_unique(p, e, sub, sc) < 0 ||
+		    service_compile_access_log(p, e, sub, sc) < 0)
+			return -1;
+		if ((sc->fingerprint = config_fingerprint(e, sc)) == NULL)
+			return config_fail(p, e, sub, "out of memory");
+	}
+	return 0;
+}
 
 static char *
 config_dirname(const char *file)
@@ -1135,13 +1273,11 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 	int rc = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->log_level = MS_LOG_INFO;
-	cfg->shutdown_timeout = CONFIG_SHUTDOWN_TIMEOUT;
-	cfg->check_timeout = CONFIG_CHECK_TIMEOUT;
-	cfg->syslog_facility = LOG_DAEMON;
 	if ((cfg->file = strdup(file)) == NULL ||
-	    (cfg->dir = config_dirname(file)) == NULL) {
+	    (cfg->dir = config_dirname(file)) == NULL ||
+	    keys_default(config_keys, cfg, NULL, NULL) < 0) {
 		snprintf(err, errlen, "%s: out of memory", file);
+		config_free(cfg);
 		return -1;
 	}
 	config_init(&lc);
@@ -1165,20 +1301,13 @@ out:
 	return rc;
 }
 
-static void
-strv_free(char **v)
-{
-	for (char **s = v; s && *s; s++)
-		free(*s);
-	free(v);
-}
-
 void
 config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct service_conf *sc = &cfg->services[i];
 
+		keys_free(service_keys, sc);
 		for (size_t j = 0; j < sc->noptions; j++) {
 			free(sc->options[j].name);
 			free(sc->options[j].str);
@@ -1186,30 +1315,12 @@ config_free(struct config *cfg)
 		}
 		free(sc->options);
 		free(sc->addrs);
-		free(sc->allow.v);
-		free(sc->deny.v);
-		free(sc->proxy_from.v);
-		free(sc->user);
-		free(sc->group);
-		free(sc->socket_owner);
-		free(sc->socket_group);
-		free(sc->name);
-		free(sc->module);
 		free(sc->module_file);
-		free(sc->access_log);
-		free(sc->access_log_format);
 		accesslog_format_free(sc->access_format);
 		free(sc->fingerprint);
 	}
 	free(cfg->services);
-	strv_free(cfg->module_path);
-	free(cfg->user);
-	free(cfg->group);
-	free(cfg->status_socket);
-	free(cfg->log);
-	free(cfg->pidfile);
-	free(cfg->access_log);
-	free(cfg->access_log_format);
+	keys_free(config_keys, cfg);
 	free(cfg->file);
 	free(cfg->dir);
 	memset(cfg, 0, sizeof(*cfg));

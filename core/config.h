@@ -101,17 +101,6 @@ struct config {
 	size_t nservices;
 };
 
-#define CONFIG_MAX_CLIENTS 1024
-#define CONFIG_SHUTDOWN_TIMEOUT 10.0
-#define CONFIG_CHECK_TIMEOUT 30.0
-#define CONFIG_BLOCKING_THREADS 4
-#define CONFIG_THREAD_STACK (256 << 10)
-#define CONFIG_SPARE_THREADS 64
-#define CONFIG_RATE_PAUSE 10.0
-#define CONFIG_MAX_REQUEST (4 << 20)
-#define CONFIG_IDLE_TIMEOUT 300.0
-#define CONFIG_HANDLE_TIMEOUT 30.0
-
 /* Reads and checks file.  0, or -1 with "file:line: key: reason" in err. */
 int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);

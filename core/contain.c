@@ -1,21 +1,28 @@
 /* contain.c - every process a program started ends with it.  The program
- * runs under a keeper, a small process of ours that is its parent and a
- * child subreaper (PR_SET_CHILD_SUBREAPER): whatever the program starts,
- * however it detaches (setsid, a double fork, daemon(3)), stays below the
- * keeper, as an orphan comes back to it.  When the program ends, or when
- * the keeper gets SIGTERM (contain_stop: a timeout, an idle connection, a
- * cut-off at a stop) or the process that started it dies
+ * runs under a keeper, a small process of ours that is its parent's
+ * stand-in for the worker.  Where the kernel allows it (contain_ns.c), the
+ * keeper starts the program in a PID namespace of its own, under an init
+ * of ours: nothing in the namespace can signal the keeper or anything
+ * outside (their pids do not exist there), nor stop or kill its init, and
+ * when the init exits the kernel kills every process left in it, however
+ * it detached.  Elsewhere the keeper is a child subreaper
+ * (PR_SET_CHILD_SUBREAPER): whatever the program starts stays below it, as
+ * an orphan comes back to it, and it SIGKILLs every descendant it finds in
+ * /proc until it has no child left; a process that kills its keeper first
+ * (same user) is the way out this leaves.  Either way, when the program
+ * ends, or the keeper gets SIGTERM (contain_stop: a timeout, an idle
+ * connection, a cut-off at a stop) or the process that started it dies
  * (PR_SET_PDEATHSIG) and the program has had SIGTERM and a second to end,
- * the keeper SIGKILLs every descendant it finds in /proc until it has no
- * child left, then exits as the program did.  It needs no privilege, no
- * cgroup and no namespace, so it holds for a service as nobody on any
- * kernel; a process that kills its keeper first (same user) is the way
- * out it leaves.  The keeper is forked from a worker with threads: it
- * calls only async-signal-safe functions. */
+ * everything it started ends, and the keeper exits as the program did.
+ * The keeper is forked from a worker with threads: it calls only
+ * async-signal-safe functions. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,6 +31,8 @@
 #include <unistd.h>
 
 #include "contain.h"
+#include "contain_ns.h"
+#include "log.h"
 #include "procs.h"
 
 #define CONTAIN_MAX 8192 /* descendants remembered in one round */
@@ -96,6 +105,10 @@ contain_end_all(void)
 /* How long a program told to stop has to end before it is killed. */
 #define CONTAIN_GRACE_MS 1000
 
+/* Set in a namespace's init: a SIGTERM counts only from outside (si_pid 0
+ * there), not from the program or what it started. */
+static int contain_outside_only;
+
 /* The program's wait status, if it ended by deadline (CLOCK_MONOTONIC ms;
  * 0: none); -1 if it had not. */
 static int
@@ -112,7 +125,8 @@ contain_reap(pid_t program, const sigset_t *wake, long long deadline)
 			if (pid == program)
 				return status;
 		if (deadline == 0) {
-			if (sigwaitinfo(wake, &si) == SIGTERM)
+			if (sigwaitinfo(wake, &si) == SIGTERM &&
+			    (!contain_outside_only || si.si_pid == 0))
 				return -1;
 			continue;
 		}
@@ -171,6 +185,116 @@ contain_exit_as(int status)
 	_exit(128 + sig);
 }
 
+/* Forks the program: 0 in it (in /, with the caller's signal mask, killed
+ * with its parent), its pid in the parent, or -1. */
+static pid_t
+contain_fork_program(const sigset_t *old)
+{
+	pid_t program = fork();
+
+	if (program == 0) {
+		/* in /, as inetd and systemd run theirs: not in whatever
+		 * folder root started modserv from */
+		if (chdir("/") < 0)
+			_exit(126);
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with its keeper */
+	}
+	if (program <= 0)
+		sigprocmask(SIG_SETMASK, old, NULL);
+	return program;
+}
+
+/* Closes every descriptor but keep (-1: none). */
+static void
+contain_close_all_but(int keep)
+{
+	if (keep > 0)
+		close_range(0, (unsigned)keep - 1, 0);
+	close_range(keep < 0 ? 0 : (unsigned)keep + 1, ~0U, 0);
+}
+
+/* The namespace's init, pid 1 there: returns 0 in the program, its child;
+ * itself exits once the program ended or it was told to stop (from
+ * outside), with the program's wait status written to status_fd first.
+ * As it exits the kernel kills whatever is left in the namespace. */
+static int
+contain_init(int keeper, int status_fd, const sigset_t *old)
+{
+	struct pollfd gone = {.fd = keeper, .events = POLLIN};
+	pid_t program;
+	int status;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the keeper killed: all of us */
+	if (poll(&gone, 1, 0) != 0)       /* it died before the line above */
+		_exit(126);
+	close(keeper);
+	if ((program = contain_fork_program(old)) <= 0)
+		return program;
+	prctl(PR_SET_NAME, "modserv-init");
+	contain_close_all_but(status_fd);
+	contain_outside_only = 1;
+	status = contain_wait(program);
+	(void)!write(status_fd, &status, sizeof(status));
+	_exit(0);
+}
+
+/* The keeper of a program in a namespace: passes SIGTERM on to its init,
+ * and exits as the program did once the init is gone. */
+static __attribute__((noreturn)) void
+contain_keep_ns(pid_t init, int status_fd)
+{
+	int status, st;
+	sigset_t wake;
+	siginfo_t si;
+	pid_t got;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGCHLD);
+	sigaddset(&wake, SIGTERM);
+	while ((got = waitpid(init, &st, WNOHANG)) == 0 ||
+	       (got < 0 && errno == EINTR))
+		if (sigwaitinfo(&wake, &si) == SIGTERM)
+			kill(init, SIGTERM);
+	if (read(status_fd, &status, sizeof(status)) != sizeof(status))
+		status = SIGKILL; /* the init was killed */
+	contain_exit_as(status);
+}
+
+/* Set in a program that contain_begin put in a namespace. */
+static int contain_namespaced;
+
+int
+contain_in_namespace(void)
+{
+	return contain_namespaced;
+}
+
+/* contain_begin once the next child is a new namespace's init. */
+static int
+contain_begin_ns(const sigset_t *old)
+{
+	int self = pidfd_open(getpid(), 0), status[2];
+	pid_t init;
+
+	contain_namespaced = 1;
+	if (self < 0 || pipe2(status, O_CLOEXEC) < 0) {
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return -1;
+	}
+	if ((init = fork()) == 0) {
+		close(status[0]);
+		return contain_init(self, status[1], old);
+	}
+	if (init < 0) {
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return -1;
+	}
+	prctl(PR_SET_NAME, "modserv-keeper"); /* for ps and top */
+	contain_close_all_but(status[0]);
+	contain_keep_ns(init, status[0]);
+}
+
 int
 contain_begin(pid_t parent)
 {
@@ -189,27 +313,41 @@ contain_begin(pid_t parent)
 	}
 	if (getppid() != parent) /* it died before the line above */
 		_exit(126);
-	if ((program = fork()) < 0) {
+	switch (contain_ns_enter()) {
+	case 0:
+		return contain_begin_ns(&old);
+	case -2:
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	if (program == 0) {
-		/* in /, as inetd and systemd run theirs: not in whatever
-		 * folder root started modserv from */
-		if (chdir("/") < 0)
-			_exit(126);
-		prctl(PR_SET_CHILD_SUBREAPER, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with its keeper */
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 0;
-	}
+	if ((program = contain_fork_program(&old)) <= 0)
+		return program;
 	prctl(PR_SET_NAME, "modserv-keeper"); /* for ps and top */
 	/* the keeper holds none of the program's descriptors: a connection
 	 * or a pipe ends when the program and its own let go of it */
-	close_range(0, ~0U, 0);
+	contain_close_all_but(-1);
 	status = contain_wait(program);
 	contain_end_all();
 	contain_exit_as(status);
+}
+
+void
+contain_say_how(const char *service)
+{
+	static atomic_int said;
+	int e;
+
+	if (atomic_exchange(&said, 1))
+		return;
+	e = contain_ns_available();
+	if (e == 0)
+		log_debug(
+		    service, "programs run in PID namespaces of their own");
+	else
+		log_warn(service,
+		    "no PID namespace for programs (%s): each is kept by a "
+		    "subreaper, which a program that kills it escapes",
+		    strerror(e));
 }
 
 int

@@ -14,6 +14,14 @@
  * the program.  -1 with errno if no keeper could be made (no fork). */
 int contain_begin(pid_t parent);
 
+/* 1 in a program contain_begin started in a PID namespace of its own, 0
+ * in one it keeps by a subreaper alone. */
+int contain_in_namespace(void);
+
+/* Logs once per process, before the first program starts, how programs
+ * are contained (a warning when no namespace can hold them). */
+void contain_say_how(const char *service);
+
 /* Ends the program under keeper (SIGTERM, SIGKILL a second later) and
  * whatever it started; waitpid the keeper then. */
 int contain_stop(pid_t keeper);

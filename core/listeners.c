@@ -38,12 +38,6 @@ struct listener {
 static struct listener *table;
 static size_t count, room;
 
-static int
-addr_equal(const struct listen_addr *a, const struct listen_addr *b)
-{
-	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
-}
-
 /* Configured as before, or as the address it was bound to: "port 0" that
  * became port 39157 is the socket "port 39157" asks for.  With port not 0,
  * only a socket on that port: the one the service's other addresses have. */
@@ -52,7 +46,7 @@ listener_matches(const struct listener *l, const struct service_conf *sc,
     const struct listen_addr *a, int port)
 {
 	return l->transport && l->transport == sc->transport &&
-	       (addr_equal(&l->key, a) || addr_equal(&l->bound, a)) &&
+	       (addr_same(&l->key, a) || addr_same(&l->bound, a)) &&
 	       (port == 0 || addr_port(&l->bound) == port);
 }
 
@@ -64,12 +58,12 @@ listener_socket_file(const struct service_conf *sc, char *err, size_t errlen)
 	const char *path = sc->addrs[0].text;
 
 	if (sc->socket_mode >= 0 && chmod(path, (mode_t)sc->socket_mode) < 0) {
-		snprintf(err, errlen, "chmod %s: %m", path);
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if ((sc->socket_uid != (uid_t)-1 || sc->socket_gid != (gid_t)-1) &&
 	    chown(path, sc->socket_uid, sc->socket_gid) < 0) {
-		snprintf(err, errlen, "chown %s: %m", path);
+		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -102,37 +96,6 @@ listener_add(char *err, size_t errlen)
 	return &table[count];
 }
 
-/* Same family and address: the port for inet, the path for unix. */
-static int
-sockaddr_same(
-    const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	switch (a->ss_family) {
-	case AF_INET: {
-		const struct sockaddr_in *x = (const void *)a,
-		                         *y = (const void *)b;
-
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *x = (const void *)a,
-		                          *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-	}
-	case AF_UNIX:
-		return strncmp(((const struct sockaddr_un *)a)->sun_path,
-		           ((const struct sockaddr_un *)b)->sun_path,
-		           sizeof(((const struct sockaddr_un *)a)->sun_path)) ==
-		       0;
-	}
-	return 0;
-}
-
 /* A socket the service manager passed that sc may take for its address
  * a: one named after the service, else an unnamed one (or one no service
  * is named after) on a, of sc's socket type. */
@@ -147,7 +110,7 @@ listener_inherited_for(
 	for (size_t i = 0; i < count; i++)
 		if (table[i].inherited && table[i].transport == NULL &&
 		    table[i].socktype == sc->transport->socktype &&
-		    sockaddr_same(&table[i].bound.ss, &a->ss))
+		    addr_same(&table[i].bound, a))
 			return &table[i];
 	return NULL;
 }

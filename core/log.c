@@ -199,10 +199,13 @@ log_syserr(int level, const char *who, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
+	if (!log_enabled(level)) /* a debug line costs nothing when off */
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_msg(level, who, "%s: %s", msg, strerror(saved));
+	errno = saved;
 }
 
 void

@@ -35,7 +35,10 @@ void log_vmsg(int level, const char *who, const char *fmt, va_list ap)
 /* An access-log line in the main log, whatever log_level says: "time
  * [pid] access who: text". */
 void log_access(const char *who, const char *text);
-/* As log_msg at MS_LOG_ERROR or MS_LOG_WARN, with ": strerror(errno)". */
+/* As log_msg, with ": strerror(errno)" after the message: the one way a
+ * log line says what errno is (never %m, nor strerror(errno) as an
+ * argument of log_msg).  An error that is not errno (a pthread or
+ * getaddrinfo code, an errno saved earlier) goes as "%s", strerror(e). */
 void log_syserr(int level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

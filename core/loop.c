@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "log.h"
 #include "refusals.h"
 #include "request.h"
@@ -18,11 +19,8 @@ loop_open(struct loop *l, struct ms_service *svc)
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = svc};
 
 	*l = (struct loop){.svc = svc, .epfd = -1, .deadline = -1};
-	if (svc->conf->transport->socktype == SOCK_DGRAM &&
-	    (l->scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
-		log_error(service_name(svc), "no memory for a receive buffer");
+	if (service_dgram_buffer(svc, &l->scratch) < 0)
 		return -1;
-	}
 	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, svc->sigfd, &ev) < 0) {
 		log_syserr(MS_LOG_ERROR, service_name(svc), "epoll");
@@ -67,7 +65,7 @@ int
 loop_prepare(struct loop *l, int active)
 {
 	struct ms_service *svc = l->svc;
-	int pause = worker_accept_paused(svc);
+	int pause = accept_paused(svc);
 	long long left;
 
 	loop_listen(

@@ -24,18 +24,23 @@
 
 #include "accesslog.h"
 #include "accesslog_fork.h"
+#include "accept.h"
 #include "admit.h"
 #include "hot.h"
 #include "log.h"
 #include "loop.h"
+#include "reap.h"
 #include "request.h"
 #include "transport.h"
 #include "worker.h"
 
 #define FORK_TAKE_BATCH 8 /* requests taken per wakeup */
 
+/* A request process.  Its per_source count is the worker's, held here
+ * until the process is reaped: the process itself counts nothing. */
 struct child {
 	socklen_t plen;
+	int counted;                  /* per_source counted it */
 	struct sockaddr_storage addr; /* for per_source and the exit log */
 	int record;                   /* its access-log record; -1: none */
 	long long start_ms;           /* when it was forked */
@@ -79,17 +84,18 @@ fork_child(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
 
 		for (int i = 0; i < f->svc->nlisten; i++)
 			close(f->svc->listen_fd[i]);
-		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen);
+		request_init(&r, f->svc, fd, (struct sockaddr *)peer, plen, 0);
 		request_lend(&r, in, sizeof(in), out, sizeof(out));
 		request_serve_stream(&r);
 	}
 	_exit(0);
 }
 
-/* Called with active < max_clients: there is a free entry. */
+/* Called with active < max_clients: there is a free entry.  fd is a
+ * connection (per_source counted it or not), or -1 for a datagram. */
 MS_HOT static void
-fork_spawn(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
-    socklen_t plen, size_t len)
+fork_spawn(struct forker *f, int lfd, int fd, int counted,
+    struct sockaddr_storage *peer, socklen_t plen, size_t len)
 {
 	struct child *c = &f->children[f->active];
 	int record = accesslog_records_take();
@@ -97,19 +103,22 @@ fork_spawn(struct forker *f, int lfd, int fd, struct sockaddr_storage *peer,
 
 	if (pid < 0) {
 		accesslog_records_reaped(f->svc, record, 0, NULL, 0, 0);
-		log_syserr(MS_LOG_WARN, service_name(f->svc),
-		    "request refused: cannot fork");
 		if (fd >= 0)
-			admit_release(f->svc, (struct sockaddr *)peer);
-	} else if (pid == 0) {
-		fork_child(f, lfd, fd, peer, plen, len, record);
-	} else {
-		f->pids[f->active++] = pid;
-		c->plen = plen;
-		memcpy(&c->addr, peer, plen);
-		c->record = record;
-		c->start_ms = record >= 0 ? service_now_ms() : 0;
+			accept_refuse(
+			    f->svc, fd, peer, plen, counted, "cannot fork");
+		else
+			log_syserr(MS_LOG_WARN, service_name(f->svc),
+			    "datagram dropped: cannot fork");
+		return;
 	}
+	if (pid == 0)
+		fork_child(f, lfd, fd, peer, plen, len, record);
+	f->pids[f->active++] = pid;
+	c->plen = plen;
+	c->counted = counted;
+	memcpy(&c->addr, peer, plen);
+	c->record = record;
+	c->start_ms = record >= 0 ? service_now_ms() : 0;
 	if (fd >= 0)
 		close(fd);
 }
@@ -123,15 +132,10 @@ fork_reap(struct forker *f, int i, int block)
 	int status;
 	pid_t pid;
 
-	do /* by its pid: never a process a module started */
-		pid = waitpid(f->pids[i], &status, block ? 0 : WNOHANG);
-	while (pid < 0 && errno == EINTR);
+	pid = reap_child(service_name(f->svc), f->pids[i], &status, block);
 	if (pid == 0)
 		return 0;
-	if (pid < 0)
-		log_syserr(MS_LOG_WARN, service_name(f->svc), "waitpid %d",
-		    (int)f->pids[i]);
-	else if (status != 0) {
+	if (pid > 0 && status != 0) {
 		char peer[ADDR_TEXT_MAX], what[ADDR_TEXT_MAX + 32];
 
 		addr_format(
@@ -141,7 +145,7 @@ fork_reap(struct forker *f, int i, int block)
 	}
 	accesslog_records_reaped(f->svc, c->record, pid > 0 ? pid : 0,
 	    (struct sockaddr *)&c->addr, c->plen, c->start_ms);
-	if (f->loop.scratch == NULL) /* a connection: per_source counts it */
+	if (c->counted)
 		admit_release(f->svc, (struct sockaddr *)&c->addr);
 	f->active--;
 	if (i != f->active) {
@@ -196,6 +200,7 @@ fork_take(struct forker *f, int lfd)
 	struct sockaddr_storage peer;
 	socklen_t plen;
 	ssize_t n;
+	int counted = 0;
 
 	for (int i = 0; i < FORK_TAKE_BATCH &&
 	                f->active < svc->conf->max_clients && !svc->stopping;
@@ -204,11 +209,12 @@ fork_take(struct forker *f, int lfd)
 			n = request_recv_datagram(
 			    svc, lfd, f->loop.scratch, &peer, &plen);
 		else
-			n = worker_accept(svc, lfd, &peer, &plen, 0);
+			n = accept_connection(
+			    svc, lfd, &peer, &plen, 0, &counted);
 		if (n < 0)
 			return;
-		fork_spawn(f, lfd, f->loop.scratch ? -1 : (int)n, &peer, plen,
-		    f->loop.scratch ? (size_t)n : 0);
+		fork_spawn(f, lfd, f->loop.scratch ? -1 : (int)n, counted,
+		    &peer, plen, f->loop.scratch ? (size_t)n : 0);
 	}
 }
 
@@ -326,5 +332,6 @@ fork_run(struct ms_service *svc)
 
 const struct model model_fork = {
     .name = "fork",
+    .features = MODEL_F_PROCESS_PER_REQUEST,
     .run = fork_run,
 };

@@ -14,7 +14,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
-#include "admit.h"
+#include "accept.h"
 #include "accesslog.h"
 #include "contain.h"
 #include "log.h"
@@ -133,7 +133,6 @@ select_close(struct selector *l, struct select_conn *c)
 		    l->loop.epfd, EPOLL_CTL_DEL, conn_fd(&c->req.conn), NULL);
 	}
 	request_finish(&c->req);
-	request_unadmit(&c->req);
 	select_unlink(select_list(l, c), c);
 	free(c);
 	l->active--;
@@ -343,23 +342,21 @@ select_accept(struct selector *l, int lfd)
 	struct sockaddr_storage peer;
 	socklen_t plen;
 	struct select_conn *c;
-	int fd;
+	int fd, counted;
 
-	while (
-	    l->active < svc->conf->max_clients &&
-	    (fd = worker_accept(svc, lfd, &peer, &plen, SOCK_NONBLOCK)) >= 0) {
+	while (l->active < svc->conf->max_clients &&
+	       (fd = accept_connection(
+	            svc, lfd, &peer, &plen, SOCK_NONBLOCK, &counted)) >= 0) {
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn(
-			    service_name(svc), "request refused: no memory");
-			close(fd);
-			admit_release(svc, (struct sockaddr *)&peer);
+			accept_refuse(
+			    svc, fd, &peer, plen, counted, "no memory");
 			return;
 		}
-		request_init(&c->req, svc, fd, (struct sockaddr *)&peer, plen);
+		request_init(
+		    &c->req, svc, fd, (struct sockaddr *)&peer, plen, counted);
 		c->pidfd = -1;
 		if (!c->req.await_proxy && request_setup(&c->req) < 0) {
 			free(c);
-			admit_release(svc, (struct sockaddr *)&peer);
 			continue;
 		}
 		select_touch(l, &l->conns, c);
@@ -621,5 +618,6 @@ select_run(struct ms_service *svc)
 
 const struct model model_select = {
     .name = "select",
+    .features = MODEL_F_HANDLE_ON_LOOP,
     .run = select_run,
 };

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admit.h"
+#include "accept.h"
 #include "log.h"
 #include "refusals.h"
 #include "request.h"
@@ -41,7 +41,9 @@ struct spare {
 	struct spare *next;
 };
 
-struct pool {
+/* One worker's request threads and what they share (pool.c's struct pool
+ * is the select model's blocking threads). */
+struct thread_pool {
 	struct ms_service *svc;
 	atomic_int active;
 	int max;
@@ -59,16 +61,15 @@ struct pool {
 
 /* A stream request, or a datagram with its bytes after the struct. */
 struct job {
-	struct pool *pool;
-	int lfd; /* the listener a datagram came in on: its reply leaves by it
-	          */
+	struct thread_pool *pool;
+	int lfd; /* a datagram's listener: its reply leaves by it */
 	struct ms_request req;
 	size_t len;
 	char bytes[];
 };
 
 static void
-thread_release(struct pool *pool)
+thread_release(struct thread_pool *pool)
 {
 	int was = atomic_fetch_sub(&pool->active, 1);
 
@@ -84,7 +85,7 @@ thread_release(struct pool *pool)
 /* Waits, as a spare, for the acceptor to hand over a request: NULL when
  * there are spares enough, the wait ran out or the model is closing. */
 static struct job *
-thread_next(struct pool *pool)
+thread_next(struct thread_pool *pool)
 {
 	struct spare me = {.job = NULL};
 	struct timespec until;
@@ -127,45 +128,43 @@ thread_next(struct pool *pool)
 }
 
 static void
-thread_serve(struct pool *pool, struct job *job)
+thread_serve(struct thread_pool *pool, struct job *job)
 {
 	if (job->req.datagram)
 		request_serve_datagram(pool->svc, job->lfd, job->bytes,
 		    job->len, (struct sockaddr *)&job->req.peer,
 		    job->req.peerlen);
-	else {
+	else
 		request_serve_stream(&job->req);
-		request_unadmit(&job->req);
-	}
 	free(job);
 }
 
-/* The job for a connection accepted (fd), or for a datagram of len bytes
- * in scratch (fd -1) that came in on lfd.  NULL without memory: the
- * connection refused (its admission released) or the datagram dropped,
+/* The job for a connection accepted (fd, per_source counted it or not),
+ * or for a datagram of len bytes in scratch (fd -1) that came in on lfd.
+ * NULL without memory: the connection refused or the datagram dropped,
  * and logged. */
 static struct job *
-thread_job(struct pool *pool, int fd, int lfd, size_t len,
+thread_job(struct thread_pool *pool, int fd, int counted, int lfd, size_t len,
     struct sockaddr_storage *peer, socklen_t plen)
 {
 	struct ms_service *svc = pool->svc;
 	struct job *job = malloc(sizeof(*job) + (fd < 0 ? len : 0));
 
 	if (job == NULL) {
-		log_warn(service_name(svc), "%s: no memory",
-		    fd < 0 ? "datagram dropped" : "request refused");
-		if (fd >= 0) {
-			if (!svc->conf->proxy_protocol)
-				admit_release(svc, (struct sockaddr *)peer);
-			close(fd);
-		}
+		if (fd >= 0)
+			accept_refuse(
+			    svc, fd, peer, plen, counted, "no memory");
+		else
+			log_warn(
+			    service_name(svc), "datagram dropped: no memory");
 		return NULL;
 	}
 	if (fd < 0) {
 		memcpy(job->bytes, pool->scratch, len);
 		job->len = len;
 	}
-	request_init(&job->req, svc, fd, (struct sockaddr *)peer, plen);
+	request_init(
+	    &job->req, svc, fd, (struct sockaddr *)peer, plen, counted);
 	job->lfd = lfd;
 	job->pool = pool;
 	return job;
@@ -175,8 +174,8 @@ thread_job(struct pool *pool, int fd, int lfd, size_t len,
  * starts at the next one each time, so that a busy listener leaves none of
  * the others' clients waiting for the acceptor. */
 static int
-thread_accept_any(
-    struct pool *pool, struct sockaddr_storage *peer, socklen_t *plen)
+thread_accept_any(struct thread_pool *pool, struct sockaddr_storage *peer,
+    socklen_t *plen, int *counted)
 {
 	struct ms_service *svc = pool->svc;
 	int n = svc->nlisten, i = 0, fd = -1;
@@ -184,7 +183,8 @@ thread_accept_any(
 	if (n > 1)
 		i = (int)(atomic_fetch_add(&pool->next, 1) % (unsigned)n);
 	for (int tried = 0; tried < n; tried++) {
-		fd = worker_accept(svc, svc->listen_fd[i], peer, plen, 0);
+		fd = accept_connection(
+		    svc, svc->listen_fd[i], peer, plen, 0, counted);
 		if (fd >= 0 || errno != EAGAIN)
 			break;
 		i = i + 1 < n ? i + 1 : 0;
@@ -197,28 +197,29 @@ thread_accept_any(
  * or over, the transport has datagrams, or threads are not to be reused
  * (spare_threads = 0). */
 static struct job *
-thread_accept_next(struct pool *pool)
+thread_accept_next(struct thread_pool *pool)
 {
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	int fd = -1;
+	int fd = -1, counted = 0;
 
 	if (pool->scratch || svc->conf->spare_threads == 0 ||
-	    worker_accept_paused(svc))
+	    accept_paused(svc))
 		return NULL;
 	atomic_fetch_add(&pool->accepting, 1);
 	if (atomic_load(&pool->listening))
-		fd = thread_accept_any(pool, &peer, &plen);
+		fd = thread_accept_any(pool, &peer, &plen, &counted);
 	atomic_fetch_sub(&pool->accepting, 1);
-	return fd < 0 ? NULL : thread_job(pool, fd, -1, 0, &peer, plen);
+	return fd < 0 ? NULL
+	              : thread_job(pool, fd, counted, -1, 0, &peer, plen);
 }
 
 static void *
 thread_main(void *arg)
 {
 	struct job *job = arg;
-	struct pool *pool = job->pool;
+	struct thread_pool *pool = job->pool;
 
 	do {
 		do
@@ -235,7 +236,7 @@ thread_main(void *arg)
 
 /* Hands the request to a spare thread: 0, or -1 when none waits. */
 static int
-thread_hand_over(struct pool *pool, struct job *job)
+thread_hand_over(struct thread_pool *pool, struct job *job)
 {
 	struct spare *s;
 
@@ -257,7 +258,7 @@ thread_hand_over(struct pool *pool, struct job *job)
  * no request is left running; a thread cut off by the shutdown deadline
  * ends with the process. */
 static void
-thread_close(struct pool *pool, int cut_off)
+thread_close(struct thread_pool *pool, int cut_off)
 {
 	struct spare *spares;
 
@@ -280,7 +281,7 @@ thread_close(struct pool *pool, int cut_off)
 }
 
 static void
-thread_start(struct pool *pool, struct job *job)
+thread_start(struct thread_pool *pool, struct job *job)
 {
 	pthread_t tid;
 	pthread_attr_t attr;
@@ -298,10 +299,7 @@ thread_start(struct pool *pool, struct job *job)
 		errno = rc;
 		log_syserr(MS_LOG_WARN, service_name(pool->svc),
 		    "%s: request refused: no thread", ms_peer(&job->req));
-		if (!job->req.datagram) {
-			conn_close(&job->req.conn);
-			request_unadmit(&job->req);
-		}
+		request_finish(&job->req);
 		free(job);
 		atomic_fetch_sub(&pool->active, 1);
 		pthread_mutex_lock(&pool->lock);
@@ -314,24 +312,26 @@ thread_start(struct pool *pool, struct job *job)
  * waiting.  A datagram is received into scratch, then copied into its
  * job. */
 static void
-thread_take(struct pool *pool, int lfd)
+thread_take(struct thread_pool *pool, int lfd)
 {
 	struct ms_service *svc = pool->svc;
 	struct sockaddr_storage peer;
 	socklen_t plen;
 	struct job *job;
 	ssize_t n;
+	int counted = 0;
 
 	while (atomic_load(&pool->active) < pool->max && !svc->stopping) {
 		if (pool->scratch)
 			n = request_recv_datagram(
 			    svc, lfd, pool->scratch, &peer, &plen);
 		else
-			n = worker_accept(svc, lfd, &peer, &plen, 0);
+			n = accept_connection(
+			    svc, lfd, &peer, &plen, 0, &counted);
 		if (n < 0)
 			return;
-		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n, lfd,
-		         (size_t)n, &peer, plen)) == NULL)
+		if ((job = thread_job(pool, pool->scratch ? -1 : (int)n,
+		         counted, lfd, (size_t)n, &peer, plen)) == NULL)
 			return;
 		thread_start(pool, job);
 	}
@@ -340,7 +340,7 @@ thread_take(struct pool *pool, int lfd)
 /* Waits for requests to end, up to the shutdown deadline.  0 when all
  * did, 1 when some were cut off. */
 static int
-thread_drain(struct pool *pool)
+thread_drain(struct thread_pool *pool)
 {
 	long long deadline = service_drain_deadline(pool->svc);
 	struct pollfd pfd = {.fd = pool->wakefd, .events = POLLIN};
@@ -365,7 +365,7 @@ thread_drain(struct pool *pool)
 static int
 thread_run(struct ms_service *svc)
 {
-	struct pool pool = {.svc = svc,
+	struct thread_pool pool = {.svc = svc,
 	    .max = svc->conf->max_clients,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	    .gone = PTHREAD_COND_INITIALIZER,
@@ -375,11 +375,8 @@ thread_run(struct ms_service *svc)
 	uint64_t v;
 	int cut_off;
 
-	if (svc->conf->transport->socktype == SOCK_DGRAM &&
-	    (pool.scratch = malloc(REQUEST_DGRAM_MAX)) == NULL) {
-		log_error(service_name(svc), "no memory for a receive buffer");
+	if (service_dgram_buffer(svc, &pool.scratch) < 0)
 		return -1;
-	}
 	if ((pool.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		log_syserr(MS_LOG_ERROR, service_name(svc), "eventfd");
 		free(pool.scratch);
@@ -391,7 +388,7 @@ thread_run(struct ms_service *svc)
 		pfd[i] = (struct pollfd){
 		    .fd = svc->listen_fd[i - 2], .events = POLLIN};
 	while (!svc->stopping) {
-		int pause = worker_accept_paused(svc);
+		int pause = accept_paused(svc);
 		int take = atomic_load(&pool.active) < pool.max && pause == 0;
 
 		if (poll(pfd, take ? npfd : 2,
@@ -418,5 +415,6 @@ thread_run(struct ms_service *svc)
 
 const struct model model_thread = {
     .name = "thread",
+    .features = 0,
     .run = thread_run,
 };

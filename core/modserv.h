@@ -264,7 +264,8 @@ struct ms_limits {
 	unsigned long long open_files;    /* descriptors (RLIMIT_NOFILE) */
 	unsigned long long processes;     /* processes and threads it may
 	  start: RLIMIT_NPROC set to its user's count at the start plus this
-	  (others of that user started meanwhile count too; root: no bound) */
+	  (in a PID namespace, what the user's contained programs and keepers
+	  have; others started meanwhile count too; root: no bound) */
 };
 
 /* Runs path (a file, as ms_program_find gives it) with argv and envp,

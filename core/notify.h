@@ -2,10 +2,10 @@
 #ifndef NOTIFY_H
 #define NOTIFY_H
 
-/* Sends one notification ("READY=1\nSTATUS=...") when NOTIFY_SOCKET is
- * set; otherwise does nothing.  A failure is logged, never fatal. */
 /* Whether a service manager listens (NOTIFY_SOCKET names a socket). */
 int notify_enabled(void);
+/* Sends one notification ("READY=1\nSTATUS=...") when NOTIFY_SOCKET is
+ * set; otherwise does nothing.  A failure is logged, never fatal. */
 void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

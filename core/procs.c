@@ -122,8 +122,31 @@ procs_each(int (*fn)(const struct procs_entry *, void *), void *arg)
 
 struct procs_count {
 	uid_t uid;
+	int contained; /* only what runs in a PID namespace, and keepers */
 	long tasks;
 };
+
+/* In a PID namespace below ours (NSpid lists two pids or more), or a
+ * keeper, which joined the programs' user namespace but not their PID
+ * namespace. */
+static int
+procs_is_contained(const char *status)
+{
+	const char *ns = strstr(status, "\nNSpid:"), *end;
+	int fields = 0;
+
+	if (strncmp(status, "Name:\tmodserv-keeper\n", 22) == 0)
+		return 1;
+	if (ns == NULL)
+		return 0;
+	ns += 7;
+	end = strchr(ns, '\n');
+	for (; *ns && ns != end; ns++)
+		if ((ns[0] == '\t' || ns[0] == ' ') && ns[1] >= '0' &&
+		    ns[1] <= '9')
+			fields++;
+	return fields >= 2;
+}
 
 /* The owner is the process's user, or root when it is not dumpable (a
  * worker after its drop): only those two may be uid's. */
@@ -140,15 +163,16 @@ procs_count_visit(int procfd, const char *name, uid_t owner, void *arg)
 	    (uid = strstr(buf, "\nUid:")) == NULL ||
 	    (threads = strstr(buf, "\nThreads:")) == NULL)
 		return 0;
-	if ((uid_t)procs_number(uid + 5) == c->uid)
+	if ((uid_t)procs_number(uid + 5) == c->uid &&
+	    (!c->contained || procs_is_contained(buf)))
 		c->tasks += procs_number(threads + 9);
 	return 0;
 }
 
 long
-procs_tasks_of(uid_t uid)
+procs_tasks_of(uid_t uid, int contained)
 {
-	struct procs_count c = {uid, 0};
+	struct procs_count c = {uid, contained, 0};
 
 	if (procs_walk(procs_count_visit, &c) < 0)
 		return -1;

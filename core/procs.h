@@ -16,8 +16,9 @@ struct procs_entry {
  * Async-signal-safe. */
 int procs_each(int (*fn)(const struct procs_entry *, void *), void *arg);
 /* The tasks (threads) of every process whose real uid is uid, as
- * RLIMIT_NPROC counts them; -1 if /proc cannot be read.
- * Async-signal-safe. */
-long procs_tasks_of(uid_t uid);
+ * RLIMIT_NPROC counts them (contained: only those of programs in PID
+ * namespaces, and their keepers: what the limit counts in the programs'
+ * user namespace); -1 if /proc cannot be read.  Async-signal-safe. */
+long procs_tasks_of(uid_t uid, int contained);
 
 #endif

@@ -22,7 +22,7 @@
 
 MS_HOT void
 request_init(struct ms_request *r, struct ms_service *svc, int fd,
-    const struct sockaddr *peer, socklen_t peerlen)
+    const struct sockaddr *peer, socklen_t peerlen, int counted)
 {
 	memset(r, 0, offsetof(struct ms_request, peer));
 	r->svc = svc;
@@ -35,9 +35,8 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	r->peerlen = peerlen;
 	r->peer_text[0] = '\0';
 	r->start_ms = accesslog_start_ms(svc);
-	/* a connection without a header to wait for was admitted on accept */
 	r->await_proxy = !r->datagram && svc->conf->proxy_protocol;
-	r->admitted = !r->datagram && !r->await_proxy;
+	r->admitted = counted;
 }
 
 /* Admits the request once its PROXY header named the client.  (Under
@@ -46,8 +45,10 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 static int
 request_admit_proxied(struct ms_request *r)
 {
-	if (admit_request(r->svc, (struct sockaddr *)&r->peer)) {
-		r->admitted = 1;
+	int counted;
+
+	if (admit_request(r->svc, (struct sockaddr *)&r->peer, &counted)) {
+		r->admitted = counted;
 		return 1;
 	}
 	stats_add(r->svc->stats, STAT_REFUSED, 1);
@@ -118,14 +119,6 @@ request_take_proxy(struct ms_request *r)
 	return request_admit_proxied(r);
 }
 
-void
-request_unadmit(struct ms_request *r)
-{
-	if (r->admitted)
-		admit_release(r->svc, (struct sockaddr *)&r->peer);
-	r->admitted = 0;
-}
-
 MS_HOT void
 request_lend(
     struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen)
@@ -142,6 +135,9 @@ request_release(struct ms_request *r)
 	traffic_close(&r->traffic);
 	if (!r->datagram) /* a datagram's is the listener's */
 		conn_close(&r->conn);
+	if (r->admitted)
+		admit_release(r->svc, (struct sockaddr *)&r->peer);
+	r->admitted = 0;
 }
 
 /* A hook returned what the contract gives no meaning (not MS_MORE,
@@ -434,7 +430,7 @@ request_serve_datagram(struct ms_service *svc, int lfd, void *buf, size_t len,
 
 	/* the module reads the datagram where it was received, and the reply
 	 * starts on the stack: no malloc and no copy a datagram */
-	request_init(&r, svc, -1, peer, peerlen);
+	request_init(&r, svc, -1, peer, peerlen, 0);
 	conn_init(&r.conn, svc->conn_type, lfd);
 	buffer_lend(&r.in, buf, len);
 	buffer_commit(&r.in, len);

@@ -55,21 +55,22 @@ struct ms_request {
 /* An ms_write this long, with nothing queued, is sent at once, uncopied. */
 #define REQUEST_WRITE_THROUGH 4096
 
+/* A request on connection fd (-1: a datagram) from peer.  counted, as
+ * accept_connection said: per_source counted it in this process, and the
+ * request gives it back as it ends, however it ends. */
 void request_init(struct ms_request *r, struct ms_service *svc, int fd,
-    const struct sockaddr *peer, socklen_t peerlen);
+    const struct sockaddr *peer, socklen_t peerlen, int counted);
 /* Gives the request's input and output their first memory (the caller's,
  * outliving the request), so a request may be served without a malloc. */
 void request_lend(
     struct ms_request *r, char *in, size_t inlen, char *out, size_t outlen);
 /* With proxy_protocol: takes the PROXY header from the input buffer (what
  * came after it stays), makes its client the request's peer, and admits
- * the request (allow/deny, per_source) as worker_accept does otherwise.
+ * the request (allow/deny, per_source) as accept_connection does otherwise.
  * 1 when done (or no header is awaited), 0 when more input is needed, -1
  * when the header is bad or the client refused (logged; the caller
  * releases the request). */
 int request_take_proxy(struct ms_request *r);
-/* Gives back what admission counted for the request (per_source). */
-void request_unadmit(struct ms_request *r);
 /* Calls setup (r->done when it returned MS_CLOSE).  0, or -1 when the
  * module refused the request (then it is released: fd closed, finish not
  * called). */
@@ -91,7 +92,8 @@ request_ended(struct ms_request *r, enum accesslog_end end)
 		r->end = end;
 }
 /* Calls finish if setup succeeded, writes the access-log line, frees
- * buffers, closes the connection. */
+ * buffers, closes the connection, gives back what per_source counted.  A
+ * request that cannot be served (no thread for it) ends by it too. */
 void request_finish(struct ms_request *r);
 
 /* Drives a stream request on a blocking fd from setup to finish. */

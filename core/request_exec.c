@@ -15,6 +15,7 @@
 
 #include "contain.h"
 #include "log.h"
+#include "reap.h"
 #include "worker.h"
 
 /* An idle program told to stop (its keeper gives it 1 s after SIGTERM)
@@ -182,15 +183,10 @@ request_exec_reap(struct ms_request *r, int block)
 
 	if (r->child <= 0) /* never waitpid(0): that is any child */
 		return 1;
-	do
-		pid = waitpid(r->child, &status, block ? 0 : WNOHANG);
-	while (pid < 0 && errno == EINTR);
+	pid = reap_child(service_name(r->svc), r->child, &status, block);
 	if (pid == 0)
 		return 0;
-	if (pid < 0)
-		log_syserr(MS_LOG_WARN, service_name(r->svc), "waitpid %d",
-		    (int)r->child);
-	else {
+	if (pid > 0) {
 		char what[ADDR_TEXT_MAX + 32];
 
 		snprintf(what, sizeof(what), "%s: program, pid", ms_peer(r));

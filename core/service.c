@@ -15,6 +15,7 @@
 #include "log.h"
 #include "model.h"
 #include "optspec.h"
+#include "request.h"
 #include "transport.h"
 
 const char *
@@ -201,6 +202,19 @@ service_read_signals(struct ms_service *svc)
 			    strsignal((int)si.ssi_signo));
 		svc->stopping = 1;
 	}
+}
+
+int
+service_dgram_buffer(const struct ms_service *svc, char **buf)
+{
+	*buf = NULL;
+	if (svc->conf->transport->socktype != SOCK_DGRAM)
+		return 0;
+	if ((*buf = malloc(REQUEST_DGRAM_MAX)) == NULL) {
+		log_error(service_name(svc), "no memory for a receive buffer");
+		return -1;
+	}
+	return 0;
 }
 
 long long

@@ -20,6 +20,8 @@ struct service_watch {
 	socklen_t peerlen;
 };
 
+struct admit;
+
 struct ms_service {
 	const struct service_conf *conf;
 	const struct config *cfg;
@@ -34,6 +36,9 @@ struct ms_service {
 	void *data;                     /* the module's */
 	struct service_watch *watch;    /* NULL unless handle_timeout applies */
 	struct stats_service *stats;    /* shared counters; NULL: not counted */
+	struct admit *admit;            /* per_source and rate (admit.c) */
+	/* ms accepting stays paused until; 0: not paused (accept.c) */
+	_Atomic long long accept_paused_until;
 	const struct conn_type *conn_type; /* its requests' connections */
 };
 
@@ -48,6 +53,10 @@ service_name(const struct ms_service *svc)
  * it against the service (its transport, its options); MS_OPT_PATH options
  * become absolute.  0, or -1 with "file:line: key: reason" in err. */
 int service_load_module(struct ms_service *svc, char *err, size_t errlen);
+/* The receive buffer of a datagram service (REQUEST_DGRAM_MAX bytes,
+ * malloc'd) in *buf, or NULL for a stream one.  0, or -1 without memory
+ * (logged). */
+int service_dgram_buffer(const struct ms_service *svc, char **buf);
 /* Reads the worker's signalfd: sets stopping on SIGTERM/SIGINT, reopens
  * the log on SIGUSR1. */
 void service_read_signals(struct ms_service *svc);

@@ -28,9 +28,10 @@ spawn_limit(int r, unsigned long long v, unsigned long long hard_extra)
 	return setrlimit(r, &want);
 }
 
-/* RLIMIT_NPROC counts every task of the real uid (the worker's threads,
- * other services as the same user): the bound is what the user has now
- * plus what the program may start.  Root is not bound by it. */
+/* RLIMIT_NPROC counts the tasks of the real uid: in a namespace, those of
+ * the user namespace the keepers share; without one, every task (the
+ * worker's threads, other services as the same user).  The bound is what
+ * is counted now plus what the program may start.  Root is not bound. */
 static int
 spawn_limit_processes(unsigned long long more)
 {
@@ -39,7 +40,7 @@ spawn_limit_processes(unsigned long long more)
 
 	if (more == 0 || uid == 0)
 		return 0;
-	if ((now = procs_tasks_of(uid)) < 0)
+	if ((now = procs_tasks_of(uid, contain_in_namespace())) < 0)
 		return -1;
 	return spawn_limit(RLIMIT_NPROC, (unsigned long long)now + more, 0);
 }

@@ -14,7 +14,8 @@ struct stats_service;
 /* Binds cfg's status_socket (mode 0660).  The fd, or -1 with err. */
 int status_open(
     const struct config *cfg, struct listen_addr *a, char *err, size_t errlen);
-/* Whether cfg's status_socket is a (resolved as a) */
+/* Whether cfg's status_socket, resolved as status_open would, is the
+ * socket a already bound (both NULL: neither has one). */
 int status_same(const struct config *cfg, const struct listen_addr *a);
 void status_close(int fd, const struct listen_addr *a);
 /* Answers everyone waiting on fd with the counters of services. */

@@ -4,15 +4,15 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "accesslog.h"
 #include "admit.h"
+#include "contain.h"
+#include "contain_ns.h"
 #include "hot.h"
 #include "log.h"
 #include "model.h"
@@ -21,113 +21,6 @@
 #include "refusals.h"
 #include "service.h"
 #include "transport.h"
-
-/* Accepting stops for this long after EMFILE/ENFILE/ENOBUFS/ENOMEM, so a
- * full descriptor table does not turn the loop into a busy one. */
-#define WORKER_ACCEPT_PAUSE_MS 100
-
-/* Set and read by every thread that accepts (thread model). */
-static _Atomic long long accept_paused_until;
-
-int
-worker_accept_paused(const struct ms_service *svc)
-{
-	long long until = atomic_load(&accept_paused_until), left;
-
-	(void)svc;
-	if (until == 0)
-		return 0;
-	left = until - service_now_ms();
-	if (left <= 0) {
-		atomic_compare_exchange_strong(&accept_paused_until, &until, 0);
-		return 0;
-	}
-	return (int)left;
-}
-
-void
-worker_accept_pause(struct ms_service *svc, int ms)
-{
-	(void)svc;
-	atomic_store(&accept_paused_until, service_now_ms() + ms);
-}
-
-/* proxy_from: only the balancers may send a PROXY header. */
-static int
-worker_from_balancer(struct ms_service *svc, struct sockaddr_storage *peer)
-{
-	const struct cidr_list *from = &svc->conf->proxy_from;
-
-	if (from->n == 0 ||
-	    access_allowed(from->v, from->n, NULL, 0, (struct sockaddr *)peer))
-		return 1;
-	refusals_note(svc, REFUSAL_PROXY_FROM, (struct sockaddr *)peer,
-	    sizeof(*peer), NULL, 0, MS_LOG_WARN,
-	    "not in proxy_from, so not a balancer: closed");
-	return 0;
-}
-
-/* A blocking socket gives up after idle_timeout without progress.  Set by
- * the acceptor, so a fork model's request process does not map the code. */
-static void
-worker_set_idle_timeout(const struct ms_service *svc, int fd)
-{
-	double t = svc->conf->idle_timeout;
-	struct timeval tv = {(time_t)t, (suseconds_t)((t - (time_t)t) * 1e6)};
-
-	if (t > 0) {
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
-}
-
-int
-worker_accept(struct ms_service *svc, int lfd, struct sockaddr_storage *peer,
-    socklen_t *peerlen, int flags)
-{
-	for (;;) {
-		int fd;
-
-		*peerlen = sizeof(*peer);
-		fd = accept4(lfd, (struct sockaddr *)peer, peerlen,
-		    SOCK_CLOEXEC | flags);
-		if (fd >= 0) {
-			admit_count_connection(svc);
-			/* behind a balancer the client is known only once
-			 * its PROXY header is read: admitted then */
-			if (svc->conf->proxy_protocol
-			        ? worker_from_balancer(svc, peer)
-			        : admit_request(svc, (struct sockaddr *)peer)) {
-				stats_add(svc->stats, STAT_ACCEPTED, 1);
-				if (!(flags & SOCK_NONBLOCK))
-					worker_set_idle_timeout(svc, fd);
-				return fd;
-			}
-			stats_add(svc->stats, STAT_REFUSED, 1);
-			close(fd);
-			continue;
-		}
-		switch (errno) {
-		case EINTR:
-		case ECONNABORTED:
-		case EPROTO:
-			continue;
-		case EMFILE:
-		case ENFILE:
-		case ENOBUFS:
-		case ENOMEM:
-			log_syserr(MS_LOG_WARN, service_name(svc),
-			    "accept (pausing %d ms)", WORKER_ACCEPT_PAUSE_MS);
-			worker_accept_pause(svc, WORKER_ACCEPT_PAUSE_MS);
-			return -1;
-		case EAGAIN:
-			return -1;
-		default:
-			log_syserr(MS_LOG_WARN, service_name(svc), "accept");
-			return -1;
-		}
-	}
-}
 
 void
 worker_stop_listening(struct ms_service *svc)
@@ -218,11 +111,15 @@ worker_become(struct ms_service *svc, pid_t master)
 		log_error(service_name(svc), "%s", err);
 		_exit(1);
 	}
+	if (svc->conf->switch_user && contain_ns_prepare(svc->conf->uid,
+	                                  svc->conf->gid, err, sizeof(err)) < 0)
+		log_debug(service_name(svc), "%s", err); /* said below */
 	/* the master may be gone already: then so are we */
 	if (privs_become(svc->conf, master, SIGTERM, err, sizeof(err)) < 0) {
 		log_error(service_name(svc), "%s", err);
 		_exit(1);
 	}
+	contain_say_how(service_name(svc));
 }
 
 void

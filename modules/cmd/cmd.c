@@ -27,31 +27,56 @@
 #include "allow.h"
 
 static const struct ms_option cmd_options[] = {
-    {"allow", MS_OPT_LIST, NULL, 0,
-        "what may run: \"date\" (any arguments), \"date +%s\" (this "
-        "line), \"uname [-a -r]\" (these arguments), \"uptime []\" "
-        "(none); empty: nothing",
+    {.name = "allow",
+        .type = MS_OPT_LIST,
+        .help = "what may run: \"date\" (any arguments), \"date +%s\" (this "
+                "line), \"uname [-a -r]\" (these arguments), \"uptime []\" "
+                "(none); empty: nothing",
         .check = allow_check},
-    {"timeout", MS_OPT_INT, "5", 0, "seconds a command may run", .min = 1,
+    {.name = "timeout",
+        .type = MS_OPT_INT,
+        .def = "5",
+        .help = "seconds a command may run",
+        .min = 1,
         .max = 3600},
-    {"max_output", MS_OPT_INT, "1048576", 0, "bytes of output at most",
-        .min = 1, .max = LLONG_MAX},
-    {"rlimit_as", MS_OPT_INT, "268435456", 0,
-        "bytes of address space each of its processes may map (0: no limit)",
-        .min = 0, .max = LLONG_MAX},
-    {"rlimit_cpu", MS_OPT_INT, "0", 0,
-        "CPU seconds each of its processes may use (0: the timeout)", .min = 0,
+    {.name = "max_output",
+        .type = MS_OPT_INT,
+        .def = "1048576",
+        .help = "bytes of output at most",
+        .min = 1,
+        .max = LLONG_MAX},
+    {.name = "rlimit_as",
+        .type = MS_OPT_INT,
+        .def = "268435456",
+        .help = "bytes of address space each of its processes may map (0: no "
+                "limit)",
+        .min = 0,
+        .max = LLONG_MAX},
+    {.name = "rlimit_cpu",
+        .type = MS_OPT_INT,
+        .def = "0",
+        .help = "CPU seconds each of its processes may use (0: the timeout)",
+        .min = 0,
         .max = 3600},
-    {"rlimit_files", MS_OPT_INT, "64", 0,
-        "descriptors each of its processes may hold (0: no limit)", .min = 0,
+    {.name = "rlimit_files",
+        .type = MS_OPT_INT,
+        .def = "64",
+        .help = "descriptors each of its processes may hold (0: no limit)",
+        .min = 0,
         .max = 1048576},
-    {"max_processes", MS_OPT_INT, "16", 0,
-        "processes and threads a command may start (0: no limit)", .min = 0,
+    {.name = "max_processes",
+        .type = MS_OPT_INT,
+        .def = "16",
+        .help = "processes and threads a command may start (0: no limit)",
+        .min = 0,
         .max = 65536},
-    {"env", MS_OPT_ENV, NULL, 0, "NAME=value set in its environment"},
-    {"pass_env", MS_OPT_ENV_NAMES, NULL, 0,
-        "variables of modserv's environment it gets too"},
-    {NULL, 0, NULL, 0, NULL},
+    {.name = "env",
+        .type = MS_OPT_ENV,
+        .help = "NAME=value set in its environment"},
+    {.name = "pass_env",
+        .type = MS_OPT_ENV_NAMES,
+        .help = "variables of modserv's environment it gets too"},
+    {0},
 };
 
 #define CMD_MAX_WORDS 64
@@ -284,11 +309,13 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 	pid_t pid;
 
 	if (pipe2(out, O_CLOEXEC) < 0) {
-		snprintf(res->failure, sizeof(res->failure), "pipe: %m");
+		snprintf(res->failure, sizeof(res->failure), "pipe: %s",
+		    strerror(errno));
 		return;
 	}
 	if (pipe2(err, O_CLOEXEC) < 0) {
-		snprintf(res->failure, sizeof(res->failure), "pipe: %m");
+		snprintf(res->failure, sizeof(res->failure), "pipe: %s",
+		    strerror(errno));
 		close(out[0]);
 		close(out[1]);
 		return;
@@ -296,7 +323,8 @@ cmd_spawn(ms_service *svc, const char *path, char **argv, char **envp,
 	cmd_limits(svc, &limits);
 	pid = ms_spawn(path, argv, envp, (int[3]){-1, out[1], err[1]}, &limits);
 	if (pid < 0)
-		snprintf(res->failure, sizeof(res->failure), "%m");
+		snprintf(
+		    res->failure, sizeof(res->failure), "%s", strerror(errno));
 	close(out[1]);
 	close(err[1]);
 	if (pid > 0) {

@@ -3,6 +3,7 @@
  * and output, so programs written for inetd, xinetd or tcpserver run under
  * modserv's transports, models and limits.  Its environment is clean, as
  * xinetd's: what env sets and pass_env passes, with PATH and UCSPI's. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,17 @@
 #include <modserv.h>
 
 static const struct ms_option exec_options[] = {
-    {"argv", MS_OPT_LIST, NULL, 1, "the program and its arguments"},
-    {"env", MS_OPT_ENV, NULL, 0, "NAME=value set in its environment"},
-    {"pass_env", MS_OPT_ENV_NAMES, NULL, 0,
-        "variables of modserv's environment it gets too"},
-    {NULL, 0, NULL, 0, NULL},
+    {.name = "argv",
+        .type = MS_OPT_LIST,
+        .required = 1,
+        .help = "the program and its arguments"},
+    {.name = "env",
+        .type = MS_OPT_ENV,
+        .help = "NAME=value set in its environment"},
+    {.name = "pass_env",
+        .type = MS_OPT_ENV_NAMES,
+        .help = "variables of modserv's environment it gets too"},
+    {0},
 };
 
 /* env then pass_env's bare names: the one list ms_exec takes.  (The table
@@ -56,8 +63,8 @@ exec_setup(ms_request *req)
 
 	if (ms_exec(req, ms_opt_list(svc, "argv", &n), ms_service_data(svc)) <
 	    0) {
-		ms_log(svc, MS_LOG_WARN, "%s: cannot start the program: %m",
-		    ms_peer(req));
+		ms_log(svc, MS_LOG_WARN, "%s: cannot start the program: %s",
+		    ms_peer(req), strerror(errno));
 		return -1;
 	}
 	return 0;

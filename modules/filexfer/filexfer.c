@@ -20,8 +20,11 @@
 #include <modserv.h>
 
 static const struct ms_option filexfer_options[] = {
-    {"root", MS_OPT_PATH, NULL, 1, "the folder whose files are served"},
-    {NULL, 0, NULL, 0, NULL},
+    {.name = "root",
+        .type = MS_OPT_PATH,
+        .required = 1,
+        .help = "the folder whose files are served"},
+    {0},
 };
 
 struct filexfer_root {

@@ -18,11 +18,19 @@
 #include <modserv.h>
 
 static const struct ms_option framed_options[] = {
-    {"max_header", MS_OPT_INT, "4096", 0, "bytes a JSON header may have",
-        .min = 2, .max = 65535}, /* its length is 2 bytes */
-    {"max_content", MS_OPT_INT, "1048576", 0, "bytes a content may have",
-        .min = 0, .max = LLONG_MAX},
-    {NULL, 0, NULL, 0, NULL},
+    {.name = "max_header",
+        .type = MS_OPT_INT,
+        .def = "4096",
+        .help = "bytes a JSON header may have",
+        .min = 2,
+        .max = 65535}, /* its length is 2 bytes */
+    {.name = "max_content",
+        .type = MS_OPT_INT,
+        .def = "1048576",
+        .help = "bytes a content may have",
+        .min = 0,
+        .max = LLONG_MAX},
+    {0},
 };
 
 static const char *const framed_required[] = {

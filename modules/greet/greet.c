@@ -8,13 +8,24 @@
 #include <modserv.h>
 
 static const struct ms_option greet_options[] = {
-    {"greeting", MS_OPT_STR, "你好欢迎你", 0, "sent when a client connects"},
-    {"suffix", MS_OPT_STR, "好", 0, "added to every message sent back"},
-    {"quit", MS_OPT_STR, "q", 0, "the message that ends the session"},
-    {"framing", MS_OPT_STR, "read", 0,
-        "read: a message is what one read brings; line: one line",
+    {.name = "greeting",
+        .type = MS_OPT_STR,
+        .def = "你好欢迎你",
+        .help = "sent when a client connects"},
+    {.name = "suffix",
+        .type = MS_OPT_STR,
+        .def = "好",
+        .help = "added to every message sent back"},
+    {.name = "quit",
+        .type = MS_OPT_STR,
+        .def = "q",
+        .help = "the message that ends the session"},
+    {.name = "framing",
+        .type = MS_OPT_STR,
+        .def = "read",
+        .help = "read: a message is what one read brings; line: one line",
         .choices = MS_CHOICES("read", "line")},
-    {NULL, 0, NULL, 0, NULL},
+    {0},
 };
 
 /* Per worker: the options, read once. */

@@ -27,7 +27,7 @@ fuzz_service(void)
 	sc.name = "fuzz";
 	sc.module = "fuzz";
 	sc.transport = &transport_tcp;
-	sc.model = &model_select;
+	sc.model = model_find("select");
 	sc.max_request = 1 << 20;
 	cfg.file = "fuzz.conf";
 	svc.conf = &sc;
@@ -54,8 +54,8 @@ fuzz_module_run(const uint8_t *data, size_t n)
 		return;
 	chunk = (size_t)data[0] + 1;
 	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	request_init(
-	    &r, fuzz_service(), sv[0], (struct sockaddr *)&peer, sizeof(peer));
+	request_init(&r, fuzz_service(), sv[0], (struct sockaddr *)&peer,
+	    sizeof(peer), 0);
 	if (request_setup(&r) < 0) {
 		close(sv[1]);
 		return;

@@ -51,7 +51,8 @@ srv_teardown(void **state)
 
 int
 run_for_model(int argc, char **argv, const char *group,
-    const struct CMUnitTest *tests, size_t n, const char **model)
+    const struct CMUnitTest *tests, size_t n, void (*before)(void),
+    const char **model)
 {
 	char name[64];
 
@@ -60,6 +61,8 @@ run_for_model(int argc, char **argv, const char *group,
 		return 2;
 	}
 	*model = argv[1];
+	if (before)
+		before();
 	snprintf(name, sizeof(name), "%s/%s", group, *model);
 	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
 }

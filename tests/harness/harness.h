@@ -37,10 +37,34 @@ int srv_setup(void **state);
 int srv_teardown(void **state);
 /* CLOCK_MONOTONIC in milliseconds. */
 long long now_ms(void);
-/* main() of a test program run once per model:  PROGRAM MODEL.  Sets
- * *model and runs tests as the group GROUP/MODEL. */
+/* The body of main() of a test program run once per model:  PROGRAM
+ * MODEL.  Sets *model, calls before (NULL: nothing), and runs tests as the
+ * group GROUP/MODEL. */
 int run_for_model(int argc, char **argv, const char *group,
-    const struct CMUnitTest *tests, size_t n, const char **model);
+    const struct CMUnitTest *tests, size_t n, void (*before)(void),
+    const char **model);
+
+/* A test between srv_setup and srv_teardown, as most are. */
+#define SRV_TEST(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
+
+/* main() of a test program run once per model (PROGRAM MODEL), whose file
+ * has `static const char *model;`: runs before (NULL: nothing), then the
+ * tests (CMUnitTests, the arguments after before) as GROUP/MODEL. */
+#define HARNESS_MAIN_FOR_MODEL(group, before, ...)                             \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		const struct CMUnitTest tests_[] = {__VA_ARGS__};              \
+		return run_for_model(argc, argv, group, tests_,                \
+		    sizeof(tests_) / sizeof(*tests_), before, &model);         \
+	}
+
+/* main() of a test program run once: the tests (CMUnitTests) as GROUP. */
+#define HARNESS_MAIN(group, ...)                                               \
+	int main(void)                                                         \
+	{                                                                      \
+		const struct CMUnitTest tests_[] = {__VA_ARGS__};              \
+		return cmocka_run_group_tests_name(group, tests_, NULL, NULL); \
+	}
 
 /* The user services run as by default: nobody when the tests run as
  * root (as the shipped configuration does), else the tests' own user. */

@@ -699,32 +699,24 @@ a_symlink_root_does_not_own_is_not_followed(void **state)
 	close(fd);
 }
 
-int
-main(int argc, char **argv)
-{
-#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
-	const struct CMUnitTest tests[] = {
-	    T(a_tcp_connection_gets_one_line),
-	    T(a_udp_datagram_gets_one_line),
-	    T(a_unix_connection_gets_one_line),
-	    T(a_unix_datagram_gets_one_line),
-	    T(the_line_says_how_a_connection_ended),
-	    T(skip_empty_leaves_out_a_client_that_sent_nothing),
-	    T(a_connection_handed_to_a_program_gets_its_bytes_and_end),
-	    T(the_main_log_has_the_lines_unless_off),
-	    T(json_lines_are_one_object_each),
-	    T(the_proxy_header_names_the_client_and_the_balancer),
-	    T(sigusr1_moves_the_lines_to_a_new_file),
-	    T(a_request_cut_off_by_the_stop_says_stop),
-	    T(a_request_stuck_in_handle_says_handle_timeout),
-	    T(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
-	    T(per_source_refusals_are_summarised_too),
-	    T(a_fifo_nobody_reads_does_not_hang_the_worker),
-	    T(a_full_disk_is_said_once_not_a_line_a_request),
-	    T(a_flood_of_bad_proxy_headers_writes_a_handful_of_lines),
-	    T(syslog_without_a_daemon_is_said_once),
-	    T(a_symlink_root_does_not_own_is_not_followed),
-	};
-	return run_for_model(argc, argv, "access_log", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
-}
+HARNESS_MAIN_FOR_MODEL("access_log", NULL,
+    SRV_TEST(a_tcp_connection_gets_one_line),
+    SRV_TEST(a_udp_datagram_gets_one_line),
+    SRV_TEST(a_unix_connection_gets_one_line),
+    SRV_TEST(a_unix_datagram_gets_one_line),
+    SRV_TEST(the_line_says_how_a_connection_ended),
+    SRV_TEST(skip_empty_leaves_out_a_client_that_sent_nothing),
+    SRV_TEST(a_connection_handed_to_a_program_gets_its_bytes_and_end),
+    SRV_TEST(the_main_log_has_the_lines_unless_off),
+    SRV_TEST(json_lines_are_one_object_each),
+    SRV_TEST(the_proxy_header_names_the_client_and_the_balancer),
+    SRV_TEST(sigusr1_moves_the_lines_to_a_new_file),
+    SRV_TEST(a_request_cut_off_by_the_stop_says_stop),
+    SRV_TEST(a_request_stuck_in_handle_says_handle_timeout),
+    SRV_TEST(a_flood_of_refused_datagrams_writes_a_handful_of_lines),
+    SRV_TEST(per_source_refusals_are_summarised_too),
+    SRV_TEST(a_fifo_nobody_reads_does_not_hang_the_worker),
+    SRV_TEST(a_full_disk_is_said_once_not_a_line_a_request),
+    SRV_TEST(a_flood_of_bad_proxy_headers_writes_a_handful_of_lines),
+    SRV_TEST(syslog_without_a_daemon_is_said_once),
+    SRV_TEST(a_symlink_root_does_not_own_is_not_followed))

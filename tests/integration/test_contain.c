@@ -184,7 +184,7 @@ command(int fd, const char *line, char *body, size_t max)
 static void
 detaching_script(char *path, size_t len, const char *main)
 {
-	char body[512];
+	char body[1024];
 
 	snprintf(body, sizeof(body),
 	    "setsid sleep %s </dev/null >/dev/null 2>&1 &\n"
@@ -400,8 +400,9 @@ cmd_ends_a_command_that_stopped_its_keeper(void **state)
 	int fd;
 
 	(void)state;
-	/* the keeper stopped, the script gone, what it left runs on */
-	detaching_script(path, sizeof(path), "kill -STOP $PPID");
+	/* its parent stopped (the keeper, or a namespace's init, which
+	 * ignores it), then past the timeout, what it left runs on */
+	detaching_script(path, sizeof(path), "kill -STOP $PPID\nsleep 5");
 	snprintf(keys, sizeof(keys),
 	    "options = { allow = [ \"%s\" ]; timeout = 1; };", path);
 	serve("cmd", keys);
@@ -412,6 +413,51 @@ cmd_ends_a_command_that_stopped_its_keeper(void **state)
 	command(fd, path, body, sizeof(body)); /* and serves on */
 	assert_non_null(strstr(body, "ran longer than 1 s: killed"));
 	assert_true(none_left_within(20000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+/* Kills, by the pids /proc shows, the script's parent (the keeper, or a
+ * namespace's init) and the one above it (the worker, or the keeper):
+ * what a program as the service's user may try to get out. */
+static const char kill_its_keepers[] =
+    "sh=$(cut -d' ' -f4 /proc/self/stat)\n"
+    "up=$(cut -d' ' -f4 /proc/$sh/stat)\n"
+    "top=$(cut -d' ' -f4 /proc/$up/stat)\n"
+    "kill -KILL $PPID $up $top 2>/dev/null\n";
+
+/* The tests of a way out that only a namespace closes. */
+static void
+skip_without_namespaces(void)
+{
+	if (server_wait_log(&srv, "no PID namespace for programs", 500)) {
+		print_message("no PID namespaces here: skipped\n");
+		skip();
+	}
+}
+
+static void
+cmd_that_kills_its_keeper_leaves_nothing_running(void **state)
+{
+	char path[128], keys[512], body[4096], main[512];
+	pid_t worker;
+	int fd;
+
+	(void)state;
+	snprintf(main, sizeof(main), "%ssleep 5", kill_its_keepers);
+	detaching_script(path, sizeof(path), main);
+	snprintf(keys, sizeof(keys),
+	    "options = { allow = [ \"%s\", \"true\" ]; timeout = 1; };", path);
+	serve("cmd", keys);
+	skip_without_namespaces();
+	worker = server_worker(&srv);
+	fd = dial();
+	command(fd, path, body, sizeof(body));
+	/* nothing it killed: the timeout ends it, and all it left */
+	assert_non_null(strstr(body, "ran longer than 1 s: killed"));
+	assert_true(none_left_within(20000));
+	command(fd, "true", body, sizeof(body)); /* the same worker */
+	assert_int_equal(server_worker(&srv), worker);
 	close(fd);
 	assert_int_equal(server_stop(&srv), 0);
 }
@@ -549,6 +595,26 @@ exec_leaves_nothing_running_once_the_program_ended(void **state)
 }
 
 static void
+exec_that_kills_its_keeper_leaves_nothing_running(void **state)
+{
+	char path[128], keys[512], reply[8];
+	int fd;
+
+	(void)state;
+	detaching_script(path, sizeof(path), kill_its_keepers);
+	snprintf(keys, sizeof(keys), "options = { argv = [ \"%s\" ]; };", path);
+	serve("exec", keys);
+	skip_without_namespaces();
+	fd = dial();
+	assert_int_equal(client_recv_all(fd, reply, 8), 0);
+	assert_memory_equal(reply, "started\n", 8);
+	assert_int_equal(recv(fd, reply, 1, 0), 0); /* the program ended */
+	assert_true(none_left_within(20000));
+	close(fd);
+	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
 exec_leaves_nothing_running_after_a_stop(void **state)
 {
 	char path[128], keys[512], reply[8];
@@ -586,29 +652,22 @@ exec_leaves_nothing_running_when_its_worker_dies(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-int
-main(int argc, char **argv)
-{
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-	const struct CMUnitTest tests[] = {
-	    T(the_shipped_example_runs_only_the_command_lines_it_pins),
-	    T(cmd_past_its_address_space_fails_and_the_service_serves_on),
-	    T(cmd_refuses_too_many_words_with_a_message),
-	    T(cmd_leaves_nothing_running_past_its_timeout),
-	    T(cmd_leaves_nothing_running_once_the_command_ended),
-	    T(cmd_leaves_nothing_running_after_a_stop),
-	    T(cmd_ends_a_command_that_closed_its_output_at_its_timeout),
-	    T(cmd_ends_a_command_that_stopped_its_keeper),
-	    T(cmd_bounds_the_processes_a_command_starts),
-	    T(cmd_runs_commands_in_root_within_the_limits_it_is_given),
-	    T(cmd_past_its_cpu_time_is_killed_and_says_so),
-	    T(cmd_refuses_an_allow_entry_that_is_not_well_formed),
-	    T(exec_leaves_nothing_running_once_the_program_ended),
-	    T(exec_leaves_nothing_running_after_a_stop),
-	    T(exec_leaves_nothing_running_when_its_worker_dies),
-#undef T
-	};
-
-	return run_for_model(argc, argv, "contain", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
-}
+HARNESS_MAIN_FOR_MODEL("contain", NULL,
+    T(the_shipped_example_runs_only_the_command_lines_it_pins),
+    T(cmd_past_its_address_space_fails_and_the_service_serves_on),
+    T(cmd_refuses_too_many_words_with_a_message),
+    T(cmd_leaves_nothing_running_past_its_timeout),
+    T(cmd_leaves_nothing_running_once_the_command_ended),
+    T(cmd_leaves_nothing_running_after_a_stop),
+    T(cmd_ends_a_command_that_closed_its_output_at_its_timeout),
+    T(cmd_ends_a_command_that_stopped_its_keeper),
+    T(cmd_that_kills_its_keeper_leaves_nothing_running),
+    T(cmd_bounds_the_processes_a_command_starts),
+    T(cmd_runs_commands_in_root_within_the_limits_it_is_given),
+    T(cmd_past_its_cpu_time_is_killed_and_says_so),
+    T(cmd_refuses_an_allow_entry_that_is_not_well_formed),
+    T(exec_leaves_nothing_running_once_the_program_ended),
+    T(exec_that_kills_its_keeper_leaves_nothing_running),
+    T(exec_leaves_nothing_running_after_a_stop),
+    T(exec_leaves_nothing_running_when_its_worker_dies))

@@ -546,31 +546,12 @@ the_status_socket_moves_on_reload(void **state)
 	assert_int_equal(access(b, F_OK), -1);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(
-	        sockets_from_the_service_manager_are_used_not_bound, srv_setup,
-	        srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_large_datagram_over_a_socket_from_the_service_manager_comes_back_whole,
-	        srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        status_counters_match_what_clients_did, srv_setup,
-	        srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        the_status_socket_moves_on_reload, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_drain_delay_serves_on_and_a_second_signal_ends_it, srv_setup,
-	        srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        background_mode_pidfile_and_log_reopening, srv_setup,
-	        srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        syslog_gets_every_line_with_its_facility, srv_setup,
-	        srv_teardown),
-	};
-
-	return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
-}
+HARNESS_MAIN("daemon",
+    SRV_TEST(sockets_from_the_service_manager_are_used_not_bound),
+    SRV_TEST(
+        a_large_datagram_over_a_socket_from_the_service_manager_comes_back_whole),
+    SRV_TEST(status_counters_match_what_clients_did),
+    SRV_TEST(the_status_socket_moves_on_reload),
+    SRV_TEST(a_drain_delay_serves_on_and_a_second_signal_ends_it),
+    SRV_TEST(background_mode_pidfile_and_log_reopening),
+    SRV_TEST(syslog_gets_every_line_with_its_facility))

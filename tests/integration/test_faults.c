@@ -505,20 +505,12 @@ a_handle_returning_an_odd_value_is_an_error_said_once(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-int
-main(int argc, char **argv)
-{
-#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
-	const struct CMUnitTest tests[] = {
-	    T(out_of_descriptors_pauses_accepting_without_spinning),
-	    T(no_thread_or_process_refuses_the_request_cleanly),
-	    T(sigterm_under_load_finishes_what_was_accepted),
-	    T(empty_and_largest_datagrams_and_unnamed_senders),
-	    T(a_datagram_from_a_listening_address_is_not_answered),
-	    T(a_unix_datagram_whose_answer_would_come_back_is_not_answered),
-	    T(a_slow_dripping_client_does_not_hold_up_others),
-	    T(a_handle_returning_an_odd_value_is_an_error_said_once),
-	};
-	return run_for_model(argc, argv, "faults", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
-}
+HARNESS_MAIN_FOR_MODEL("faults", NULL,
+    SRV_TEST(out_of_descriptors_pauses_accepting_without_spinning),
+    SRV_TEST(no_thread_or_process_refuses_the_request_cleanly),
+    SRV_TEST(sigterm_under_load_finishes_what_was_accepted),
+    SRV_TEST(empty_and_largest_datagrams_and_unnamed_senders),
+    SRV_TEST(a_datagram_from_a_listening_address_is_not_answered),
+    SRV_TEST(a_unix_datagram_whose_answer_would_come_back_is_not_answered),
+    SRV_TEST(a_slow_dripping_client_does_not_hold_up_others),
+    SRV_TEST(a_handle_returning_an_odd_value_is_an_error_said_once))

@@ -618,20 +618,11 @@ per_source_counts_the_real_clients(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(
-	        a_proxy_header_names_the_client_under_every_model, teardown),
-	    cmocka_unit_test_teardown(
-	        per_source_counts_the_real_clients, teardown),
-	    cmocka_unit_test_teardown(
-	        the_health_check_says_ready_then_drain, teardown),
-	    cmocka_unit_test_teardown(
-	        behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request,
-	        teardown),
-	};
-
-	return cmocka_run_group_tests_name("haproxy", tests, NULL, NULL);
-}
+HARNESS_MAIN("haproxy",
+    cmocka_unit_test_teardown(
+        a_proxy_header_names_the_client_under_every_model, teardown),
+    cmocka_unit_test_teardown(per_source_counts_the_real_clients, teardown),
+    cmocka_unit_test_teardown(the_health_check_says_ready_then_drain, teardown),
+    cmocka_unit_test_teardown(
+        behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request,
+        teardown))

@@ -480,28 +480,20 @@ a_unix_socket_file_gets_the_mode_and_owner_asked(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-int
-main(int argc, char **argv)
-{
-#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
-	const struct CMUnitTest tests[] = {
-	    T(allow_and_deny_decide_before_setup),
-	    T(allow_lists_what_may_come_in_over_udp_too),
-	    T(per_source_caps_one_address_not_the_others),
-	    T(rate_pauses_accepting_past_the_limit),
-	    T(max_request_ends_a_request_that_buffers_too_much),
-	    T(idle_timeout_closes_a_peer_that_sends_nothing),
-	    T(a_peer_that_takes_no_output_is_closed_and_logged),
-	    T(an_idle_exec_program_is_ended_and_frees_its_slot),
-	    T(an_idle_program_that_ignores_sigterm_is_killed),
-	    T(a_talking_client_of_an_exec_program_is_never_idle),
-	    T(an_idle_exec_program_over_unix_is_ended_too),
-	    T(a_talking_client_of_an_exec_program_over_unix_is_never_idle),
-	    T(a_program_that_talks_while_its_read_waits_is_not_idle),
-	    T(a_service_runs_as_the_user_it_names),
-	    T(root_must_say_which_user_a_service_runs_as),
-	    T(a_unix_socket_file_gets_the_mode_and_owner_asked),
-	};
-	return run_for_model(argc, argv, "limits", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
-}
+HARNESS_MAIN_FOR_MODEL("limits", NULL,
+    SRV_TEST(allow_and_deny_decide_before_setup),
+    SRV_TEST(allow_lists_what_may_come_in_over_udp_too),
+    SRV_TEST(per_source_caps_one_address_not_the_others),
+    SRV_TEST(rate_pauses_accepting_past_the_limit),
+    SRV_TEST(max_request_ends_a_request_that_buffers_too_much),
+    SRV_TEST(idle_timeout_closes_a_peer_that_sends_nothing),
+    SRV_TEST(a_peer_that_takes_no_output_is_closed_and_logged),
+    SRV_TEST(an_idle_exec_program_is_ended_and_frees_its_slot),
+    SRV_TEST(an_idle_program_that_ignores_sigterm_is_killed),
+    SRV_TEST(a_talking_client_of_an_exec_program_is_never_idle),
+    SRV_TEST(an_idle_exec_program_over_unix_is_ended_too),
+    SRV_TEST(a_talking_client_of_an_exec_program_over_unix_is_never_idle),
+    SRV_TEST(a_program_that_talks_while_its_read_waits_is_not_idle),
+    SRV_TEST(a_service_runs_as_the_user_it_names),
+    SRV_TEST(root_must_say_which_user_a_service_runs_as),
+    SRV_TEST(a_unix_socket_file_gets_the_mode_and_owner_asked))

@@ -489,25 +489,22 @@ a_service_may_not_listen_where_an_address_of_a_name_is(void **state)
 	assert_non_null(strstr(out, want));
 }
 
-int
-main(int argc, char **argv)
+static void
+listen_world(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, teardown)
-	const struct CMUnitTest tests[] = {
-	    T(localhost_listens_on_127_0_0_1_and_ipv6_loopback_on_one_port),
-	    T(datagrams_to_each_address_are_answered_from_that_address),
-	    T(a_name_with_a_port_listens_on_that_port_on_each_address),
-	    T(a_literal_address_stays_one_socket),
-	    T(a_reload_keeps_the_sockets_of_every_address),
-	    T(a_reload_follows_what_the_name_resolves_to_now),
-	    T(a_port_taken_on_one_address_is_given_up_for_one_free_on_all),
-	    T(no_port_free_on_every_address_is_a_clear_error),
-	    T(the_check_names_every_address_of_a_name),
-	    T(a_name_listed_twice_is_bound_once),
-	    T(a_service_may_not_listen_where_an_address_of_a_name_is),
-	};
-
 	no_world = world_make();
-	return run_for_model(argc, argv, "listen", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
 }
+
+#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, teardown)
+HARNESS_MAIN_FOR_MODEL("listen", listen_world,
+    T(localhost_listens_on_127_0_0_1_and_ipv6_loopback_on_one_port),
+    T(datagrams_to_each_address_are_answered_from_that_address),
+    T(a_name_with_a_port_listens_on_that_port_on_each_address),
+    T(a_literal_address_stays_one_socket),
+    T(a_reload_keeps_the_sockets_of_every_address),
+    T(a_reload_follows_what_the_name_resolves_to_now),
+    T(a_port_taken_on_one_address_is_given_up_for_one_free_on_all),
+    T(no_port_free_on_every_address_is_a_clear_error),
+    T(the_check_names_every_address_of_a_name),
+    T(a_name_listed_twice_is_bound_once),
+    T(a_service_may_not_listen_where_an_address_of_a_name_is))

@@ -1136,39 +1136,30 @@ exec_over_unix_says_who_connected_and_counts_against_max_clients(void **state)
 	stop_cleanly();
 }
 
-int
-main(int argc, char **argv)
-{
-#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
-	/* filexfer tests prepare the folder themselves */
+/* filexfer tests prepare the folder themselves */
 #define F(f) cmocka_unit_test_setup_teardown(f, NULL, srv_teardown)
-	const struct CMUnitTest tests[] = {
-	    T(daytime_stamps_the_line_and_closes),
-	    T(greet_greets_answers_and_quits_on_q),
-	    T(greet_by_line_splits_glued_messages),
-	    T(greet_by_read_answers_what_one_read_brings),
-	    T(ident_names_the_thread_or_process),
-	    T(ident_answers_datagrams_too),
-	    F(filexfer_sends_files_beneath_its_root),
-	    F(filexfer_refuses_every_way_out),
-	    T(cmd_runs_only_what_is_allowed_without_a_shell),
-	    T(cmd_kills_what_runs_too_long_or_says_too_much),
-	    T(cmd_that_is_slow_does_not_hold_up_other_clients),
-	    T(cmd_refuses_a_timeout_out_of_range_at_check),
-	    T(cmd_runs_commands_in_a_clean_environment),
-	    T(cmd_looks_commands_up_on_its_own_path),
-	    T(env_entries_without_a_value_or_a_name_are_refused_by_the_check),
-	    T(framed_answers_text_upper_and_binary_as_is),
-	    T(framed_refuses_bad_headers_and_closes),
-	    T(framed_echoes_header_fields_whole_at_any_length),
-	    T(framed_refuses_fields_that_are_not_utf8_strings),
-	    T(framed_reads_a_long_header_once_not_for_every_piece_of_content),
-	    T(exec_hands_the_connection_to_a_program),
-	    T(exec_runs_the_program_with_default_signals),
-	    T(exec_runs_the_program_in_a_clean_environment),
-	    T(exec_looks_the_program_up_on_its_own_path),
-	    T(exec_over_unix_says_who_connected_and_counts_against_max_clients),
-	};
-	return run_for_model(argc, argv, "modules", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
-}
+HARNESS_MAIN_FOR_MODEL("modules", NULL,
+    SRV_TEST(daytime_stamps_the_line_and_closes),
+    SRV_TEST(greet_greets_answers_and_quits_on_q),
+    SRV_TEST(greet_by_line_splits_glued_messages),
+    SRV_TEST(greet_by_read_answers_what_one_read_brings),
+    SRV_TEST(ident_names_the_thread_or_process),
+    SRV_TEST(ident_answers_datagrams_too),
+    F(filexfer_sends_files_beneath_its_root), F(filexfer_refuses_every_way_out),
+    SRV_TEST(cmd_runs_only_what_is_allowed_without_a_shell),
+    SRV_TEST(cmd_kills_what_runs_too_long_or_says_too_much),
+    SRV_TEST(cmd_that_is_slow_does_not_hold_up_other_clients),
+    SRV_TEST(cmd_refuses_a_timeout_out_of_range_at_check),
+    SRV_TEST(cmd_runs_commands_in_a_clean_environment),
+    SRV_TEST(cmd_looks_commands_up_on_its_own_path),
+    SRV_TEST(env_entries_without_a_value_or_a_name_are_refused_by_the_check),
+    SRV_TEST(framed_answers_text_upper_and_binary_as_is),
+    SRV_TEST(framed_refuses_bad_headers_and_closes),
+    SRV_TEST(framed_echoes_header_fields_whole_at_any_length),
+    SRV_TEST(framed_refuses_fields_that_are_not_utf8_strings),
+    SRV_TEST(framed_reads_a_long_header_once_not_for_every_piece_of_content),
+    SRV_TEST(exec_hands_the_connection_to_a_program),
+    SRV_TEST(exec_runs_the_program_with_default_signals),
+    SRV_TEST(exec_runs_the_program_in_a_clean_environment),
+    SRV_TEST(exec_looks_the_program_up_on_its_own_path),
+    SRV_TEST(exec_over_unix_says_who_connected_and_counts_against_max_clients))

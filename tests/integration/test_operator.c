@@ -528,27 +528,22 @@ an_exec_program_ends_with_its_worker(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-int
-main(int argc, char **argv)
+static void
+operator_subreaper(void)
 {
-	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, srv_setup, srv_teardown)
-	    T(a_killed_master_leaves_nothing_serving),
-	    T(a_killed_fork_worker_takes_its_requests_along),
-	    T(module_code_never_runs_as_root_nor_near_its_terminal),
-	    T(a_module_in_a_folder_only_root_may_enter_serves),
-	    T(a_module_file_only_root_may_read_loads_as_its_user),
-	    T(background_start_that_fails_leaves_nothing),
-	    T(check_refuses_files_that_could_not_be_made),
-	    T(root_opens_a_path_option_only_along_no_symbolic_link),
-	    T(a_module_that_is_no_regular_file_is_refused_at_once),
-	    T(rotation_and_hangup_signals_spare_fork_requests),
-	    T(an_exec_program_ends_with_its_worker),
-#undef T
-	};
-
 	/* what modserv leaves orphaned comes to us, to be counted */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	return run_for_model(argc, argv, "operator", tests,
-	    sizeof(tests) / sizeof(*tests), &model);
 }
+
+HARNESS_MAIN_FOR_MODEL("operator", operator_subreaper,
+    SRV_TEST(a_killed_master_leaves_nothing_serving),
+    SRV_TEST(a_killed_fork_worker_takes_its_requests_along),
+    SRV_TEST(module_code_never_runs_as_root_nor_near_its_terminal),
+    SRV_TEST(a_module_in_a_folder_only_root_may_enter_serves),
+    SRV_TEST(a_module_file_only_root_may_read_loads_as_its_user),
+    SRV_TEST(background_start_that_fails_leaves_nothing),
+    SRV_TEST(check_refuses_files_that_could_not_be_made),
+    SRV_TEST(root_opens_a_path_option_only_along_no_symbolic_link),
+    SRV_TEST(a_module_that_is_no_regular_file_is_refused_at_once),
+    SRV_TEST(rotation_and_hangup_signals_spare_fork_requests),
+    SRV_TEST(an_exec_program_ends_with_its_worker))

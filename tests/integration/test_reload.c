@@ -479,8 +479,8 @@ workers_share_one_listener(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
-/* Under thread, each worker's acceptor takes clients too: a program run
- * for each connection names its parent, the worker that accepted it. */
+/* Under thread, each worker's acceptor takes clients too: the access log
+ * names the worker that served each connection. */
 static void
 thread_workers_both_accept(void **state)
 {
@@ -493,27 +493,33 @@ thread_workers_both_accept(void **state)
 	        "user = \"%s\";\n"
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"127.0.0.1:0\"; model = \"thread\"; workers = 2;\n"
-	        "  module = \"@MODULES@/exec.so\";\n"
-	        "  options = { argv = [ \"sh\", \"-c\", \"echo $PPID\" ]; }; } "
-	        ");\n",
+	        "  module = \"@MODULES@/echo.so\"; access_log = \"main\";\n"
+	        "  access_log_format = \"served-by $pid\"; } );\n",
 	        harness_user()),
 	    0);
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	end = now_ms() + 5000;
 	while (n < 2 && now_ms() < end) {
-		char reply[32] = "";
-		int fd = client_connect("tcp", srv.addr[0]), pid, seen = 0;
+		char reply[2];
+		const char *p;
+		int fd = client_connect("tcp", srv.addr[0]);
 
 		if (fd < 0)
 			continue;
-		if (recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 0 &&
-		    (pid = atoi(reply)) > 0) {
+		if (client_send_all(fd, "x", 1) == 0)
+			(void)!recv(fd, reply, 1, MSG_WAITALL);
+		close(fd);
+		server_wait_log(&srv, "served-by", 100);
+		n = 0;
+		for (p = server_log(&srv, 100);
+		     (p = strstr(p, "served-by ")) && n < 8; p++) {
+			int pid = atoi(p + 10), seen = 0;
+
 			for (int i = 0; i < n; i++)
 				seen |= pids[i] == pid;
-			if (!seen)
+			if (pid > 0 && !seen)
 				pids[n++] = pid;
 		}
-		close(fd);
 	}
 	print_message("thread: %d worker processes accepted\n", n);
 	assert_int_equal(n, 2);
@@ -764,31 +770,10 @@ a_module_hanging_while_loaded_is_refused_at_start_and_by_t(void **state)
 	unsetenv("MODSERV_TEST_LOADHANG");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(
-	        models_and_modules_swap_under_load_and_no_request_fails,
-	        srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        the_same_over_udp, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_bad_configuration_changes_nothing, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        services_come_go_and_stay_across_a_reload, srv_setup,
-	        srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        workers_share_one_listener, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        thread_workers_both_accept, srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_module_hanging_while_loaded_on_reload_stalls_nothing,
-	        srv_setup, srv_teardown),
-	    cmocka_unit_test_setup_teardown(
-	        a_module_hanging_while_loaded_is_refused_at_start_and_by_t,
-	        srv_setup, srv_teardown),
-	};
-
-	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
-}
+HARNESS_MAIN("reload",
+    SRV_TEST(models_and_modules_swap_under_load_and_no_request_fails),
+    SRV_TEST(the_same_over_udp), SRV_TEST(a_bad_configuration_changes_nothing),
+    SRV_TEST(services_come_go_and_stay_across_a_reload),
+    SRV_TEST(workers_share_one_listener), SRV_TEST(thread_workers_both_accept),
+    SRV_TEST(a_module_hanging_while_loaded_on_reload_stalls_nothing),
+    SRV_TEST(a_module_hanging_while_loaded_is_refused_at_start_and_by_t))

@@ -125,7 +125,7 @@ unix_paths_resolve_against_the_config_folder(void **state)
 }
 
 static void
-the_same_address_twice_is_noticed_but_port_zero_never(void **state)
+the_same_address_twice_is_noticed(void **state)
 {
 	struct listen_addr a, b;
 
@@ -137,10 +137,18 @@ the_same_address_twice_is_noticed_but_port_zero_never(void **state)
 	assert_false(addr_same(&a, &b));
 	addr_parse_inet("127.0.0.1:0", SOCK_STREAM, &a, 1, err, sizeof(err));
 	addr_parse_inet("127.0.0.1:0", SOCK_STREAM, &b, 1, err, sizeof(err));
+	assert_true(addr_same(&a, &b));
+	addr_parse_inet("[::1]:80", SOCK_STREAM, &a, 1, err, sizeof(err));
+	addr_parse_inet("[::1]:81", SOCK_STREAM, &b, 1, err, sizeof(err));
 	assert_false(addr_same(&a, &b));
 	addr_parse_unix("s.sock", "/run", &a, err, sizeof(err));
 	addr_parse_unix("/run/s.sock", NULL, &b, err, sizeof(err));
 	assert_true(addr_same(&a, &b));
+	addr_parse_unix("/run/one.sock", NULL, &a, err, sizeof(err));
+	addr_parse_unix("/run/one.sock", NULL, &b, err, sizeof(err));
+	assert_true(addr_same(&a, &b));
+	addr_parse_unix("/run/two.sock", NULL, &b, err, sizeof(err));
+	assert_false(addr_same(&a, &b));
 }
 
 int
@@ -155,8 +163,7 @@ main(void)
 	        a_port_set_shows_in_the_text_and_lists_print_with_spaces),
 	    cmocka_unit_test(unparsable_addresses_say_what_is_wrong),
 	    cmocka_unit_test(unix_paths_resolve_against_the_config_folder),
-	    cmocka_unit_test(
-	        the_same_address_twice_is_noticed_but_port_zero_never),
+	    cmocka_unit_test(the_same_address_twice_is_noticed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "model.h"
+#include "modserv.h"
 #include "transport.h"
 
 static char dir[] = "/tmp/modserv-config.XXXXXX";
@@ -66,11 +69,63 @@ a_good_file_gives_services_with_safe_defaults(void **state)
 	assert_int_equal(cfg.nservices, 1);
 	assert_string_equal(cfg.services[0].name, "s");
 	assert_ptr_equal(cfg.services[0].transport, &transport_tcp);
-	assert_ptr_equal(cfg.services[0].model, &model_thread);
+	assert_string_equal(cfg.services[0].model->name, "thread");
 	assert_int_equal(cfg.services[0].max_clients, 1024);
 	assert_string_equal(cfg.services[0].addrs[0].text, "127.0.0.1:0");
 	assert_non_null(strstr(cfg.services[0].module_file, "/echo.so"));
 	assert_true(cfg.shutdown_timeout == 10.0);
+}
+
+static void
+every_default_comes_from_the_key_table(void **state)
+{
+	const struct service_conf *sc;
+
+	(void)state;
+	assert_int_equal(load(SVC(GOOD)), 0);
+	sc = &cfg.services[0];
+	assert_int_equal(cfg.log_level, MS_LOG_INFO);
+	assert_int_equal(cfg.syslog_facility, LOG_DAEMON);
+	assert_true(cfg.check_timeout == 30.0);
+	assert_true(cfg.drain_delay == 0.0);
+	assert_int_equal(sc->workers, 1);
+	assert_int_equal(sc->backlog, SOMAXCONN);
+	assert_int_equal(sc->blocking_threads, 4);
+	assert_int_equal(sc->thread_stack, 256 << 10);
+	assert_int_equal(sc->spare_threads, 64);
+	assert_int_equal(sc->max_request, 4 << 20);
+	assert_true(sc->rate_pause == 10.0);
+	assert_true(sc->idle_timeout == 300.0);
+	assert_true(sc->handle_timeout == 30.0);
+	assert_int_equal(sc->socket_mode, -1);
+	assert_null(sc->user);
+}
+
+static void
+a_service_inherits_user_and_group_from_the_top(void **state)
+{
+	(void)state;
+	assert_int_equal(load("user = \"nobody\";\ngroup = \"nogroup\";\n" HEAD
+	                      "services = ( {\n" GOOD "}, {\n" GOOD2
+	                      "user = \"daemon\";\n} );\n"),
+	    0);
+	assert_string_equal(cfg.services[0].user, "nobody");
+	assert_string_equal(cfg.services[0].group, "nogroup");
+	assert_string_equal(cfg.services[1].user, "daemon");
+	assert_string_equal(cfg.services[1].group, "nogroup");
+}
+
+static void
+a_word_from_a_list_is_stored_or_the_list_is_named(void **state)
+{
+	(void)state;
+	assert_int_equal(load("syslog_facility = \"local3\";\n" SVC(GOOD)), 0);
+	assert_int_equal(cfg.syslog_facility, LOG_LOCAL3);
+	fails_with("syslog_facility = \"kern\";\n" SVC(GOOD), 1,
+	    "syslog_facility: \"kern\" is not one of daemon, user, local0, "
+	    "local1, local2, local3, local4, local5, local6, local7");
+	fails_with("syslog_facility = 3;\n" SVC(GOOD), 1,
+	    "syslog_facility: is an integer, expected a string");
 }
 
 static void
@@ -85,7 +140,7 @@ every_key_is_read(void **state)
 	    0);
 	assert_int_equal(cfg.log_level, 3);
 	assert_true(cfg.shutdown_timeout == 2.5);
-	assert_ptr_equal(cfg.services[0].model, &model_select);
+	assert_string_equal(cfg.services[0].model->name, "select");
 	assert_int_equal(cfg.services[0].max_clients, 7);
 	assert_int_equal(cfg.services[0].backlog, 16);
 	assert_int_equal(cfg.services[0].noptions, 4);
@@ -128,6 +183,25 @@ access_log_keys_default_from_the_top_and_are_checked(void **state)
 	    "services.[0].access_log: /nonexistent/a.log goes in /nonexistent");
 	fails_with(HEAD "access_log_skip_empty = 1;\n" SERVICES(GOOD), 2,
 	    "access_log_skip_empty: is an integer, expected a boolean");
+}
+
+/* What the models can do is asked of the models: the refusal names those
+ * that can count a client a PROXY header names. */
+static void
+per_source_behind_a_balancer_is_refused_where_a_model_cannot_count_it(
+    void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load(SVC(GOOD "model = \"select\";\n"
+	                  "proxy_protocol = true;\nper_source = 2;\n")),
+	    0);
+	fails_with(SVC(GOOD "model = \"fork\";\nproxy_protocol = true;\n"
+	                    "per_source = 2;\n"),
+	    2,
+	    "services.[0]: per_source with proxy_protocol needs one of the "
+	    "models thread, select: under fork the client is known only in "
+	    "the request's own process");
 }
 
 static void
@@ -221,6 +295,14 @@ duplicate_names_and_addresses_are_refused(void **state)
 	    4,
 	    "services.[1]: listen tcp 127.0.0.1:7001 is already used by "
 	    "service \"a\"");
+	/* port 0 is any free port: two services may both ask for it */
+	assert_int_equal(
+	    load(HEAD "services = (\n"
+	              "{ name = \"a\"; transport = \"tcp\"; listen = "
+	              "\"127.0.0.1:0\"; module = \"echo\"; },\n"
+	              "{ name = \"b\"; transport = \"tcp\"; listen = "
+	              "\"127.0.0.1:0\"; module = \"echo\"; } );\n"),
+	    0);
 	/* the same port over udp is another address */
 	assert_int_equal(
 	    load(HEAD "services = (\n"
@@ -334,6 +416,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(a_good_file_gives_services_with_safe_defaults),
+	    cmocka_unit_test(every_default_comes_from_the_key_table),
+	    cmocka_unit_test(a_service_inherits_user_and_group_from_the_top),
+	    cmocka_unit_test(a_word_from_a_list_is_stored_or_the_list_is_named),
 	    cmocka_unit_test(every_key_is_read),
 	    cmocka_unit_test(a_syntax_error_names_its_line),
 	    cmocka_unit_test(unknown_keys_are_refused),
@@ -347,6 +432,8 @@ main(void)
 	    cmocka_unit_test(an_unreadable_file_is_named),
 	    cmocka_unit_test(
 	        access_log_keys_default_from_the_top_and_are_checked),
+	    cmocka_unit_test(
+	        per_source_behind_a_balancer_is_refused_where_a_model_cannot_count_it),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
