@@ -169,8 +169,8 @@ admit_request(struct ms_service *svc, const struct sockaddr *peer, int *counted)
 		return 0;
 	if ((acquired = admit_source_acquire(svc, peer)) < 0) {
 		snprintf(what, sizeof(what),
-		    "refused: already %d requests from there (per_source)",
-		    sc->per_source);
+		    "refused: already %d request%s from there (per_source)",
+		    sc->per_source, sc->per_source == 1 ? "" : "s");
 		refusals_note(svc, REFUSAL_PER_SOURCE, peer,
 		    sizeof(struct sockaddr_storage), NULL, 0, MS_LOG_WARN,
 		    what);

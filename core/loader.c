@@ -353,10 +353,12 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 		}
 		if (optspec_written_as(spec->type) != v->type) {
 			snprintf(err, errlen,
-			    "%s:%d: services.[%zu].options.%s: is a %s, module "
-			    "%s takes a %s",
+			    "%s:%d: services.[%zu].options.%s: is %s %s, "
+			    "module %s takes %s %s",
 			    cfg->file, v->line, sc->index, v->name,
+			    optspec_type_article(v->type),
 			    optspec_type_name(v->type), mname,
+			    optspec_type_article(spec->type),
 			    optspec_type_name(spec->type));
 			return -1;
 		}

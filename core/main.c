@@ -32,7 +32,8 @@ usage(FILE *out)
 	    "  -t         check the configuration and modules, print the "
 	    "plan, exit\n"
 	    "  -f         stay in the foreground (the default)\n"
-	    "  -d         go to the background once serving\n"
+	    "  -d         go to the background once serving (log a file or "
+	    "syslog)\n"
 	    "  -s         print the running modserv's counters (from its "
 	    "status_socket)\n"
 	    "  -l LEVEL   log level: error, warn, info, debug (overrides "
@@ -144,6 +145,17 @@ describe_path(const char *path)
 	return status;
 }
 
+/* Whether -M's argument is a file's path (with a '/', or ending in .so, as
+ * "shout.so" in the current folder) rather than a module's name. */
+static int
+module_is_path(const char *module)
+{
+	size_t n = strlen(module);
+
+	return strchr(module, '/') != NULL ||
+	       (n > 3 && strcmp(module + n - 3, ".so") == 0);
+}
+
 static int
 describe_module(const char *conf, const char *module)
 {
@@ -153,14 +165,15 @@ describe_module(const char *conf, const char *module)
 
 	/* a bare name is looked up on the configuration's module_path, then
 	 * in the default module folder */
-	if (strchr(module, '/') == NULL &&
+	if (!module_is_path(module) &&
 	    config_load(conf, &cfg, err, sizeof(err)) < 0)
 		fprintf(stderr,
 		    "modserv: %s (looking in the default module "
 		    "folder)\n",
 		    err);
-	if (strchr(module, '/'))
-		path = strdup(module);
+	if (module_is_path(module) && (path = malloc(strlen(module) + 3)))
+		/* dlopen looks a name without '/' up on the library path */
+		sprintf(path, "%s%s", strchr(module, '/') ? "" : "./", module);
 	else if (config_find_module(&cfg, module, &path, err, sizeof(err)) < 0)
 		fprintf(stderr, "modserv: %s\n", err);
 	if (path)
@@ -170,11 +183,19 @@ describe_module(const char *conf, const char *module)
 	return rc;
 }
 
+/* Whether the log goes to stderr, which -d leaves behind. */
+static int
+log_is_stderr(const struct config *cfg)
+{
+	return cfg->log == NULL || strcmp(cfg->log, "stderr") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *conf = paths_conf(), *module = NULL;
-	int check = 0, background = 0, status = 0, level = -1, c, rc;
+	int check = 0, background = 0, foreground = 0, status = 0, level = -1;
+	int c, rc;
 	char *absolute = NULL;
 	struct config cfg;
 	char err[1024];
@@ -188,7 +209,7 @@ main(int argc, char **argv)
 			check = 1;
 			break;
 		case 'f':
-			background = 0;
+			foreground = 1;
 			break;
 		case 'd':
 			background = 1;
@@ -227,6 +248,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	if (background && foreground) {
+		fprintf(stderr, "modserv: -d and -f: the background or the "
+		                "foreground, not both\n");
+		usage(stderr);
+		return 1;
+	}
 	if (module)
 		return describe_module(conf, module);
 	/* in the background the working folder is /: the file (and what it
@@ -235,6 +262,16 @@ main(int argc, char **argv)
 		conf = absolute;
 	if (config_load(conf, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
+		free(absolute);
+		return 1;
+	}
+	if (background && !check && !status && log_is_stderr(&cfg)) {
+		fprintf(stderr,
+		    "modserv: %s: -d with log = \"stderr\": the background has "
+		    "no terminal to write to; set log to a file or \"syslog\", "
+		    "or stay in the foreground\n",
+		    cfg.file);
+		config_free(&cfg);
 		free(absolute);
 		return 1;
 	}

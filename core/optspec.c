@@ -30,6 +30,12 @@ optspec_type_name(int type)
 	return "unknown type";
 }
 
+const char *
+optspec_type_article(int type)
+{
+	return type == MS_OPT_INT ? "an" : "a";
+}
+
 int
 optspec_written_as(int type)
 {
@@ -235,7 +241,8 @@ optspec_check_one(const struct ms_option *spec, char *why, size_t len)
 	}
 	if (optspec_ranged(spec) && spec->type != MS_OPT_INT) {
 		snprintf(why, len,
-		    "min and max are for integers, and it is a %s", type);
+		    "min and max are for integers, and it is %s %s",
+		    optspec_type_article(spec->type), type);
 		return -1;
 	}
 	if (spec->min > spec->max) {
@@ -248,15 +255,16 @@ optspec_check_one(const struct ms_option *spec, char *why, size_t len)
 	    spec->type != MS_OPT_LIST) {
 		snprintf(why, len,
 		    "choices are for strings and lists of strings, and it is "
-		    "a %s",
-		    type);
+		    "%s %s",
+		    optspec_type_article(spec->type), type);
 		return -1;
 	}
 	if (spec->check && spec->type != MS_OPT_STR &&
 	    spec->type != MS_OPT_LIST) {
 		snprintf(why, len,
-		    "check is for strings and lists of strings, and it is a %s",
-		    type);
+		    "check is for strings and lists of strings, and it is %s "
+		    "%s",
+		    optspec_type_article(spec->type), type);
 		return -1;
 	}
 	if (spec->choices && spec->choices[0] == NULL) {

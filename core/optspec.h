@@ -10,6 +10,8 @@
 
 /* "string", "integer", "boolean", "list of strings", "path", ... */
 const char *optspec_type_name(int type);
+/* "a" or "an", as the type's name wants it in a sentence. */
+const char *optspec_type_article(int type);
 /* The type a configuration value of an option of type has: MS_OPT_PATH is
  * written as a string, MS_OPT_ENV and MS_OPT_ENV_NAMES as lists. */
 int optspec_written_as(int type);

@@ -47,12 +47,12 @@ slot_state_restart_delay(int *failures, long long lived_ms)
 {
 	long long delay;
 
-	if (lived_ms >= RESTART_STABLE_MS)
+	if (lived_ms >= RESTART_STABLE_MS) {
 		*failures = 0;
-	delay = *failures ? (long long)RESTART_MIN_MS << (*failures - 1) : 0;
-	if (delay > RESTART_MAX_MS)
-		delay = RESTART_MAX_MS;
+		return 0;
+	}
+	delay = (long long)RESTART_MIN_MS << *failures;
 	if (*failures < 16)
 		(*failures)++;
-	return delay;
+	return delay > RESTART_MAX_MS ? RESTART_MAX_MS : delay;
 }

@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake pkg-config libconfig-dev libcmocka-dev libjson-c-dev
 	python3 binutils procps clang libclang-rt-14-dev groff-base
+	netcat-openbsd # nc, the client of the docs' examples (docs/examples)
 	systemd # systemd-socket-activate, for the socket activation test
 	haproxy) # in front of two instances, started by its test
 missing=()

@@ -55,12 +55,23 @@ greet_setup(ms_request *req)
 	return ms_write(req, greet_conf.greeting, strlen(greet_conf.greeting));
 }
 
+/* Whether msg[0..n) is the quit message, a line ending after it allowed:
+ * a terminal's client (nc) sends "q\n" for the seed client's bare "q". */
+static int
+greet_is_quit(const char *msg, size_t n)
+{
+	size_t len = strlen(greet_conf.quit);
+
+	if (n > len && msg[n - 1] == '\n')
+		n -= n - 1 > len && msg[n - 2] == '\r' ? 2 : 1;
+	return n == len && memcmp(msg, greet_conf.quit, n) == 0;
+}
+
 /* Answers one message; MS_CLOSE when it is the quit message. */
 static int
 greet_answer(ms_request *req, const char *msg, size_t n, const char *eol)
 {
-	if (n == strlen(greet_conf.quit) &&
-	    memcmp(msg, greet_conf.quit, n) == 0)
+	if (greet_is_quit(msg, n))
 		return MS_CLOSE;
 	ms_write(req, msg, n);
 	ms_printf(req, "%s%s", greet_conf.suffix, eol);

@@ -104,6 +104,24 @@ describe_a_module_with_its_options(void **state)
 	assert_non_null(strstr(out, "no modserv_module symbol"));
 }
 
+/* "old_abi.so" in the current folder is that file, not old_abi.so.so on
+ * module_path */
+static void
+a_module_named_with_so_is_that_file(void **state)
+{
+	char here[4096];
+
+	(void)state;
+	assert_non_null(getcwd(here, sizeof(here)));
+	assert_int_equal(chdir(TEST_MODULES), 0);
+	int rc = modserv_run(out, sizeof(out), "-M", "old_abi.so", NULL);
+
+	assert_int_equal(chdir(here), 0);
+	if (rc != 0)
+		fail_msg("-M old_abi.so: %s", out);
+	assert_non_null(strstr(out, "abi      1.2"));
+}
+
 static void
 version_help_and_bad_flags(void **state)
 {
@@ -185,4 +203,5 @@ HARNESS_MAIN("command_line",
     SRV_TEST(check_mode_prints_the_plan_and_exits_zero),
     SRV_TEST(a_bad_config_is_one_line_with_file_and_line_and_exit_one),
     SRV_TEST(describe_a_module_with_its_options),
+    SRV_TEST(a_module_named_with_so_is_that_file),
     SRV_TEST(version_help_and_bad_flags), SRV_TEST(only_the_ms_api_is_exported))

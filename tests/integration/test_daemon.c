@@ -546,6 +546,39 @@ the_status_socket_moves_on_reload(void **state)
 	assert_int_equal(access(b, F_OK), -1);
 }
 
+static void
+background_and_foreground_at_once_is_a_usage_error(void **state)
+{
+	char out[2048];
+
+	(void)state;
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-d", "-f", "-t", NULL), 1);
+	assert_non_null(strstr(out, "-d and -f: "));
+	assert_non_null(strstr(out, "usage: modserv"));
+}
+
+/* the background has no terminal: -d refuses a log that would go there */
+static void
+background_with_the_log_on_stderr_is_refused(void **state)
+{
+	char out[2048];
+
+	(void)state;
+	assert_int_equal(
+	    server_write_conf(&srv,
+	        "user = \"%s\";\n"
+	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
+	        "  listen = \"127.0.0.1:0\"; module = \"@MODULES@/upper.so\"; "
+	        "} );\n",
+	        harness_user()),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, "-d", NULL), 1);
+	assert_non_null(strstr(out, "-d with log = \"stderr\""));
+	assert_null(strstr(out, "listening on"));
+}
+
 HARNESS_MAIN("daemon",
     SRV_TEST(sockets_from_the_service_manager_are_used_not_bound),
     SRV_TEST(
@@ -554,4 +587,6 @@ HARNESS_MAIN("daemon",
     SRV_TEST(the_status_socket_moves_on_reload),
     SRV_TEST(a_drain_delay_serves_on_and_a_second_signal_ends_it),
     SRV_TEST(background_mode_pidfile_and_log_reopening),
-    SRV_TEST(syslog_gets_every_line_with_its_facility))
+    SRV_TEST(syslog_gets_every_line_with_its_facility),
+    SRV_TEST(background_and_foreground_at_once_is_a_usage_error),
+    SRV_TEST(background_with_the_log_on_stderr_is_refused))

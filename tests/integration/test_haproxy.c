@@ -612,7 +612,7 @@ per_source_counts_the_real_clients(void **state)
 		close(again);
 		close(other);
 		assert_true(
-		    server_wait_log(&a, "already 1 requests from there", 1000));
+		    server_wait_log(&a, "already 1 request from there", 1000));
 		assert_int_equal(server_stop(&a), 0);
 		server_cleanup(&a);
 	}

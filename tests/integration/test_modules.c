@@ -172,6 +172,31 @@ greet_by_read_answers_what_one_read_brings(void **state)
 	stop_cleanly();
 }
 
+/* nc and telnet send the line's ending with it: "q\n" quits too, and
+ * "qq\n" is a message like any other */
+static void
+greet_by_read_quits_on_q_and_a_line_ending(void **state)
+{
+	int fd;
+
+	(void)state;
+	serve(
+	    "tcp", "greet", "options = { greeting = \"\"; suffix = \"+\"; };");
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "qq\n", 3), 0);
+	expect(fd, "qq\n+", 0);
+	assert_int_equal(client_send_all(fd, "q\n", 2), 0);
+	expect(fd, "", 1);
+	close(fd);
+	fd = dial();
+	assert_int_equal(client_send_all(fd, "\n", 1), 0);
+	expect(fd, "\n+", 0);
+	assert_int_equal(client_send_all(fd, "q\r\n", 3), 0);
+	expect(fd, "", 1);
+	close(fd);
+	stop_cleanly();
+}
+
 /* ---- ident ---- */
 
 static void
@@ -1107,6 +1132,21 @@ exec_looks_the_program_up_on_its_own_path(void **state)
 	    "PATH=/usr/local/bin:/usr/bin:/bin",
 	    3000));
 	assert_true(server_wait_log(&srv, "exited with status 127", 3000));
+	{
+		/* the error names the pid the exit line names */
+		const char *log = server_log(&srv, 0), *p, *q;
+		char line_pid[32], exit_pid[32];
+
+		p = strstr(log, "exec modserv-test-prog: not found");
+		q = strstr(log, "exited with status 127");
+		while (p > log && p[-1] != '\n')
+			p--;
+		assert_int_equal(sscanf(p, "%*s %*s [%31[0-9]]", line_pid), 1);
+		while (q > log && strncmp(q, "pid ", 4) != 0)
+			q--;
+		assert_int_equal(sscanf(q, "pid %31[0-9]", exit_pid), 1);
+		assert_string_equal(line_pid, exit_pid);
+	}
 	stop_cleanly();
 }
 
@@ -1143,6 +1183,7 @@ HARNESS_MAIN_FOR_MODEL("modules", NULL,
     SRV_TEST(greet_greets_answers_and_quits_on_q),
     SRV_TEST(greet_by_line_splits_glued_messages),
     SRV_TEST(greet_by_read_answers_what_one_read_brings),
+    SRV_TEST(greet_by_read_quits_on_q_and_a_line_ending),
     SRV_TEST(ident_names_the_thread_or_process),
     SRV_TEST(ident_answers_datagrams_too),
     F(filexfer_sends_files_beneath_its_root), F(filexfer_refuses_every_way_out),

@@ -332,6 +332,7 @@ background_start_that_fails_leaves_nothing(void **state)
 	    server_write_conf(&srv,
 	        "module_path = [ \"@TESTMODULES@\" ];\n"
 	        "pidfile = \"modserv.pid\";\n"
+	        "log = \"service.log\";\n"
 	        "services = ( { name = \"s\"; transport = \"tcp\";\n"
 	        "  listen = \"127.0.0.1:0\"; model = \"%s\";\n"
 	        "  module = \"bad_init\"; } );\n",

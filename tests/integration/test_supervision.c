@@ -123,6 +123,24 @@ a_killed_worker_is_restarted_and_serves(void **state)
 	assert_int_equal(server_stop(&srv), 0);
 }
 
+/* as README says: at once only after 10 s of serving, else after 100 ms,
+ * doubling */
+static void
+a_worker_that_dies_young_is_restarted_after_100_ms(void **state)
+{
+	(void)state;
+	start_one("tcp", "127.0.0.1:0", "thread", "upper", NULL);
+	kill(server_worker(&srv), SIGKILL);
+	assert_true(server_wait_log(&srv, "killed by signal 9", 3000));
+	if (!server_wait_log(&srv, "restarting the worker in 100 ms", 3000))
+		fail_msg("no 100 ms wait before the first restart: %s",
+		    server_log(&srv, 0));
+	kill(server_worker(&srv), SIGKILL);
+	assert_true(
+	    server_wait_log(&srv, "restarting the worker in 200 ms", 3000));
+	assert_int_equal(server_stop(&srv), 0);
+}
+
 /* A terminal's hangup reaches the whole process group: the master reloads,
  * a worker of any model serves on as it was. */
 static void
@@ -310,6 +328,7 @@ HARNESS_MAIN("supervision", SRV_TEST(sigterm_right_after_start_exits_promptly),
     SRV_TEST(sigterm_lets_requests_in_flight_finish),
     SRV_TEST(shutdown_timeout_bounds_the_drain),
     SRV_TEST(a_killed_worker_is_restarted_and_serves),
+    SRV_TEST(a_worker_that_dies_young_is_restarted_after_100_ms),
     SRV_TEST(a_hangup_sent_to_a_worker_changes_nothing),
     SRV_TEST(a_crash_in_handle_costs_one_worker_not_the_service),
     SRV_TEST(a_failing_init_is_logged_and_retried_with_backoff),

@@ -148,7 +148,7 @@ an_option_table_with_a_defect_is_refused_at_load(void **state)
 	    "string");
 	assert_string_equal(table_refusal("bad_options_choice_type"),
 	    "options[1] \"size\": choices are for strings and lists of "
-	    "strings, and it is a integer");
+	    "strings, and it is an integer");
 }
 
 /* The module's declaration of name, which must exist. */
@@ -264,7 +264,7 @@ options_are_checked_against_the_modules_table(void **state)
 	    "9: services.[0].options.colour: module opts has no option "
 	    "\"colour\" (modserv -M opts lists them)");
 	assert_string_equal(check("opts", "tcp", "count = \"three\";"),
-	    "8: services.[0].options.count: is a string, module opts takes a "
+	    "8: services.[0].options.count: is a string, module opts takes an "
 	    "integer");
 	assert_string_equal(check("opts", "tcp", "loud = true;"),
 	    "7: services.[0].options: module opts needs option \"count\" "
@@ -282,7 +282,7 @@ an_abi_1_2_modules_options_are_checked_against_its_table(void **state)
 	assert_string_equal(
 	    check("old_abi", "tcp", "dir = \"d\";\ncount = \"x\";"),
 	    "9: services.[0].options.count: is a string, module old_abi "
-	    "takes a integer");
+	    "takes an integer");
 	assert_string_equal(check("old_abi", "tcp", "count = 1;"),
 	    "7: services.[0].options: module old_abi needs option \"dir\" "
 	    "(path: a path)");

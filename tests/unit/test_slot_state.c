@@ -111,8 +111,9 @@ static void
 quick_deaths_wait_longer_each_time_up_to_ten_seconds(void **state)
 {
 	int failures = 0;
+	/* the first quick death waits too, as README says */
 	long long want[] = {
-	    0, 100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000};
+	    100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
