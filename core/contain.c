@@ -346,8 +346,7 @@ contain_say_how(const char *service)
 		    service, "programs run in PID namespaces of their own");
 	else
 		log_warn(service,
-		    "no PID namespace for programs (%s): each is kept by a "
-		    "subreaper, which a program that kills it escapes",
+		    "no PID namespace for programs (%s): each is kept by a subreaper, which a program that kills it escapes",
 		    strerror(e));
 }
 

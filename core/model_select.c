@@ -313,8 +313,9 @@ select_conn_event(struct selector *l, struct select_conn *c, uint32_t events)
 			}
 			if (request_read(r) < 0) {
 				if (errno != EAGAIN) {
-					log_debug(service_name(l->svc),
-					    "%s: receiving: %m", ms_peer(r));
+					log_syserr(MS_LOG_DEBUG,
+					    service_name(l->svc),
+					    "%s: receiving", ms_peer(r));
 					select_close(l, c);
 					return;
 				}

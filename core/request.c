@@ -99,8 +99,8 @@ request_take_proxy(struct ms_request *r)
 	/* take what belongs to the header: all of it if it is not whole */
 	took = whole > 0 ? (size_t)whole - have : (size_t)n;
 	if (conn_read(&r->conn, head + have, took) != (ssize_t)took) {
-		log_info(service_name(svc), "%s: reading its PROXY header: %s",
-		    ms_peer(r), strerror(errno));
+		log_syserr(MS_LOG_INFO, service_name(svc),
+		    "%s: reading its PROXY header", ms_peer(r));
 		return -1;
 	}
 	if (whole == 0) {
@@ -153,8 +153,7 @@ request_odd_return(struct ms_request *r, const char *hook, int rc)
 
 	if (atomic_exchange(said, 1) == 0)
 		log_error(service_name(r->svc),
-		    "module %s: %s returned %d, which is not MS_MORE, MS_CLOSE "
-		    "or a negative error: taken as an error (said once)",
+		    "module %s: %s returned %d, which is not MS_MORE, MS_CLOSE or a negative error: taken as an error (said once)",
 		    r->svc->conf->module, hook, rc);
 	return -1;
 }
@@ -262,8 +261,8 @@ request_flush(struct ms_request *r)
 	r->bytes_out += queued - r->out.bytes;
 	if (rc < 0) {
 		request_ended(r, ACCESSLOG_END_ERROR);
-		log_debug(service_name(r->svc), "%s: sending: %s", ms_peer(r),
-		    strerror(errno));
+		log_syserr(MS_LOG_DEBUG, service_name(r->svc), "%s: sending",
+		    ms_peer(r));
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
 	}
 	return rc;
@@ -324,8 +323,7 @@ request_serve_stream(struct ms_request *r)
 			if (sent == 0) {
 				request_ended(r, ACCESSLOG_END_IDLE);
 				log_info(service_name(r->svc),
-				    "%s: idle for %g s (it takes none of the "
-				    "output): closed",
+				    "%s: idle for %g s (it takes none of the output): closed",
 				    ms_peer(r), r->svc->conf->idle_timeout);
 			}
 			if (sent != 1)
@@ -340,9 +338,8 @@ request_serve_stream(struct ms_request *r)
 				    "%s: idle for %g s: closed", ms_peer(r),
 				    r->svc->conf->idle_timeout);
 			} else
-				log_debug(service_name(r->svc),
-				    "%s: receiving: %s", ms_peer(r),
-				    strerror(errno));
+				log_syserr(MS_LOG_DEBUG, service_name(r->svc),
+				    "%s: receiving", ms_peer(r));
 			break;
 		}
 		request_handle(r);
@@ -390,8 +387,7 @@ request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
 		addr_format(
 		    (struct sockaddr *)peer, *peerlen, from, sizeof(from));
 		log_warn(service_name(svc),
-		    "%s: datagram of %zd bytes is larger than %d: truncated, "
-		    "dropped",
+		    "%s: datagram of %zd bytes is larger than %d: truncated, dropped",
 		    from, n, REQUEST_DGRAM_MAX);
 	}
 }
@@ -405,15 +401,14 @@ request_reply_datagram(struct ms_request *r)
 
 	if (r->peerlen <= sizeof(sa_family_t)) { /* an unnamed unix socket */
 		log_debug(service_name(r->svc),
-		    "datagram from an unnamed socket: no address to reply to, "
-		    "%zu bytes of reply dropped",
+		    "datagram from an unnamed socket: no address to reply to, %zu bytes of reply dropped",
 		    len);
 		return;
 	}
 	if (conn_send_datagram(&r->conn, p, len, (struct sockaddr *)&r->peer,
 	        r->peerlen) < 0) {
-		log_warn(service_name(r->svc), "%s: reply of %zu bytes: %s",
-		    ms_peer(r), len, strerror(errno));
+		log_syserr(MS_LOG_WARN, service_name(r->svc),
+		    "%s: reply of %zu bytes", ms_peer(r), len);
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
 	} else {
 		r->bytes_out = len;
