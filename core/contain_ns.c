@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,17 @@ contain_ns_enter(void)
 	}
 	close(self);
 	return 0;
+}
+
+void
+contain_ns_own_proc(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return;
+	/* first nothing of this namespace's may reach the host's mounts */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return;
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
 int
