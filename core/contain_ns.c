@@ -118,8 +118,14 @@ contain_ns_prepare(uid_t uid, gid_t gid, char *err, size_t errlen)
 
 	if (uid == 0)
 		return 0; /* root makes PID namespaces without one */
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) {
+	if (pipe2(ready, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(ready[0]);
+		close(ready[1]);
 		return -1;
 	}
 	/* a child becomes the user and makes the namespace (its owner is
@@ -163,10 +169,11 @@ contain_ns_prepare(uid_t uid, gid_t gid, char *err, size_t errlen)
 static void
 contain_ns_ask(void)
 {
-	if (contain_ns_errno >= 0)
-		return; /* contain_ns_prepare failed */
 	int report[2], e = 0, status;
 	pid_t pid;
+
+	if (contain_ns_errno >= 0)
+		return; /* contain_ns_prepare failed */
 
 	if (pipe2(report, O_CLOEXEC) < 0) {
 		contain_ns_errno = errno;
