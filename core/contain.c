@@ -284,7 +284,6 @@ contain_begin_ns(const sigset_t *old)
 	pid_t init;
 
 	contain_namespaced = 1;
-	log_as_pid(getpid()); /* the keeper's, as the worker's lines name it */
 	if (self < 0 || pipe2(status, O_CLOEXEC) < 0) {
 		sigprocmask(SIG_SETMASK, old, NULL);
 		return -1;
@@ -320,6 +319,8 @@ contain_begin(pid_t parent)
 	}
 	if (getppid() != parent) /* it died before the line above */
 		_exit(126);
+	log_as_pid(getpid()); /* the program's lines: the keeper's pid, as
+	                         the worker's lines name it */
 	switch (contain_ns_enter()) {
 	case 0:
 		return contain_begin_ns(&old);
