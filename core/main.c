@@ -20,6 +20,7 @@
 #include "privs.h"
 #include "service.h"
 #include "status.h"
+#include "tls_plan.h"
 #include "transport.h"
 
 static void
@@ -84,6 +85,7 @@ print_plan(const struct config *cfg)
 		printf("\n");
 		for (size_t j = 0; j < sc->noptions; j++)
 			print_option(&sc->options[j]);
+		tls_plan_print(stdout, sc);
 	}
 	printf("%s: configuration ok, %zu service%s\n", cfg->file,
 	    cfg->nservices, cfg->nservices == 1 ? "" : "s");
@@ -181,6 +183,22 @@ describe_module(const char *conf, const char *module)
 	free(path);
 	config_free(&cfg);
 	return rc;
+}
+
+/* A service with tls is refused at start until the TLS connection type
+ * serves it: never plaintext where the configuration asked for TLS. */
+static int
+refuse_tls_services(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].tls) {
+			fprintf(stderr,
+			    "modserv: %s:%d: services.[%zu].tls: not yet "
+			    "served by this build (modserv -t checks it)\n",
+			    cfg->file, cfg->services[i].tls->line, i);
+			return -1;
+		}
+	return 0;
 }
 
 /* Whether the log goes to stderr, which -d leaves behind. */
@@ -288,12 +306,18 @@ main(int argc, char **argv)
 		free(absolute);
 		return 1;
 	}
+	if (!check && refuse_tls_services(&cfg) < 0) {
+		config_free(&cfg);
+		free(absolute);
+		return 1;
+	}
 	if (!check) {
 		rc = master_run(conf, level, background, &cfg);
 		free(absolute);
 		return rc;
 	}
-	if (check_modules_apart(&cfg, err, sizeof(err)) < 0) {
+	if (check_modules_apart(&cfg, err, sizeof(err)) < 0 ||
+	    tls_plan_check(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
 		rc = 1;
 	} else {

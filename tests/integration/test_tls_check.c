@@ -1,0 +1,248 @@
+/* test_tls_check.c - `modserv -t` on services with tls: it prints each
+ * service's TLS settings; a wrong file, a key that is not its
+ * certificate's, a CA file that does not parse, a cipher OpenSSL does not
+ * have are one line with file:line; a certificate out of its dates is a
+ * warning with its dates; and a tls service is never served in
+ * plaintext. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "certs.h"
+
+#include "harness.h"
+#include "process.h"
+
+static char certs[] = "/tmp/modserv-tls-check.XXXXXX";
+static char out[1 << 16];
+
+/* Writes a tcp service with a tls group of keys (lines 5 on: "tls = {" is
+ * line 5, each key of keys after it on a line of its own). */
+static void
+conf_tls(const char *transport, const char *keys)
+{
+	char extra[2048];
+
+	snprintf(extra, sizeof(extra), "tls = {\n%s\n};", keys);
+	conf_one(transport, NULL, "thread", "upper", extra);
+}
+
+#define PAIR(cert, key) "certificate = \"" cert "\";\nkey = \"" key "\";"
+
+static int
+check(void)
+{
+	return modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL);
+}
+
+/* Asserts out has "conf:line: " then text. */
+static void
+names_line(int line, const char *text)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), "%s:%d: %s", srv.conf, line, text);
+	if (strstr(out, want) == NULL)
+		fail_msg("wanted: %s\nin:     %s", want, out);
+}
+
+/* The certificates in a folder the service's configuration names. */
+static void
+link_certs(void)
+{
+	char link[400];
+
+	snprintf(link, sizeof(link), "%s/certs", srv.dir);
+	assert_int_equal(symlink(certs, link), 0);
+}
+
+static void
+check_prints_each_services_tls_settings(void **state)
+{
+	char want[1024];
+
+	(void)state;
+	link_certs();
+	conf_tls("tcp",
+	    PAIR("certs/a.pem",
+	        "certs/a.key") "\n"
+	                       "client_ca = \"certs/ca.pem\";\n"
+	                       "verify_client = \"optional\";\n"
+	                       "min_version = \"TLSv1.3\";\n"
+	                       "alpn = [ \"x-upper\", \"h2\" ];\n"
+	                       "sni = ( { name = \"b.example\"; certificate = "
+	                       "\"certs/b.pem\"; key = \"certs/b.key\"; } );");
+	assert_int_equal(check(), 0);
+	assert_non_null(strstr(out, "s: tcp 127.0.0.1:0, model thread"));
+	snprintf(want, sizeof(want),
+	    "    tls certificate %s/certs/a.pem, key %s/certs/a.key\n", srv.dir,
+	    srv.dir);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "    tls min_version TLSv1.3, "
+	                            "verify_client optional (client_ca "));
+	assert_non_null(strstr(out, "    tls handshake_timeout 10 s, "
+	                            "session_tickets on, ktls off\n"));
+	assert_non_null(strstr(out, "    tls alpn x-upper, h2\n"));
+	assert_non_null(strstr(out, "    tls sni b.example: certificate "));
+	assert_non_null(strstr(out, "configuration ok, 1 service"));
+	assert_null(strstr(out, "warn"));
+}
+
+static void
+a_key_that_is_not_its_certificates_is_named_with_its_line(void **state)
+{
+	char want[1024];
+
+	(void)state;
+	link_certs();
+	conf_tls("tcp", PAIR("certs/a.pem", "certs/b.key"));
+	assert_int_equal(check(), 1);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.key: %s/certs/b.key does not match the "
+	    "certificate %s/certs/a.pem (line 6)",
+	    srv.dir, srv.dir);
+	names_line(7, want);
+}
+
+static void
+a_missing_file_a_bad_ca_and_a_bad_cipher_are_named_with_their_line(void **state)
+{
+	char want[1024];
+
+	(void)state;
+	link_certs();
+	conf_tls("tcp", PAIR("certs/nothere.pem", "certs/a.key"));
+	assert_int_equal(check(), 1);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.certificate: %s/certs/nothere.pem: No such file "
+	    "or directory",
+	    srv.dir);
+	names_line(6, want);
+
+	conf_tls("tcp",
+	    PAIR("certs/a.pem", "certs/a.key") "\n"
+	                                       "verify_client = \"required\";\n"
+	                                       "client_ca = \"certs/a.key\";");
+	assert_int_equal(check(), 1);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.client_ca: %s/certs/a.key is not a PEM file of "
+	    "CA certificates",
+	    srv.dir);
+	names_line(9, want);
+
+	conf_tls("tcp",
+	    PAIR("certs/a.pem", "certs/a.key") "\n"
+	                                       "ciphers = \"ECDHE-NOPE\";");
+	assert_int_equal(check(), 1);
+	names_line(8, "services.[0].tls.ciphers: \"ECDHE-NOPE\" names no TLS "
+	              "1.2 cipher OpenSSL has");
+}
+
+static void
+a_certificate_out_of_its_dates_is_a_warning_with_them(void **state)
+{
+	char want[1024];
+
+	(void)state;
+	link_certs();
+	conf_tls("tcp", PAIR("certs/expired.pem", "certs/expired.key"));
+	assert_int_equal(check(), 0);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.certificate: %s/certs/expired.pem has expired: "
+	    "valid from Jan  1 00:00:00 2000 GMT until Jan  1 00:00:00 2001 "
+	    "GMT",
+	    srv.dir);
+	names_line(6, want);
+	assert_non_null(strstr(out, "warn s: "));
+
+	conf_tls("tcp", PAIR("certs/future.pem", "certs/future.key"));
+	assert_int_equal(check(), 0);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.certificate: %s/certs/future.pem is not valid "
+	    "yet: valid from Jan  1 00:00:00 2090 GMT until Jan  1 00:00:00 "
+	    "2091 GMT",
+	    srv.dir);
+	names_line(6, want);
+}
+
+static void
+a_key_only_root_reads_is_read_before_the_services_user_is_taken(void **state)
+{
+	char key[400], cmd[1024];
+
+	(void)state;
+	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
+		skip();
+	snprintf(key, sizeof(key), "%s/root.key", srv.dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/a.key %s", certs, key);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(chmod(key, 0600), 0);
+	link_certs();
+	conf_tls("tcp", PAIR("certs/a.pem", "root.key"));
+	assert_int_equal(check(), 0);
+	assert_non_null(strstr(out, "configuration ok"));
+}
+
+static void
+tls_on_a_datagram_transport_is_an_error_with_its_line(void **state)
+{
+	(void)state;
+	link_certs();
+	conf_tls("udp", PAIR("certs/a.pem", "certs/a.key"));
+	assert_int_equal(check(), 1);
+	names_line(5, "services.[0].tls: is for stream transports (tcp, "
+	              "unix), and this service is udp");
+}
+
+static void
+a_tls_service_is_refused_at_start_never_served_in_plaintext(void **state)
+{
+	(void)state;
+	link_certs();
+	conf_tls("unix", PAIR("certs/a.pem", "certs/a.key"));
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-c", srv.conf, NULL), 1);
+	names_line(5, "services.[0].tls: not yet served by this build");
+	assert_null(strstr(out, "listening on"));
+}
+
+static int
+make_certs(void **state)
+{
+	(void)state;
+	return tls_certs_make(certs);
+}
+
+static int
+remove_certs(void **state)
+{
+	(void)state;
+	return tls_certs_remove(certs);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    SRV_TEST(check_prints_each_services_tls_settings),
+	    SRV_TEST(a_key_that_is_not_its_certificates_is_named_with_its_line),
+	    SRV_TEST(
+	        a_missing_file_a_bad_ca_and_a_bad_cipher_are_named_with_their_line),
+	    SRV_TEST(a_certificate_out_of_its_dates_is_a_warning_with_them),
+	    SRV_TEST(
+	        a_key_only_root_reads_is_read_before_the_services_user_is_taken),
+	    SRV_TEST(tls_on_a_datagram_transport_is_an_error_with_its_line),
+	    SRV_TEST(
+	        a_tls_service_is_refused_at_start_never_served_in_plaintext),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "tls_check", tests, make_certs, remove_certs);
+}
