@@ -15,7 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
-#include "tls_error.h"
+#include "tls_text.h"
 
 /* The context of an sni entry, and the name it is chosen by. */
 struct tls_sni_ctx {
@@ -69,20 +69,6 @@ tls_open(const char *file, const struct conf_text *t, char *err, size_t errlen)
 	return f;
 }
 
-/* A time as OpenSSL prints it: "Jan  1 00:00:00 2001 GMT". */
-static const char *
-tls_time_text(const ASN1_TIME *at, char *buf, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int n = 0;
-
-	if (b && ASN1_TIME_print(b, at) == 1)
-		n = BIO_read(b, buf, (int)len - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	BIO_free(b);
-	return buf;
-}
-
 /* A certificate out of its dates serves, and says so at start. */
 static void
 tls_warn_dates(
@@ -99,8 +85,8 @@ tls_warn_dates(
 	if (what)
 		log_warn(service, "%s:%d: %s: %s %s: valid from %s until %s",
 		    file, t->line, t->key, t->text, what,
-		    tls_time_text(from, a, sizeof(a)),
-		    tls_time_text(until, b, sizeof(b)));
+		    tls_text_time(from, a, sizeof(a)),
+		    tls_text_time(until, b, sizeof(b)));
 }
 
 /* The certificate chain and its key into ctx. */
@@ -119,7 +105,7 @@ tls_load_pair(SSL_CTX *ctx, const char *file, const struct conf_text *cert,
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert->text) != 1)
 		return tls_fail(err, errlen, file, cert,
 		    "%s is not a PEM certificate chain: %s", cert->text,
-		    tls_error_reason(why, sizeof(why)));
+		    tls_text_error(why, sizeof(why)));
 	tls_warn_dates(file, cert, SSL_CTX_get0_certificate(ctx), service);
 	if ((f = tls_open(file, key, err, errlen)) == NULL)
 		return -1;
@@ -128,7 +114,7 @@ tls_load_pair(SSL_CTX *ctx, const char *file, const struct conf_text *cert,
 	if (pkey == NULL)
 		return tls_fail(err, errlen, file, key,
 		    "%s is not an unencrypted PEM private key: %s", key->text,
-		    tls_error_reason(why, sizeof(why)));
+		    tls_text_error(why, sizeof(why)));
 	rc = SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
 	     SSL_CTX_check_private_key(ctx) == 1;
 	EVP_PKEY_free(pkey);
@@ -160,7 +146,7 @@ tls_load_client_ca(SSL_CTX *ctx, const char *file, const struct tls_conf *tc,
 	    (names = SSL_load_client_CA_file(ca->text)) == NULL)
 		return tls_fail(err, errlen, file, ca,
 		    "%s is not a PEM file of CA certificates: %s", ca->text,
-		    tls_error_reason(why, sizeof(why)));
+		    tls_text_error(why, sizeof(why)));
 	SSL_CTX_set_client_CA_list(ctx, names);
 	SSL_CTX_set_verify(ctx,
 	    SSL_VERIFY_PEER | (tc->verify_client == TLS_VERIFY_REQUIRED
@@ -180,13 +166,13 @@ tls_set_ciphers(SSL_CTX *ctx, const char *file, const struct tls_conf *tc,
 	    SSL_CTX_set_cipher_list(ctx, tc->ciphers.text) != 1)
 		return tls_fail(err, errlen, file, &tc->ciphers,
 		    "\"%s\" names no TLS 1.2 cipher OpenSSL has: %s",
-		    tc->ciphers.text, tls_error_reason(why, sizeof(why)));
+		    tc->ciphers.text, tls_text_error(why, sizeof(why)));
 	if (tc->ciphersuites.text &&
 	    SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites.text) != 1)
 		return tls_fail(err, errlen, file, &tc->ciphersuites,
 		    "\"%s\" is not a list of TLS 1.3 ciphersuites OpenSSL "
 		    "has: %s",
-		    tc->ciphersuites.text, tls_error_reason(why, sizeof(why)));
+		    tc->ciphersuites.text, tls_text_error(why, sizeof(why)));
 	return 0;
 }
 
@@ -256,7 +242,7 @@ tls_ctx_one(struct tls_ctx *t, const struct tls_conf *tc,
 
 	if (ctx == NULL) {
 		tls_fail(err, errlen, file, cert, "%s",
-		    tls_error_reason(why, sizeof(why)));
+		    tls_text_error(why, sizeof(why)));
 		return NULL;
 	}
 	if (tls_ctx_settings(t, ctx, tc, file, service, err, errlen) < 0 ||

@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "tls_error.h"
+#include "tls_text.h"
 
 /* Where a context keeps its store, for the callback. */
 static int tls_ticket_index = -1;
@@ -33,7 +33,7 @@ tls_ticket_key_make(struct tls_ticket_key *key, char *err, size_t errlen)
 	    RAND_priv_bytes(key->hmac, sizeof(key->hmac)) == 1)
 		return 0;
 	snprintf(err, errlen, "session ticket key: no random bytes: %s",
-	    tls_error_reason(why, sizeof(why)));
+	    tls_text_error(why, sizeof(why)));
 	return -1;
 }
 
@@ -166,7 +166,7 @@ tls_ticket_attach(
 	    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_callback) !=
 	        1) {
 		snprintf(err, errlen, "session tickets: %s",
-		    tls_error_reason(why, sizeof(why)));
+		    tls_text_error(why, sizeof(why)));
 		return -1;
 	}
 	SSL_CTX_set_timeout(ctx, TLS_TICKET_LIFETIME);

@@ -20,7 +20,6 @@
 #include "harness.h"
 #include "process.h"
 
-static char certs[] = "/tmp/modserv-tls-check.XXXXXX";
 static char out[1 << 16];
 
 /* Writes a tcp service with a tls group of keys (lines 5 on: "tls = {" is
@@ -60,7 +59,7 @@ link_certs(void)
 	char link[400];
 
 	snprintf(link, sizeof(link), "%s/certs", srv.dir);
-	assert_int_equal(symlink(certs, link), 0);
+	assert_int_equal(symlink(tls_certs, link), 0);
 }
 
 static void
@@ -181,7 +180,7 @@ a_key_only_root_reads_is_read_before_the_services_user_is_taken(void **state)
 	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
 		skip();
 	snprintf(key, sizeof(key), "%s/root.key", srv.dir);
-	snprintf(cmd, sizeof(cmd), "cp %s/a.key %s", certs, key);
+	snprintf(cmd, sizeof(cmd), "cp %s/a.key %s", tls_certs, key);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(chmod(key, 0600), 0);
 	link_certs();
@@ -213,20 +212,6 @@ a_tls_service_is_refused_at_start_never_served_in_plaintext(void **state)
 	assert_null(strstr(out, "listening on"));
 }
 
-static int
-make_certs(void **state)
-{
-	(void)state;
-	return tls_certs_make(certs);
-}
-
-static int
-remove_certs(void **state)
-{
-	(void)state;
-	return tls_certs_remove(certs);
-}
-
 int
 main(void)
 {
@@ -244,5 +229,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name(
-	    "tls_check", tests, make_certs, remove_certs);
+	    "tls_check", tests, tls_certs_setup, tls_certs_teardown);
 }

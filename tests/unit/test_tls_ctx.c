@@ -14,15 +14,14 @@
 #include <cmocka.h>
 
 #include "certs.h"
+#include "memory_tls.h"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "tls_conf.h"
 #include "tls_ctx.h"
 #include "tls_tickets.h"
 
-static char certs[] = "/tmp/modserv-tls.XXXXXX";
 static char err[1024];
 
 /* ---- the service's settings, as the configuration would give them ---- */
@@ -36,7 +35,7 @@ text(struct conf_text *t, const char *name, const char *key, int line)
 {
 	char *p = paths[npaths++ % 16];
 
-	snprintf(p, sizeof(paths[0]), "%s/%s", certs, name);
+	snprintf(p, sizeof(paths[0]), "%s/%s", tls_certs, name);
 	t->text = p;
 	t->key = (char *)key;
 	t->line = line;
@@ -69,15 +68,6 @@ build(const struct tls_conf *tc)
 
 /* ---- a client ---- */
 
-struct client {
-	const char *sni;           /* NULL: none sent */
-	const char *cert;          /* NULL: none */
-	const unsigned char *alpn; /* wire format; NULL: none offered */
-	unsigned alpn_len;
-	int max_version;      /* 0: any */
-	SSL_SESSION *session; /* to resume; NULL: a full handshake */
-};
-
 /* What a connection gave the client. */
 struct result {
 	char cn[64];   /* the server certificate's common name */
@@ -87,111 +77,36 @@ struct result {
 	SSL_SESSION *session; /* for the next connection: SSL_SESSION_free */
 };
 
-static SSL_CTX *
-client_ctx(const struct client *cl)
-{
-	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
-	char ca[300], cert[300], key[300];
-
-	snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
-	assert_int_equal(SSL_CTX_load_verify_locations(c, ca, NULL), 1);
-	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-	if (cl->cert) {
-		snprintf(cert, sizeof(cert), "%s/%s.pem", certs, cl->cert);
-		snprintf(key, sizeof(key), "%s/%s.key", certs, cl->cert);
-		assert_int_equal(
-		    SSL_CTX_use_certificate_file(c, cert, SSL_FILETYPE_PEM), 1);
-		assert_int_equal(
-		    SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM), 1);
-	}
-	if (cl->max_version)
-		SSL_CTX_set_max_proto_version(c, cl->max_version);
-	if (cl->alpn)
-		SSL_CTX_set_alpn_protos(c, cl->alpn, cl->alpn_len);
-	return c;
-}
-
-/* Drives both ends until the handshake is done or one gives up: 1 done,
- * 0 refused. */
-static int
-drive(SSL *c, SSL *s)
-{
-	int cd = 0, sd = 0;
-
-	for (int round = 0; round < 100 && !(cd && sd); round++) {
-		int rc;
-
-		if (!cd && (rc = SSL_do_handshake(c)) == 1)
-			cd = 1;
-		else if (!cd && SSL_get_error(c, rc) != SSL_ERROR_WANT_READ)
-			return 0;
-		if (!sd && (rc = SSL_do_handshake(s)) == 1)
-			sd = 1;
-		else if (!sd && SSL_get_error(s, rc) != SSL_ERROR_WANT_READ)
-			return 0;
-	}
-	return cd && sd;
-}
-
-/* One byte each way: a TLS 1.3 client reads its tickets on the way. */
-static void
-exchange(SSL *c, SSL *s)
-{
-	char b;
-
-	assert_int_equal(SSL_write(s, "x", 1), 1);
-	assert_int_equal(SSL_read(c, &b, 1), 1);
-	assert_int_equal(SSL_write(c, "y", 1), 1);
-	assert_int_equal(SSL_read(s, &b, 1), 1);
-}
-
 /* Connects cl to the service: 1 with r filled in, or 0 refused. */
 static int
-connect_to(const struct tls_ctx *t, const struct client *cl, struct result *r)
+connect_to(
+    const struct tls_ctx *t, const struct tls_client *cl, struct result *r)
 {
-	SSL_CTX *cctx = client_ctx(cl);
-	SSL *c = SSL_new(cctx), *s = SSL_new(tls_ctx_default(t));
-	BIO *bc, *bs;
+	struct tls_pair p;
 	const unsigned char *proto;
 	unsigned plen;
 	int ok;
 
 	memset(r, 0, sizeof(*r));
-	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
-	SSL_set_bio(c, bc, bc);
-	SSL_set_bio(s, bs, bs);
-	SSL_set_connect_state(c);
-	SSL_set_accept_state(s);
-	if (cl->sni)
-		SSL_set_tlsext_host_name(c, cl->sni);
-	if (cl->session)
-		SSL_set_session(c, cl->session);
-	if ((ok = drive(c, s))) {
-		X509 *x = SSL_get1_peer_certificate(c);
+	if ((ok = tls_pair_open(&p, tls_ctx_default(t), cl, tls_certs))) {
+		X509 *x = SSL_get1_peer_certificate(p.c);
 
-		exchange(c, s);
 		X509_NAME_get_text_by_NID(X509_get_subject_name(x),
 		    NID_commonName, r->cn, sizeof(r->cn));
 		X509_free(x);
-		SSL_get0_alpn_selected(c, &proto, &plen);
+		SSL_get0_alpn_selected(p.c, &proto, &plen);
 		snprintf(r->alpn, sizeof(r->alpn), "%.*s", (int)plen, proto);
-		r->resumed = SSL_session_reused(c);
-		r->version = SSL_version(c);
-		r->session = SSL_get1_session(c);
-		/* closed as a client does: else the session is not resumed */
-		SSL_shutdown(c);
-		SSL_shutdown(s);
+		r->resumed = SSL_session_reused(p.c);
+		r->version = SSL_version(p.c);
+		r->session = SSL_get1_session(p.c);
 	}
-	ERR_clear_error();
-	SSL_free(c);
-	SSL_free(s);
-	SSL_CTX_free(cctx);
+	tls_pair_close(&p);
 	return ok;
 }
 
 /* Connects and forgets the session. */
 static int
-connects(const struct tls_ctx *t, const struct client *cl, struct result *r)
+connects(const struct tls_ctx *t, const struct tls_client *cl, struct result *r)
 {
 	int ok = connect_to(t, cl, r);
 
@@ -219,18 +134,20 @@ it_serves_its_certificate_and_the_one_sni_asks_for(void **state)
 	tc.sni = sni;
 	tc.nsni = 2;
 	t = build(&tc);
-	assert_true(connects(t, &(struct client){0}, &r));
+	assert_true(connects(t, &(struct tls_client){0}, &r));
 	assert_string_equal(r.cn, "a.example");
-	assert_true(connects(t, &(struct client){.sni = "b.example"}, &r));
+	assert_true(connects(t, &(struct tls_client){.sni = "b.example"}, &r));
 	assert_string_equal(r.cn, "b.example");
-	assert_true(connects(t, &(struct client){.sni = "B.Example"}, &r));
+	assert_true(connects(t, &(struct tls_client){.sni = "B.Example"}, &r));
 	assert_string_equal(r.cn, "b.example");
-	assert_true(connects(t, &(struct client){.sni = "x.w.example"}, &r));
+	assert_true(
+	    connects(t, &(struct tls_client){.sni = "x.w.example"}, &r));
 	assert_string_equal(r.cn, "b.example");
 	/* a wildcard is one label, and a name no entry has gets the default */
-	assert_true(connects(t, &(struct client){.sni = "w.example"}, &r));
+	assert_true(connects(t, &(struct tls_client){.sni = "w.example"}, &r));
 	assert_string_equal(r.cn, "a.example");
-	assert_true(connects(t, &(struct client){.sni = "y.x.w.example"}, &r));
+	assert_true(
+	    connects(t, &(struct tls_client){.sni = "y.x.w.example"}, &r));
 	assert_string_equal(r.cn, "a.example");
 	tls_ctx_free(t);
 }
@@ -249,13 +166,14 @@ alpn_agrees_on_the_services_first_protocol_or_refuses(void **state)
 	tc.alpn = alpn;
 	t = build(&tc);
 	assert_true(connects(t,
-	    &(struct client){.alpn = both, .alpn_len = sizeof(both) - 1}, &r));
+	    &(struct tls_client){.alpn = both, .alpn_len = sizeof(both) - 1},
+	    &r));
 	assert_string_equal(r.alpn, "x-upper");
 	assert_false(connects(t,
-	    &(struct client){.alpn = other, .alpn_len = sizeof(other) - 1},
+	    &(struct tls_client){.alpn = other, .alpn_len = sizeof(other) - 1},
 	    &r));
 	/* a client that offers none is served without */
-	assert_true(connects(t, &(struct client){0}, &r));
+	assert_true(connects(t, &(struct tls_client){0}, &r));
 	assert_string_equal(r.alpn, "");
 	tls_ctx_free(t);
 }
@@ -271,22 +189,22 @@ client_certificates_are_checked_as_verify_client_says(void **state)
 	text(&tc.client_ca, "ca.pem", "services.[0].tls.client_ca", 5);
 	tc.verify_client = TLS_VERIFY_REQUIRED;
 	t = build(&tc);
-	assert_true(connects(t, &(struct client){.cert = "client"}, &r));
-	assert_false(connects(t, &(struct client){.cert = "foreign"}, &r));
-	assert_false(connects(t, &(struct client){0}, &r));
+	assert_true(connects(t, &(struct tls_client){.cert = "client"}, &r));
+	assert_false(connects(t, &(struct tls_client){.cert = "foreign"}, &r));
+	assert_false(connects(t, &(struct tls_client){0}, &r));
 	tls_ctx_free(t);
 
 	tc.verify_client = TLS_VERIFY_OPTIONAL;
 	t = build(&tc);
-	assert_true(connects(t, &(struct client){.cert = "client"}, &r));
-	assert_false(connects(t, &(struct client){.cert = "foreign"}, &r));
-	assert_true(connects(t, &(struct client){0}, &r));
+	assert_true(connects(t, &(struct tls_client){.cert = "client"}, &r));
+	assert_false(connects(t, &(struct tls_client){.cert = "foreign"}, &r));
+	assert_true(connects(t, &(struct tls_client){0}, &r));
 	tls_ctx_free(t);
 
 	/* none asks for no certificate: a foreign one is never looked at */
 	tc.verify_client = TLS_VERIFY_NONE;
 	t = build(&tc);
-	assert_true(connects(t, &(struct client){.cert = "foreign"}, &r));
+	assert_true(connects(t, &(struct tls_client){.cert = "foreign"}, &r));
 	tls_ctx_free(t);
 }
 
@@ -299,15 +217,15 @@ min_version_refuses_older_clients(void **state)
 
 	(void)state;
 	t = build(&tc);
-	assert_true(
-	    connects(t, &(struct client){.max_version = TLS1_2_VERSION}, &r));
+	assert_true(connects(
+	    t, &(struct tls_client){.max_version = TLS1_2_VERSION}, &r));
 	assert_int_equal(r.version, TLS1_2_VERSION);
 	tls_ctx_free(t);
 	tc.min_version = TLS_VERSION_1_3;
 	t = build(&tc);
-	assert_false(
-	    connects(t, &(struct client){.max_version = TLS1_2_VERSION}, &r));
-	assert_true(connects(t, &(struct client){0}, &r));
+	assert_false(connects(
+	    t, &(struct tls_client){.max_version = TLS1_2_VERSION}, &r));
+	assert_true(connects(t, &(struct tls_client){0}, &r));
 	assert_int_equal(r.version, TLS1_3_VERSION);
 	tls_ctx_free(t);
 }
@@ -316,32 +234,23 @@ static void
 a_client_cannot_renegotiate(void **state)
 {
 	struct tls_conf tc = conf_default();
-	struct tls_ctx *t = (tc.min_version = TLS_VERSION_1_2, build(&tc));
-	SSL_CTX *cctx =
-	    client_ctx(&(struct client){.max_version = TLS1_2_VERSION});
-	SSL *c = SSL_new(cctx), *s = SSL_new(tls_ctx_default(t));
-	BIO *bc, *bs;
+	struct tls_ctx *t = build(&tc);
+	struct tls_pair p;
 	char b;
 
 	(void)state;
-	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
-	SSL_set_bio(c, bc, bc);
-	SSL_set_bio(s, bs, bs);
-	SSL_set_connect_state(c);
-	SSL_set_accept_state(s);
-	assert_true(drive(c, s));
-	assert_int_equal(SSL_renegotiate(c), 1);
-	SSL_do_handshake(c); /* sends the ClientHello */
+	assert_true(tls_pair_open(&p, tls_ctx_default(t),
+	    &(struct tls_client){.max_version = TLS1_2_VERSION}, tls_certs));
+	assert_int_equal(SSL_renegotiate(p.c), 1);
+	SSL_do_handshake(p.c); /* sends the ClientHello */
 	/* the server does not answer it with a ServerHello but refuses */
-	assert_int_equal(SSL_read(s, &b, 1), -1);
-	assert_int_equal(SSL_get_state(s), TLS_ST_OK);
-	assert_int_equal(SSL_do_handshake(c), -1);
-	assert_int_equal(SSL_get_error(c, -1), SSL_ERROR_SSL);
-	assert_int_equal(SSL_renegotiate_pending(c), 1);
-	ERR_clear_error();
-	SSL_free(c);
-	SSL_free(s);
-	SSL_CTX_free(cctx);
+	assert_int_equal(SSL_read(p.s, &b, 1), -1);
+	assert_int_equal(SSL_get_state(p.s), TLS_ST_OK);
+	assert_int_equal(SSL_do_handshake(p.c), -1);
+	assert_int_equal(SSL_get_error(p.c, -1), SSL_ERROR_SSL);
+	assert_int_equal(SSL_renegotiate_pending(p.c), 1);
+	p.ok = 0; /* nothing more to say on it */
+	tls_pair_close(&p);
 	tls_ctx_free(t);
 }
 
@@ -354,7 +263,8 @@ resumes(const struct tls_ctx *t, int version, SSL_SESSION *session,
 	struct result r;
 
 	assert_true(connect_to(t,
-	    &(struct client){.max_version = version, .session = session}, &r));
+	    &(struct tls_client){.max_version = version, .session = session},
+	    &r));
 	if (next)
 		*next = r.session;
 	else
@@ -492,33 +402,33 @@ each_mistake_is_named_with_its_line(void **state)
 	tc = conf_default();
 	text(&tc.key, "b.key", "services.[0].tls.key", 4);
 	snprintf(msg, sizeof(msg),
-	    "%s/b.key does not match the certificate %s/a.pem (line 3)", certs,
-	    certs);
+	    "%s/b.key does not match the certificate %s/a.pem (line 3)",
+	    tls_certs, tls_certs);
 	refused(&tc, 4, "services.[0].tls.key", msg);
 
 	tc = conf_default();
 	text(&tc.certificate, "none.pem", "services.[0].tls.certificate", 3);
-	snprintf(
-	    msg, sizeof(msg), "%s/none.pem: No such file or directory", certs);
+	snprintf(msg, sizeof(msg), "%s/none.pem: No such file or directory",
+	    tls_certs);
 	refused(&tc, 3, "services.[0].tls.certificate", msg);
 
 	tc = conf_default();
 	text(&tc.certificate, "a.key", "services.[0].tls.certificate", 3);
-	snprintf(
-	    msg, sizeof(msg), "%s/a.key is not a PEM certificate chain", certs);
+	snprintf(msg, sizeof(msg), "%s/a.key is not a PEM certificate chain",
+	    tls_certs);
 	refused(&tc, 3, "services.[0].tls.certificate", msg);
 
 	tc = conf_default();
 	text(&tc.key, "a.pem", "services.[0].tls.key", 4);
 	snprintf(msg, sizeof(msg),
-	    "%s/a.pem is not an unencrypted PEM private key", certs);
+	    "%s/a.pem is not an unencrypted PEM private key", tls_certs);
 	refused(&tc, 4, "services.[0].tls.key", msg);
 
 	tc = conf_default();
 	tc.verify_client = TLS_VERIFY_REQUIRED;
 	text(&tc.client_ca, "a.key", "services.[0].tls.client_ca", 6);
 	snprintf(msg, sizeof(msg),
-	    "%s/a.key is not a PEM file of CA certificates", certs);
+	    "%s/a.key is not a PEM file of CA certificates", tls_certs);
 	refused(&tc, 6, "services.[0].tls.client_ca", msg);
 
 	tc = conf_default();
@@ -539,8 +449,8 @@ each_mistake_is_named_with_its_line(void **state)
 	text(&tc.sni[0].certificate, "b.pem", "sni.[0].certificate", 8);
 	text(&tc.sni[0].key, "a.key", "sni.[0].key", 9);
 	snprintf(msg, sizeof(msg),
-	    "%s/a.key does not match the certificate %s/b.pem (line 8)", certs,
-	    certs);
+	    "%s/a.key does not match the certificate %s/b.pem (line 8)",
+	    tls_certs, tls_certs);
 	refused(&tc, 9, "sni.[0].key", msg);
 }
 
@@ -571,20 +481,6 @@ the_store_keeps_the_newest_keys_it_was_given(void **state)
 	tls_ticket_store_destroy(&st);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return tls_certs_make(certs);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return tls_certs_remove(certs);
-}
-
 int
 main(void)
 {
@@ -607,5 +503,6 @@ main(void)
 	    cmocka_unit_test(the_store_keeps_the_newest_keys_it_was_given),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(
+	    tests, tls_certs_setup, tls_certs_teardown);
 }
