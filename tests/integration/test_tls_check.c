@@ -172,6 +172,27 @@ a_certificate_out_of_its_dates_is_a_warning_with_them(void **state)
 }
 
 static void
+an_sni_certificate_that_does_not_name_its_name_is_a_warning(void **state)
+{
+	char want[1024];
+
+	(void)state;
+	link_certs();
+	conf_tls("tcp", PAIR("certs/a.pem",
+	                    "certs/a.key") "\n"
+	                                   "sni = ( { name = \"c.example\";\n"
+	                                   "certificate = \"certs/b.pem\"; key "
+	                                   "= \"certs/b.key\"; "
+	                                   "} );");
+	assert_int_equal(check(), 0);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.sni.[0].certificate: %s/certs/b.pem does not "
+	    "name c.example",
+	    srv.dir);
+	names_line(9, want);
+}
+
+static void
 a_key_only_root_reads_is_read_before_the_services_user_is_taken(void **state)
 {
 	char key[400], cmd[1024];
@@ -221,6 +242,8 @@ main(void)
 	    SRV_TEST(
 	        a_missing_file_a_bad_ca_and_a_bad_cipher_are_named_with_their_line),
 	    SRV_TEST(a_certificate_out_of_its_dates_is_a_warning_with_them),
+	    SRV_TEST(
+	        an_sni_certificate_that_does_not_name_its_name_is_a_warning),
 	    SRV_TEST(
 	        a_key_only_root_reads_is_read_before_the_services_user_is_taken),
 	    SRV_TEST(tls_on_a_datagram_transport_is_an_error_with_its_line),

@@ -9,6 +9,7 @@
 #   foreign.pem .key    a client from other-ca
 #   expired.pem .key    a.example, valid 2000-2001
 #   future.pem .key     a.example, valid from 2090
+#   locked.key          a.key under a pass phrase ("secret")
 set -eu
 dir=$1
 mkdir -p "$dir"
@@ -72,5 +73,6 @@ CNF
 		-out "$1.pem" 2>/dev/null
 	rm -rf "$1.csr" ca.db
 }
+openssl pkey -in a.key -aes256 -passout pass:secret -out locked.key 2>/dev/null
 dated expired 20000101000000Z 20010101000000Z
 dated future 20900101000000Z 20910101000000Z

@@ -406,6 +406,21 @@ each_mistake_is_named_with_its_line(void **state)
 	    tls_certs, tls_certs);
 	refused(&tc, 4, "services.[0].tls.key", msg);
 
+	/* the same kind of key (P-256), another one */
+	tc = conf_default();
+	text(&tc.key, "client.key", "services.[0].tls.key", 4);
+	snprintf(msg, sizeof(msg),
+	    "%s/client.key does not match the certificate %s/a.pem (line 3)",
+	    tls_certs, tls_certs);
+	refused(&tc, 4, "services.[0].tls.key", msg);
+
+	/* no pass phrase is ever asked for */
+	tc = conf_default();
+	text(&tc.key, "locked.key", "services.[0].tls.key", 4);
+	snprintf(msg, sizeof(msg),
+	    "%s/locked.key is not an unencrypted PEM private key", tls_certs);
+	refused(&tc, 4, "services.[0].tls.key", msg);
+
 	tc = conf_default();
 	text(&tc.certificate, "none.pem", "services.[0].tls.certificate", 3);
 	snprintf(msg, sizeof(msg), "%s/none.pem: No such file or directory",
