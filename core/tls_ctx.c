@@ -208,7 +208,11 @@ tls_ctx_settings(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_conf *tc,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE |
 	                             (tc->ktls ? SSL_OP_ENABLE_KTLS : 0));
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* a write takes what the socket takes, as write(2); one that must be
+	 * tried again may be from an output buffer that moved meanwhile */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+	                          SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* no process-local cache: it would resume only in the process that
 	 * made the session */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

@@ -254,6 +254,49 @@ a_client_cannot_renegotiate(void **state)
 	tls_ctx_free(t);
 }
 
+/* Reads all the client has been sent so far. */
+static void
+drain(SSL *c)
+{
+	static char sink[1 << 16];
+
+	while (SSL_read(c, sink, sizeof(sink)) > 0)
+		;
+}
+
+static void
+a_write_takes_what_the_socket_takes_and_may_be_retried_from_elsewhere(
+    void **state)
+{
+	struct tls_conf tc = conf_default();
+	struct tls_ctx *t = build(&tc);
+	static char big[1 << 16], moved[1 << 16];
+	struct tls_pair p;
+	int n, rounds = 0;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	memset(moved, 'x', sizeof(moved));
+	assert_true(tls_pair_open(
+	    &p, tls_ctx_default(t), &(struct tls_client){0}, tls_certs));
+	/* more than the transport holds: part of it, as write(2) */
+	n = SSL_write(p.s, big, sizeof(big));
+	assert_true(n > 0 && (size_t)n < sizeof(big));
+	/* until the transport is full: then the same bytes again, from a
+	 * buffer at another address, once the client read */
+	while ((n = SSL_write(p.s, big, sizeof(big))) > 0 && rounds++ < 100)
+		;
+	assert_int_equal(SSL_get_error(p.s, n), SSL_ERROR_WANT_WRITE);
+	for (rounds = 0; n <= 0 && rounds < 100; rounds++) {
+		assert_int_equal(SSL_get_error(p.s, n), SSL_ERROR_WANT_WRITE);
+		drain(p.c);
+		n = SSL_write(p.s, moved, sizeof(moved));
+	}
+	assert_true(n > 0);
+	tls_pair_close(&p);
+	tls_ctx_free(t);
+}
+
 /* Connects with cl's session (if any): whether it resumed, the new
  * session in *next (freed by the caller). */
 static int
@@ -508,6 +551,8 @@ main(void)
 	        client_certificates_are_checked_as_verify_client_says),
 	    cmocka_unit_test(min_version_refuses_older_clients),
 	    cmocka_unit_test(a_client_cannot_renegotiate),
+	    cmocka_unit_test(
+	        a_write_takes_what_the_socket_takes_and_may_be_retried_from_elsewhere),
 	    cmocka_unit_test(without_the_masters_keys_no_ticket_is_issued),
 	    cmocka_unit_test(
 	        a_ticket_resumes_in_any_process_given_the_same_keys),
