@@ -3,6 +3,8 @@
  * client certificates as verify_client says, versions, renegotiation
  * refused, resumption by the master's ticket keys in any process and
  * across rotations; and each mistake named with file:line. */
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -404,6 +406,64 @@ a_ticket_outlives_rotations_until_its_key_is_dropped(void **state)
 	tls_ctx_free(t);
 }
 
+/* A worker thread's connections, each resuming the session before. */
+struct resumer {
+	const struct tls_ctx *t;
+	int failed, resumed;
+};
+
+static void *
+resume_many(void *arg)
+{
+	struct resumer *r = arg;
+	SSL_SESSION *s = NULL, *next;
+	struct result res;
+
+	for (int i = 0; i < 40; i++) {
+		if (!connect_to(r->t,
+		        &(struct tls_client){
+		            .max_version = TLS1_2_VERSION, .session = s},
+		        &res)) {
+			r->failed++;
+			continue;
+		}
+		next = res.session;
+		r->resumed += res.resumed;
+		SSL_SESSION_free(s);
+		s = next;
+	}
+	SSL_SESSION_free(s);
+	return NULL;
+}
+
+static void
+keys_rotated_under_load_fail_no_handshake(void **state)
+{
+	struct tls_conf tc = conf_default();
+	struct tls_ctx *t = build(&tc);
+	struct tls_ticket_keys keys;
+	struct resumer r[2] = {{.t = t}, {.t = t}};
+	pthread_t th[2];
+
+	(void)state;
+	assert_int_equal(tls_ticket_keys_make(&keys, err, sizeof(err)), 0);
+	tls_ctx_set_ticket_keys(t, &keys);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, resume_many, &r[i]), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(
+		    tls_ticket_keys_rotate(&keys, err, sizeof(err)), 0);
+		tls_ctx_set_ticket_keys(t, &keys);
+		sched_yield();
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(r[0].failed + r[1].failed, 0);
+	assert_true(r[0].resumed + r[1].resumed > 0);
+	tls_ctx_free(t);
+}
+
 static void
 session_tickets_false_issues_none(void **state)
 {
@@ -558,6 +618,7 @@ main(void)
 	        a_ticket_resumes_in_any_process_given_the_same_keys),
 	    cmocka_unit_test(
 	        a_ticket_outlives_rotations_until_its_key_is_dropped),
+	    cmocka_unit_test(keys_rotated_under_load_fail_no_handshake),
 	    cmocka_unit_test(session_tickets_false_issues_none),
 	    cmocka_unit_test(each_mistake_is_named_with_its_line),
 	    cmocka_unit_test(the_store_keeps_the_newest_keys_it_was_given),
