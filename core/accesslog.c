@@ -57,8 +57,7 @@ accesslog_wrote(const char *who, const char *path, ssize_t rc, size_t n)
 		    path ? path : "");
 	} else {
 		log_warn(who,
-		    "access_log %s: a line cut short (%zd of %zu bytes): "
-		    "lines are lost until a write succeeds",
+		    "access_log %s: a line cut short (%zd of %zu bytes): lines are lost until a write succeeds",
 		    path ? path : "", rc, n);
 	}
 }
@@ -263,8 +262,7 @@ accesslog_open(struct ms_service *svc, char *err, size_t errlen)
 	if (sc->access_target == ACCESSLOG_SYSLOG &&
 	    !accesslog_syslog_listens())
 		log_syserr(MS_LOG_WARN, sc->name,
-		    "access_log syslog: no syslog daemon on %s: its lines are "
-		    "lost",
+		    "access_log syslog: no syslog daemon on %s: its lines are lost",
 		    _PATH_LOG);
 	if (sc->access_target != ACCESSLOG_FILE)
 		return 0;

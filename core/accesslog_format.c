@@ -95,7 +95,7 @@ static long
 accesslog_parse(
     const char *spec, struct accesslog_field *f, char *why, size_t whylen)
 {
-	long n = 0;
+	long n = 0, vars = 0;
 	const char *p = spec, *text = spec;
 
 	while (*p) {
@@ -112,13 +112,14 @@ accesslog_parse(
 			p++;
 			continue;
 		}
+		if (v != VAR_TEXT && braced && p[2 + len] != '}') {
+			snprintf(why, whylen, "\"%.*s\": no \"}\" after it",
+			    (int)(len + 2), p);
+			return -1;
+		}
 		if (v == VAR_TEXT || (braced && p[2 + len] != '}')) {
 			snprintf(why, whylen,
-			    "\"%.*s\" is not a variable: the variables are "
-			    "$time_iso8601 $time_local $msec $service "
-			    "$transport $model $pid $client $remote_addr "
-			    "$remote_port $proxy_addr $duration_ms $bytes_in "
-			    "$bytes_out $end $reason $repeat",
+			    "\"%.*s\" is not a variable: the variables are $time_iso8601 $time_local $msec $service $transport $model $pid $client $remote_addr $remote_port $proxy_addr $duration_ms $bytes_in $bytes_out $end $reason $repeat",
 			    (int)(len + 1 + braced * 2), p);
 			return -1;
 		}
@@ -129,8 +130,15 @@ accesslog_parse(
 		if (f)
 			f[n] = (struct accesslog_field){v, NULL, 0};
 		n++;
+		vars++;
 		p += 1 + len + braced * 2;
 		text = p;
+	}
+	if (vars == 0) {
+		snprintf(why, whylen,
+		    "\"%s\" names no variable, so every line would read just that: a format is \"default\", \"json\" or text with $variables ($client, $end, ...)",
+		    spec);
+		return -1;
 	}
 	if (p > text && f)
 		f[n] = (struct accesslog_field){

@@ -188,27 +188,38 @@ addr_parse_unix(const char *s, const char *basedir, struct listen_addr *a,
 	return 0;
 }
 
+int
+addr_inet_host(const struct sockaddr *sa, char *host, size_t size)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, (socklen_t)size);
+		return ntohs(sin->sin_port);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, (socklen_t)size);
+		return ntohs(sin6->sin6_port);
+	}
+	return -1;
+}
+
 void
 addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
 	char host[INET6_ADDRSTRLEN];
+	int port = addr_inet_host(sa, host, sizeof(host));
 
 	switch (sa->sa_family) {
-	case AF_INET: {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+	case AF_INET:
+		snprintf(buf, size, "%s:%d", host, port);
 		break;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *sin6 =
-		    (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	case AF_INET6:
+		snprintf(buf, size, "[%s]:%d", host, port);
 		break;
-	}
 	case AF_UNIX: {
 		const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
 		size_t off = offsetof(struct sockaddr_un, sun_path);

@@ -32,6 +32,9 @@ int addr_parse_inet(const char *s, int socktype, struct listen_addr *a,
 /* A filesystem path; a relative one is taken from basedir. */
 int addr_parse_unix(const char *s, const char *basedir, struct listen_addr *a,
     char *err, size_t errlen);
+/* An inet address's host, as "1.2.3.4" or "::1", into host (size bytes;
+ * INET6_ADDRSTRLEN is enough); its port, or -1 when sa is not inet. */
+int addr_inet_host(const struct sockaddr *sa, char *host, size_t size);
 /* "1.2.3.4:80", "[::1]:80", "/path", or "unix" for an unnamed unix socket. */
 void addr_format(
     const struct sockaddr *sa, socklen_t len, char *buf, size_t size);

@@ -217,8 +217,7 @@ admit_over_rate(struct ms_service *svc)
 	pthread_mutex_unlock(&a->rate_lock);
 	if (over)
 		log_warn(service_name(svc),
-		    "more than %d connections a second: accepting paused for "
-		    "%g s",
+		    "more than %d connections a second: accepting paused for %g s",
 		    svc->conf->rate, svc->conf->rate_pause);
 	return over;
 }

@@ -295,9 +295,7 @@ check_verdict(struct check_run *run, struct config *cfg, size_t i, char *err,
 		int same = strcmp(sc->module, sc->module_file) == 0;
 
 		snprintf(err, errlen,
-		    "%s:%d: services.[%zu].module: service %s: module %s%s%s%s "
-		    "was still loading after %g s (check_timeout): it hangs "
-		    "while loading; its check was killed",
+		    "%s:%d: services.[%zu].module: service %s: module %s%s%s%s was still loading after %g s (check_timeout): it hangs while loading; its check was killed",
 		    cfg->file, sc->line, i, sc->name, sc->module,
 		    same ? "" : " (", same ? "" : sc->module_file,
 		    same ? "" : ")", run->timeout);
@@ -310,14 +308,12 @@ check_verdict(struct check_run *run, struct config *cfg, size_t i, char *err,
 		snprintf(err, errlen, "%s", c->why);
 	else if (st != -1 && WIFSIGNALED(st))
 		snprintf(err, errlen,
-		    "%s:%d: services.[%zu].module: service %s: loading module "
-		    "%s crashed (signal %d, %s)",
+		    "%s:%d: services.[%zu].module: service %s: loading module %s crashed (signal %d, %s)",
 		    cfg->file, sc->line, i, sc->name, sc->module, WTERMSIG(st),
 		    strsignal(WTERMSIG(st)));
 	else
 		snprintf(err, errlen,
-		    "%s:%d: services.[%zu].module: service %s: checking module "
-		    "%s failed (status %d)",
+		    "%s:%d: services.[%zu].module: service %s: checking module %s failed (status %d)",
 		    cfg->file, sc->line, i, sc->name, sc->module,
 		    st == -1 ? -1 : WEXITSTATUS(st));
 	return -1;

@@ -617,8 +617,7 @@ key_alpn(struct parse *p, const char *path, config_setting_t *s, void *dst,
 		len = strlen(config_setting_get_string(e));
 		if (len == 0 || len > 255)
 			return config_fail(p, e, path,
-			    "element %zu is %zu bytes: a protocol name is 1 to "
-			    "255",
+			    "element %zu is %zu bytes: a protocol name is 1 to 255",
 			    i, len);
 		if (((*v)[i] = config_strdup(
 		         p, config_setting_get_string(e))) == NULL)
@@ -749,17 +748,14 @@ tls_check_complete(struct parse *p, config_setting_t *s, const char *path,
 {
 	if (tc->certificate.text == NULL || tc->key.text == NULL)
 		return config_fail(p, s, path,
-		    "needs a certificate and its key (here or in the "
-		    "top-level tls group)");
+		    "needs a certificate and its key (here or in the top-level tls group)");
 	if (tc->verify_client != TLS_VERIFY_NONE && tc->client_ca.text == NULL)
 		return config_fail(p, s, path,
-		    "verify_client = \"%s\" needs client_ca, the CAs client "
-		    "certificates are checked against",
+		    "verify_client = \"%s\" needs client_ca, the CAs client certificates are checked against",
 		    tls_verify_words[tc->verify_client].name);
 	if (tc->verify_client == TLS_VERIFY_NONE && tc->client_ca.text)
 		return config_fail(p, s, path,
-		    "client_ca is read only with verify_client = \"optional\" "
-		    "or \"required\"");
+		    "client_ca is read only with verify_client = \"optional\" or \"required\"");
 	return 0;
 }
 
@@ -811,8 +807,7 @@ service_set_tls(struct parse *p, const char *path, config_setting_t *s,
 
 	if (sc->transport->socktype != SOCK_STREAM)
 		return config_fail(p, s, path,
-		    "is for stream transports (tcp, unix), and this service is "
-		    "%s: DTLS is not served",
+		    "is for stream transports (tcp, unix), and this service is %s: DTLS is not served",
 		    sc->transport->name);
 	if ((sc->tls = tls_conf_read(p, path, s)) == NULL)
 		return -1;
@@ -835,8 +830,7 @@ service_set_name(struct parse *p, const char *path, config_setting_t *s,
 		return -1;
 	if (*sc->name == '\0' || strpbrk(sc->name, " \t\n/:") != NULL)
 		return config_fail(p, s, path,
-		    "\"%s\" must be a non-empty word without spaces, '/' or "
-		    "':'",
+		    "\"%s\" must be a non-empty word without spaces, '/' or ':'",
 		    sc->name);
 	return 0;
 }
@@ -879,8 +873,7 @@ service_set_listen(struct parse *p, const char *path, config_setting_t *s,
 			return config_fail(p, s, path, "%s", why);
 		if (lstat(un->sun_path, &st) == 0 && !S_ISSOCK(st.st_mode))
 			return config_fail(p, s, path,
-			    "%s exists and is not a socket: it is never "
-			    "replaced",
+			    "%s exists and is not a socket: it is never replaced",
 			    un->sun_path);
 	}
 	if ((sc->addrs = malloc((size_t)n * sizeof(*a))) == NULL)
@@ -978,8 +971,7 @@ option_set(struct parse *p, const char *path, config_setting_t *s,
 		return option_set_list(p, path, s, o);
 	}
 	return config_fail(p, s, path,
-	    "is %s; an option is a string, an integer, a boolean or a list of "
-	    "strings",
+	    "is %s; an option is a string, an integer, a boolean or a list of strings",
 	    config_type_name(config_setting_type(s)));
 }
 
@@ -1077,21 +1069,16 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 
 	if (unix_socket && !sc->proxy_protocol && (sc->allow.n || sc->deny.n))
 		return config_fail(p, s, path,
-		    "allow and deny take IP addresses, and this service "
-		    "listens on a unix socket (use socket_mode, socket_owner, "
-		    "socket_group)");
+		    "allow and deny take IP addresses, and this service listens on a unix socket (use socket_mode, socket_owner, socket_group)");
 	if (sc->proxy_from.n && !sc->proxy_protocol)
 		return config_fail(p, s, path,
-		    "proxy_from names who may send a PROXY header: it needs "
-		    "proxy_protocol = true");
+		    "proxy_from names who may send a PROXY header: it needs proxy_protocol = true");
 	if (sc->proxy_from.n && unix_socket)
 		return config_fail(p, s, path,
-		    "proxy_from takes IP addresses, and this service listens "
-		    "on a unix socket");
+		    "proxy_from takes IP addresses, and this service listens on a unix socket");
 	if (sc->proxy_protocol && sc->transport->socktype != SOCK_STREAM)
 		return config_fail(p, s, path,
-		    "proxy_protocol is for stream transports, and this "
-		    "service is %s",
+		    "proxy_protocol is for stream transports, and this service is %s",
 		    sc->transport->name);
 	if (sc->proxy_protocol && sc->per_source &&
 	    sc->model->features & MODEL_F_PROCESS_PER_REQUEST) {
@@ -1100,17 +1087,13 @@ service_check_transport(struct parse *p, config_setting_t *s, const char *path,
 		model_names_without(
 		    MODEL_F_PROCESS_PER_REQUEST, models, sizeof(models));
 		return config_fail(p, s, path,
-		    "per_source with proxy_protocol needs one of the models "
-		    "%s: "
-		    "under %s the client is known only in the request's own "
-		    "process",
+		    "per_source with proxy_protocol needs one of the models %s: under %s the client is known only in the request's own process",
 		    models, sc->model->name);
 	}
 	if (!unix_socket &&
 	    (sc->socket_mode >= 0 || sc->socket_owner || sc->socket_group))
 		return config_fail(p, s, path,
-		    "socket_mode, socket_owner and socket_group are for unix "
-		    "sockets, and this service is %s",
+		    "socket_mode, socket_owner and socket_group are for unix sockets, and this service is %s",
 		    sc->transport->name);
 	return 0;
 }
@@ -1158,13 +1141,11 @@ service_check_unique(struct parse *p, config_setting_t *s, const char *path,
 
 		if (strcmp(o->name, sc->name) == 0)
 			return config_fail(p, s, path,
-			    "name \"%s\" is already used by services.[%zu] "
-			    "(line %d)",
+			    "name \"%s\" is already used by services.[%zu] (line %d)",
 			    sc->name, i, o->line);
 		if ((a = service_addr_clash(o, sc)) != NULL)
 			return config_fail(p, s, path,
-			    "listen %s %s is already used by service \"%s\" "
-			    "(line %d)",
+			    "listen %s %s is already used by service \"%s\" (line %d)",
 			    sc->transport->name, a->text, o->name, o->line);
 	}
 	return 0;
@@ -1460,9 +1441,7 @@ config_check_service_users(struct service_conf *sc, char *why, size_t len)
 
 	if (sc->user == NULL && root) {
 		snprintf(why, len,
-		    "modserv runs as root: say which user this service runs "
-		    "as, e.g. user = \"nobody\" (or user = \"root\" to keep "
-		    "root)");
+		    "modserv runs as root: say which user this service runs as, e.g. user = \"nobody\" (or user = \"root\" to keep root)");
 		return -1;
 	}
 	if (sc->user && config_user(sc->user, &sc->uid, &sc->gid, why, len) < 0)
@@ -1471,8 +1450,8 @@ config_check_service_users(struct service_conf *sc, char *why, size_t len)
 		return -1;
 	if (sc->user && !root &&
 	    (sc->uid != geteuid() || (sc->group && sc->gid != getegid())))
-		log_warn(sc->name, "user and group are ignored: modserv does "
-		                   "not run as root");
+		log_warn(sc->name,
+		    "user and group are ignored: modserv does not run as root");
 	sc->switch_user = root;
 	if (sc->socket_owner &&
 	    config_user(sc->socket_owner, &sc->socket_uid, NULL, why, len) < 0)

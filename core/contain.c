@@ -278,6 +278,7 @@ contain_begin_ns(const sigset_t *old)
 	pid_t init;
 
 	contain_namespaced = 1;
+	log_as_pid(getpid()); /* the keeper's, as the worker's lines name it */
 	if (self < 0 || pipe2(status, O_CLOEXEC) < 0) {
 		sigprocmask(SIG_SETMASK, old, NULL);
 		return -1;
@@ -345,8 +346,7 @@ contain_say_how(const char *service)
 		    service, "programs run in PID namespaces of their own");
 	else
 		log_warn(service,
-		    "no PID namespace for programs (%s): each is kept by a "
-		    "subreaper, which a program that kills it escapes",
+		    "no PID namespace for programs (%s): each is kept by a subreaper, which a program that kills it escapes",
 		    strerror(e));
 }
 

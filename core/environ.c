@@ -39,29 +39,28 @@ environ_var(char vars[][ENVIRON_VAR_MAX], size_t *n, const char *name,
 	(*n)++;
 }
 
-/* Splits "1.2.3.4:80" / "[::1]:80" into host and port. */
+/* TCP<side>IP and TCP<side>PORT of the inet address sa. */
 static void
-environ_split(const char *text, char *host, size_t hostlen, const char **port)
+environ_tcp(char vars[][ENVIRON_VAR_MAX], size_t *n, const char *side,
+    const struct sockaddr *sa)
 {
-	const char *colon = strrchr(text, ':');
-	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	char host[INET6_ADDRSTRLEN], name[16];
+	int port = addr_inet_host(sa, host, sizeof(host));
 
-	if (text[0] == '[' && n >= 2) { /* [v6] */
-		text++;
-		n -= 2;
-	}
-	snprintf(host, hostlen, "%.*s", (int)n, text);
-	*port = colon ? colon + 1 : "";
+	if (port < 0)
+		return;
+	snprintf(name, sizeof(name), "TCP%sIP", side);
+	environ_var(vars, n, name, "%s", host);
+	snprintf(name, sizeof(name), "TCP%sPORT", side);
+	environ_var(vars, n, name, "%d", port);
 }
 
 /* The UCSPI variables for r's connection; their number. */
 static size_t
 environ_ucspi(struct ms_request *r, char vars[][ENVIRON_VAR_MAX])
 {
-	char host[ADDR_TEXT_MAX], local[ADDR_TEXT_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	const char *port;
 	size_t n = 0;
 
 	environ_var(vars, &n, "MODSERV_SERVICE", "%s", ms_service_name(r->svc));
@@ -70,8 +69,8 @@ environ_ucspi(struct ms_request *r, char vars[][ENVIRON_VAR_MAX])
 		socklen_t clen = sizeof(cred);
 
 		environ_var(vars, &n, "PROTO", "UNIX");
-		if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ==
-		    0) {
+		if (getsockopt(conn_fd(&r->conn), SOL_SOCKET, SO_PEERCRED,
+		        &cred, &clen) == 0) {
 			environ_var(
 			    vars, &n, "UNIXREMOTEPID", "%d", (int)cred.pid);
 			environ_var(vars, &n, "UNIXREMOTEEUID", "%u", cred.uid);
@@ -80,15 +79,9 @@ environ_ucspi(struct ms_request *r, char vars[][ENVIRON_VAR_MAX])
 		return n;
 	}
 	environ_var(vars, &n, "PROTO", "TCP");
-	environ_split(ms_peer(r), host, sizeof(host), &port);
-	environ_var(vars, &n, "TCPREMOTEIP", "%s", host);
-	environ_var(vars, &n, "TCPREMOTEPORT", "%s", port);
-	if (getsockname(r->fd, (struct sockaddr *)&ss, &len) == 0) {
-		addr_format((struct sockaddr *)&ss, len, local, sizeof(local));
-		environ_split(local, host, sizeof(host), &port);
-		environ_var(vars, &n, "TCPLOCALIP", "%s", host);
-		environ_var(vars, &n, "TCPLOCALPORT", "%s", port);
-	}
+	environ_tcp(vars, &n, "REMOTE", (struct sockaddr *)&r->peer);
+	if (getsockname(conn_fd(&r->conn), (struct sockaddr *)&ss, &len) == 0)
+		environ_tcp(vars, &n, "LOCAL", (struct sockaddr *)&ss);
 	return n;
 }
 

@@ -34,7 +34,8 @@ generation_new(struct generations *gs, struct config *cfg)
 		    .sigfd = -1,
 		    .module_fd = -1,
 		    .ctl_fd = -1,
-		    .stats = stats_for(sc->name)};
+		    .stats = stats_for(sc->name),
+		    .conn_type = &conn_plain};
 		if (listeners_open(sc, g->serial, g->svcs[i].listen_fd, err,
 		        sizeof(err)) < 0) {
 			log_error(sc->name, "%s", err);

@@ -178,8 +178,7 @@ listeners_check_inherited(void)
 	for (size_t i = 0; i < count; i++)
 		if (table[i].inherited && table[i].transport == NULL)
 			log_warn(NULL,
-			    "the socket %s%s%s the service manager passed (fd "
-			    "%d) is no service's: kept unused",
+			    "the socket %s%s%s the service manager passed (fd %d) is no service's: kept unused",
 			    table[i].bound.text, table[i].name ? " named " : "",
 			    table[i].name ? table[i].name : "", table[i].fd);
 }
@@ -223,8 +222,7 @@ listener_take(struct service_conf *sc, struct listen_addr *a,
 	}
 	*a = l->bound;
 	log_info(sc->name,
-	    "listening on %s %s (socket from the service "
-	    "manager)",
+	    "listening on %s %s (socket from the service manager)",
 	    sc->transport->name, a->text);
 	*fd = l->fd;
 	return 0;
@@ -346,13 +344,11 @@ listeners_bind(struct service_conf *sc, unsigned long taker, int *fds, int port,
 	addr_list_format(sc->addrs, sc->naddrs, list, sizeof(list));
 	if (rc == 1)
 		snprintf(err, errlen,
-		    "no one port is free on all of %s: the kernel's %d picks "
-		    "were each in use on one of them",
+		    "no one port is free on all of %s: the kernel's %d picks were each in use on one of them",
 		    list, tries);
 	else
 		snprintf(err, errlen,
-		    "no one port is free on all of %s: %d pick%s in use on one "
-		    "of them, then %s",
+		    "no one port is free on all of %s: %d pick%s in use on one of them, then %s",
 		    list, tries, tries == 1 ? " was" : "s were", why);
 	return -1;
 }

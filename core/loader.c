@@ -75,15 +75,13 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 
 	if (m->abi_major != MODSERV_ABI_MAJOR) {
 		snprintf(why, len,
-		    "abi_major is %u, this modserv speaks %u: rebuild the "
-		    "module against this modserv's modserv.h",
+		    "abi_major is %u, this modserv speaks %u: rebuild the module against this modserv's modserv.h",
 		    m->abi_major, MODSERV_ABI_MAJOR);
 		return -1;
 	}
 	if (m->abi_minor > MODSERV_ABI_MINOR) {
 		snprintf(why, len,
-		    "abi_minor is %u, newer than this modserv's %u: upgrade "
-		    "modserv or rebuild the module against its modserv.h",
+		    "abi_minor is %u, newer than this modserv's %u: upgrade modserv or rebuild the module against its modserv.h",
 		    m->abi_minor, MODSERV_ABI_MINOR);
 		return -1;
 	}
@@ -93,8 +91,7 @@ loader_check_abi(const struct ms_module *m, char *why, size_t len)
 	if (m->size < loader_module_size[m->abi_minor] ||
 	    (m->abi_minor == MODSERV_ABI_MINOR && m->size != want)) {
 		snprintf(why, len,
-		    "size is %u, but struct ms_module of ABI %u.%u is %zu "
-		    "bytes: the module was not built with MODSERV_MODULE()",
+		    "size is %u, but struct ms_module of ABI %u.%u is %zu bytes: the module was not built with MODSERV_MODULE()",
 		    m->size, m->abi_major, m->abi_minor, want);
 		return -1;
 	}
@@ -163,9 +160,7 @@ loader_check_table(const struct ms_module *m, char *why, size_t len)
 	}
 	if (m->flags & ~(MS_F_STREAM_ONLY | MS_F_DGRAM_ONLY | MS_F_BLOCKING)) {
 		snprintf(why, len,
-		    "flags 0x%x has bits this modserv does not "
-		    "know",
-		    m->flags);
+		    "flags 0x%x has bits this modserv does not know", m->flags);
 		return -1;
 	}
 	return optspec_check_table(m->options, why, len);
@@ -261,8 +256,7 @@ loader_open_fd(const char *path, int fd, struct loaded_module *lm, char *err,
 	}
 	if ((m = dlsym(lm->handle, "modserv_module")) == NULL) {
 		snprintf(err, errlen,
-		    "%s: no modserv_module symbol: not a modserv module "
-		    "(define it with MODSERV_MODULE())",
+		    "%s: no modserv_module symbol: not a modserv module (define it with MODSERV_MODULE())",
 		    path);
 		goto fail;
 	}
@@ -345,21 +339,27 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 
 		if ((spec = loader_option(lm->mod, v->name)) == NULL) {
 			snprintf(err, errlen,
-			    "%s:%d: services.[%zu].options.%s: module %s has "
-			    "no option \"%s\" (modserv -M %s lists them)",
+			    "%s:%d: services.[%zu].options.%s: module %s has no option \"%s\" (modserv -M %s lists them)",
 			    cfg->file, v->line, sc->index, v->name, mname,
 			    v->name, sc->module);
 			return -1;
 		}
 		if (optspec_written_as(spec->type) != v->type) {
 			snprintf(err, errlen,
-			    "%s:%d: services.[%zu].options.%s: is %s %s, "
-			    "module %s takes %s %s",
+			    "%s:%d: services.[%zu].options.%s: is %s %s, module %s takes %s %s",
 			    cfg->file, v->line, sc->index, v->name,
 			    optspec_type_article(v->type),
 			    optspec_type_name(v->type), mname,
 			    optspec_type_article(spec->type),
 			    optspec_type_name(spec->type));
+			return -1;
+		}
+		if (spec->required && spec->type == MS_OPT_LIST &&
+		    v->nlist == 0) {
+			snprintf(err, errlen,
+			    "%s:%d: services.[%zu].options.%s: is empty, and module %s needs it (%s)",
+			    cfg->file, v->line, sc->index, v->name, mname,
+			    spec->help ? spec->help : "a list of strings");
 			return -1;
 		}
 		if (loader_check_value(spec, mname, cfg, sc, v, err, errlen))
@@ -380,8 +380,7 @@ loader_check_options(const struct loaded_module *lm, const struct config *cfg,
 			i++;
 		if (spec->required && i == sc->noptions) {
 			snprintf(err, errlen,
-			    "%s:%d: services.[%zu].options: module %s needs "
-			    "option \"%s\" (%s: %s)",
+			    "%s:%d: services.[%zu].options: module %s needs option \"%s\" (%s: %s)",
 			    cfg->file,
 			    sc->options_line ? sc->options_line : sc->line,
 			    sc->index, mname, spec->name,
@@ -403,8 +402,7 @@ loader_check(const struct loaded_module *lm, const struct config *cfg,
 	if ((f & MS_F_STREAM_ONLY && !stream) ||
 	    (f & MS_F_DGRAM_ONLY && stream)) {
 		snprintf(err, errlen,
-		    "%s:%d: services.[%zu].module: %s serves %s transports "
-		    "only, and this service is %s",
+		    "%s:%d: services.[%zu].module: %s serves %s transports only, and this service is %s",
 		    cfg->file, sc->module_line, sc->index, lm->path,
 		    stream ? "datagram" : "stream", sc->transport->name);
 		return -1;

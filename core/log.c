@@ -35,6 +35,21 @@ log_level_name(int level)
 	return level_names[level];
 }
 
+/* The pid lines carry: this process's, or the one given to log_as_pid. */
+static pid_t log_shown_pid;
+
+void
+log_as_pid(pid_t pid)
+{
+	log_shown_pid = pid;
+}
+
+static int
+log_pid(void)
+{
+	return (int)(log_shown_pid ? log_shown_pid : getpid());
+}
+
 void
 log_set_level(int level)
 {
@@ -73,7 +88,7 @@ log_vmsg(int level, const char *who, const char *fmt, va_list ap)
 	localtime_r(&tv.tv_sec, &tm);
 	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
 	n += snprintf(line + n, sizeof(line) - n, ".%03ld [%d] %s %s%s",
-	    (long)tv.tv_usec / 1000, (int)getpid(), log_level_name(level),
+	    (long)tv.tv_usec / 1000, log_pid(), log_level_name(level),
 	    who ? who : "", who ? ": " : "");
 	if (n < (int)sizeof(line))
 		n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -103,7 +118,7 @@ log_access(const char *who, const char *text)
 	localtime_r(&tv.tv_sec, &tm);
 	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
 	n += snprintf(line + n, sizeof(line) - n, ".%03ld [%d] access %s: %s",
-	    (long)tv.tv_usec / 1000, (int)getpid(), who, text);
+	    (long)tv.tv_usec / 1000, log_pid(), who, text);
 	if (n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';

@@ -11,6 +11,9 @@
 int log_level_parse(const char *name); /* level, or -1 */
 const char *log_level_name(int level);
 void log_set_level(int level);
+/* Lines from this process show pid, not getpid(): for a program in a PID
+ * namespace, whose getpid() is 2 there. */
+void log_as_pid(pid_t pid);
 int log_enabled(int level);
 
 /* Where lines go: target "stderr" (or NULL), "syslog" (with facility, a

@@ -27,20 +27,14 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: modserv [-c FILE] [-t] [-f | -d] [-s] [-l LEVEL] "
-	    "[-M MODULE] [-V] [-h]\n"
+	    "usage: modserv [-c FILE] [-t] [-f | -d] [-s] [-l LEVEL] [-M MODULE] [-V] [-h]\n"
 	    "  -c FILE    configuration file (default %s)\n"
-	    "  -t         check the configuration and modules, print the "
-	    "plan, exit\n"
+	    "  -t         check the configuration and modules, print the plan, exit\n"
 	    "  -f         stay in the foreground (the default)\n"
-	    "  -d         go to the background once serving (log a file or "
-	    "syslog)\n"
-	    "  -s         print the running modserv's counters (from its "
-	    "status_socket)\n"
-	    "  -l LEVEL   log level: error, warn, info, debug (overrides "
-	    "log_level)\n"
-	    "  -M MODULE  describe a module (a name on module_path, or a "
-	    "path)\n"
+	    "  -d         go to the background once serving (log a file or syslog)\n"
+	    "  -s         print the running modserv's counters (from its status_socket)\n"
+	    "  -l LEVEL   log level: error, warn, info, debug (overrides log_level)\n"
+	    "  -M MODULE  describe a module (a name on module_path, or a path)\n"
 	    "  -V         print the version\n"
 	    "  -h         this help\n",
 	    paths_conf());
@@ -105,8 +99,7 @@ describe_path(const char *path)
 
 	if (geteuid() == 0 && pw == NULL) {
 		fprintf(stderr,
-		    "modserv: %s: no user nobody to load it as (modserv runs "
-		    "no module code as root)\n",
+		    "modserv: %s: no user nobody to load it as (modserv runs no module code as root)\n",
 		    path);
 		return 1;
 	}
@@ -170,8 +163,7 @@ describe_module(const char *conf, const char *module)
 	if (!module_is_path(module) &&
 	    config_load(conf, &cfg, err, sizeof(err)) < 0)
 		fprintf(stderr,
-		    "modserv: %s (looking in the default module "
-		    "folder)\n",
+		    "modserv: %s (looking in the default module folder)\n",
 		    err);
 	if (module_is_path(module) && (path = malloc(strlen(module) + 3)))
 		/* dlopen looks a name without '/' up on the library path */
@@ -193,8 +185,7 @@ refuse_tls_services(const struct config *cfg)
 	for (size_t i = 0; i < cfg->nservices; i++)
 		if (cfg->services[i].tls) {
 			fprintf(stderr,
-			    "modserv: %s:%d: services.[%zu].tls: not yet "
-			    "served by this build (modserv -t checks it)\n",
+			    "modserv: %s:%d: services.[%zu].tls: not yet served by this build (modserv -t checks it)\n",
 			    cfg->file, cfg->services[i].tls->line, i);
 			return -1;
 		}
@@ -238,8 +229,7 @@ main(int argc, char **argv)
 		case 'l':
 			if ((level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr,
-				    "modserv: -l %s: not one of "
-				    "error, warn, info, debug\n",
+				    "modserv: -l %s: not one of error, warn, info, debug\n",
 				    optarg);
 				return 1;
 			}
@@ -267,8 +257,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (background && foreground) {
-		fprintf(stderr, "modserv: -d and -f: the background or the "
-		                "foreground, not both\n");
+		fprintf(stderr,
+		    "modserv: -d and -f: the background or the foreground, not both\n");
 		usage(stderr);
 		return 1;
 	}
@@ -285,9 +275,7 @@ main(int argc, char **argv)
 	}
 	if (background && !check && !status && log_is_stderr(&cfg)) {
 		fprintf(stderr,
-		    "modserv: %s: -d with log = \"stderr\": the background has "
-		    "no terminal to write to; set log to a file or \"syslog\", "
-		    "or stay in the foreground\n",
+		    "modserv: %s: -d with log = \"stderr\": the background has no terminal to write to; set log to a file or \"syslog\", or stay in the foreground\n",
 		    cfg.file);
 		config_free(&cfg);
 		free(absolute);

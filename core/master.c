@@ -341,8 +341,7 @@ slots_take_over(struct master *m, const char *name, struct generation *g)
 			continue;
 		if (s->pid)
 			log_info(name,
-			    "the new workers serve: worker %d stops accepting "
-			    "and drains",
+			    "the new workers serve: worker %d stops accepting and drains",
 			    (int)s->pid);
 		slot_stop(m, s);
 	}
@@ -424,8 +423,8 @@ slot_exited(
 		slot_free(m, s);
 		break;
 	case SLOT_EXIT_FALL_BACK:
-		log_error(name, "the reloaded service did not start: the "
-		                "previous workers go on serving");
+		log_error(name,
+		    "the reloaded service did not start: the previous workers go on serving");
 		for (struct slot *o = m->slots, *next; o; o = next) {
 			next = o->next;
 			if (o != s && slot_named(o, name) && o->gen == s->gen)
@@ -496,8 +495,7 @@ master_check_stuck(struct master *m)
 		addr_format((struct sockaddr *)&s->watch->peer,
 		    s->watch->peerlen, peer, sizeof(peer));
 		log_error(sc->name,
-		    "module %s stuck in handle for %lld ms serving %s "
-		    "(handle_timeout %g s): restarting worker %d",
+		    "module %s stuck in handle for %lld ms serving %s (handle_timeout %g s): restarting worker %d",
 		    sc->module, now - since, peer, sc->handle_timeout,
 		    (int)s->pid);
 		accesslog_stuck(s->svc, (struct sockaddr *)&s->watch->peer,
@@ -625,8 +623,8 @@ static void
 master_reload_refused(struct master *m, const char *why)
 {
 	log_error(NULL, "reload: %s", why);
-	log_error(NULL, "reload failed: still serving the previous "
-	                "configuration");
+	log_error(
+	    NULL, "reload failed: still serving the previous configuration");
 	master_notify_ready(m);
 }
 
@@ -651,8 +649,7 @@ master_reload_begin(struct master *m)
 
 	if (m->check) {
 		log_info(NULL,
-		    "SIGHUP while the modules of the previous reload "
-		    "were being checked: that check is dropped");
+		    "SIGHUP while the modules of the previous reload were being checked: that check is dropped");
 		/* killed; master_reap reaps them: no waiting here */
 		check_abandon(m->check);
 		m->check = NULL;
@@ -709,8 +706,8 @@ master_reload_checked(struct master *m)
 	if (g == NULL) {
 		master_sweep_listeners(m);
 		generations_collect(&m->gens);
-		log_error(NULL, "reload failed: still serving the previous "
-		                "configuration");
+		log_error(NULL,
+		    "reload failed: still serving the previous configuration");
 		master_notify_ready(m);
 		return;
 	}
@@ -766,8 +763,7 @@ master_reload_checked(struct master *m)
 	master_sweep_listeners(m);
 	generations_collect(&m->gens);
 	log_info(NULL,
-	    "reloaded: %zu service%s unchanged, %zu restarted, %zu new, %zu "
-	    "removed",
+	    "reloaded: %zu service%s unchanged, %zu restarted, %zu new, %zu removed",
 	    kept, kept == 1 ? "" : "s", swapped, added, removed);
 	master_notify_ready(m);
 }
@@ -1054,18 +1050,17 @@ master_run(const char *file, int level, int background, struct config *cfg)
 		}
 	master_supervise(&m);
 	if (m.check)
-		log_info(NULL, "the reload's module checks under way are "
-		               "killed");
+		log_info(
+		    NULL, "the reload's module checks under way are killed");
 	master_check_drop(&m); /* nothing of a reload is left running */
 	if (m.start_failed) {
 		snprintf(err, sizeof(err),
-		    "service %s: its worker did not start (the log says why): "
-		    "stopped",
+		    "service %s: its worker did not start (the log says why): stopped",
 		    m.start_failed);
 		log_error(NULL, "%s", err);
 	} else {
-		notify("STOPPING=1\nSTATUS=stopping: finishing accepted "
-		       "requests");
+		notify(
+		    "STOPPING=1\nSTATUS=stopping: finishing accepted requests");
 		master_drain_delay(&m);
 	}
 	/* new clients are turned away (unix socket files go) while the

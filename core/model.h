@@ -31,7 +31,7 @@ struct model {
 };
 
 const struct model *model_find(const char *name); /* or NULL */
-extern const char model_names[]; /* "thread, fork, select" */
+extern const char model_names[];                  /* "thread, fork, select" */
 /* Writes the names of the models without any of the features, ", "
  * between them, to buf (len bytes, truncated to fit). */
 void model_names_without(unsigned features, char *buf, size_t len);

@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "pool.h"
 #include "request.h"
+#include "request_exec.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -28,14 +29,14 @@
 #define SELECT_OUTPUT_HIGH (64 * 1024)
 #define SELECT_EVENTS 256
 
-struct conn {
+struct select_conn {
 	struct ms_request req;
-	struct conn *prev, *next; /* its list, least recent first */
-	long long last;           /* ms of its last event (a program's: look) */
-	uint32_t events;          /* what epoll watches for it */
-	int busy;                 /* handle runs on the pool */
-	int pidfd;                /* ms_exec's program runs: watched instead */
-	struct pool_job job;      /* that run */
+	struct select_conn *prev, *next; /* its list, least recent first */
+	long long last;      /* ms of its last event (a program's: look) */
+	uint32_t events;     /* what epoll watches for it */
+	int busy;            /* handle runs on the pool */
+	int pidfd;           /* ms_exec's program runs: watched instead */
+	struct pool_job job; /* that run */
 };
 
 /* A datagram for a blocking module, served on the pool. */
@@ -51,7 +52,7 @@ struct dgram_job {
 
 /* Connections, the least recently touched first. */
 struct conn_list {
-	struct conn *oldest, *newest;
+	struct select_conn *oldest, *newest;
 };
 
 struct selector {
@@ -74,7 +75,7 @@ struct selector {
 	((type *)((char *)(p)-offsetof(type, member)))
 
 static void
-select_unlink(struct conn_list *list, struct conn *c)
+select_unlink(struct conn_list *list, struct select_conn *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
@@ -90,7 +91,7 @@ select_unlink(struct conn_list *list, struct conn *c)
 /* Puts c last in list (taking it out of it first if it is in): the most
  * recently active. */
 static void
-select_touch(struct selector *l, struct conn_list *list, struct conn *c)
+select_touch(struct selector *l, struct conn_list *list, struct select_conn *c)
 {
 	c->last = l->now;
 	if (list->newest == c)
@@ -107,13 +108,13 @@ select_touch(struct selector *l, struct conn_list *list, struct conn *c)
 
 /* The list c is in: a program's connection is in programs. */
 static struct conn_list *
-select_list(struct selector *l, const struct conn *c)
+select_list(struct selector *l, const struct select_conn *c)
 {
 	return c->pidfd >= 0 ? &l->programs : &l->conns;
 }
 
 static void
-select_close(struct selector *l, struct conn *c)
+select_close(struct selector *l, struct select_conn *c)
 {
 	if (c->pidfd >= 0) {
 		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
@@ -125,10 +126,11 @@ select_close(struct selector *l, struct conn *c)
 			if (!contain_ended_within(
 			        c->req.child, CONTAIN_STUCK_MS))
 				contain_kill(c->req.child);
-			request_reap_child(&c->req, 1);
+			request_exec_reap(&c->req, 1);
 		}
 	} else {
-		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+		epoll_ctl(
+		    l->loop.epfd, EPOLL_CTL_DEL, conn_fd(&c->req.conn), NULL);
 	}
 	request_finish(&c->req);
 	select_unlink(select_list(l, c), c);
@@ -136,18 +138,42 @@ select_close(struct selector *l, struct conn *c)
 	l->active--;
 }
 
-/* Watches c for what it needs next; closes it when it needs nothing. */
-static void
-select_rearm(struct selector *l, struct conn *c)
+/* Whether r takes more input now: backpressure stops it while its
+ * replies are not draining. */
+static int
+select_reading(const struct ms_request *r)
 {
-	struct ms_request *r = &c->req;
-	uint32_t want = 0;
-	struct epoll_event ev;
+	return !r->done && r->out.bytes < SELECT_OUTPUT_HIGH;
+}
 
-	if (!r->done && r->out.bytes < SELECT_OUTPUT_HIGH)
+/* The epoll events c's connection is watched for: its own direction for
+ * each operation, and what a pending one needs beyond it (TLS reads to
+ * write and writes to read). */
+static uint32_t
+select_wanted(const struct select_conn *c)
+{
+	const struct ms_request *r = &c->req;
+	uint32_t want = 0;
+	int more;
+
+	if (select_reading(r))
 		want |= EPOLLIN;
 	if (output_pending(&r->out))
 		want |= EPOLLOUT;
+	if (want != 0 && (more = conn_wants(&r->conn)) != 0)
+		want |= (more & CONN_WANT_READ ? EPOLLIN : 0) |
+		        (more & CONN_WANT_WRITE ? EPOLLOUT : 0);
+	return want;
+}
+
+/* Watches c for what it needs next; closes it when it needs nothing. */
+static void
+select_rearm(struct selector *l, struct select_conn *c)
+{
+	struct ms_request *r = &c->req;
+	uint32_t want = select_wanted(c);
+	struct epoll_event ev;
+
 	if (want == 0) {
 		select_close(l, c);
 		return;
@@ -162,7 +188,7 @@ select_rearm(struct selector *l, struct conn *c)
 	ev.events = want;
 	ev.data.ptr = c;
 	if (epoll_ctl(l->loop.epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	        r->fd, &ev) < 0) {
+	        conn_fd(&r->conn), &ev) < 0) {
 		log_syserr(MS_LOG_WARN, service_name(l->svc), "%s: epoll_ctl",
 		    ms_peer(r));
 		select_close(l, c);
@@ -174,15 +200,15 @@ select_rearm(struct selector *l, struct conn *c)
 static void
 select_conn_job(struct pool_job *job)
 {
-	request_handle(&container_of(job, struct conn, job)->req);
+	request_handle(&container_of(job, struct select_conn, job)->req);
 }
 
 /* Hands c's handle to the pool; c leaves the epoll set meanwhile (a hang-up
  * would otherwise be reported again and again). */
 static void
-select_offload(struct selector *l, struct conn *c)
+select_offload(struct selector *l, struct select_conn *c)
 {
-	epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, c->req.fd, NULL);
+	epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, conn_fd(&c->req.conn), NULL);
 	c->events = 0;
 	c->busy = 1;
 	l->busy++;
@@ -194,7 +220,7 @@ select_offload(struct selector *l, struct conn *c)
  * counted as active until it ends, and look at its connection for
  * idle_timeout (select_look_programs). */
 static void
-select_watch_child(struct selector *l, struct conn *c)
+select_watch_child(struct selector *l, struct select_conn *c)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 	int pidfd = pidfd_open(c->req.child, 0);
@@ -204,7 +230,7 @@ select_watch_child(struct selector *l, struct conn *c)
 		log_syserr(MS_LOG_WARN, service_name(l->svc), "pidfd");
 		if (pidfd >= 0)
 			close(pidfd);
-		request_reap_child(&c->req, 1); /* cannot watch: wait now */
+		request_exec_reap(&c->req, 1); /* cannot watch: wait now */
 		select_close(l, c);
 		return;
 	}
@@ -214,13 +240,13 @@ select_watch_child(struct selector *l, struct conn *c)
 }
 
 static void select_conn_event(
-    struct selector *l, struct conn *c, uint32_t events);
-static void select_watch_child(struct selector *l, struct conn *c);
+    struct selector *l, struct select_conn *c, uint32_t events);
+static void select_watch_child(struct selector *l, struct select_conn *c);
 
 /* Bytes of the PROXY header came: once it is whole, the request is
  * admitted and set up, and reads on as any other. */
 static void
-select_proxied(struct selector *l, struct conn *c)
+select_proxied(struct selector *l, struct select_conn *c)
 {
 	struct ms_request *r = &c->req;
 	int rc = request_take_proxy(r);
@@ -234,7 +260,7 @@ select_proxied(struct selector *l, struct conn *c)
 		return;
 	}
 	if (r->child) {
-		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, r->fd, NULL);
+		epoll_ctl(l->loop.epfd, EPOLL_CTL_DEL, conn_fd(&r->conn), NULL);
 		c->events = 0;
 		select_watch_child(l, c);
 		return;
@@ -242,41 +268,71 @@ select_proxied(struct selector *l, struct conn *c)
 	select_conn_event(l, c, 0);
 }
 
+/* Input waits inside r's connection, where no event announces it, and r
+ * takes input now. */
+static int
+select_buffered(const struct ms_request *r)
+{
+	return conn_pending(&r->conn) > 0 && select_reading(r);
+}
+
+/* Whether c reads now: input waits inside the connection, or the socket
+ * is ready for what it was watched for while reading (its hang-up and
+ * errors too). */
+static int
+select_may_read(const struct select_conn *c, uint32_t events)
+{
+	const struct ms_request *r = &c->req;
+
+	if (conn_pending(&r->conn) > 0)
+		return select_reading(r);
+	if (!(c->events & EPOLLIN))
+		return 0;
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		return 1;
+	return events & EPOLLOUT && conn_wants(&r->conn) & CONN_WANT_WRITE;
+}
+
 static void
-select_conn_event(struct selector *l, struct conn *c, uint32_t events)
+select_conn_event(struct selector *l, struct select_conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
 
 	if (c->pidfd >= 0) { /* the program ended */
-		if (request_reap_child(r, 0))
+		if (request_exec_reap(r, 0))
 			select_close(l, c);
 		return;
 	}
 	select_touch(l, &l->conns, c);
 
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && c->events & EPOLLIN) {
-		if (r->await_proxy) {
-			select_proxied(l, c);
-			return;
-		}
-		if (request_read(r) < 0) {
-			if (errno != EAGAIN) {
-				log_debug(service_name(l->svc),
-				    "%s: receiving: %m", ms_peer(r));
-				select_close(l, c);
+	do {
+		while (select_may_read(c, events)) {
+			if (r->await_proxy) {
+				select_proxied(l, c);
 				return;
 			}
-		} else if (l->pool) {
-			select_offload(l, c);
-			return;
-		} else {
+			if (request_read(r) < 0) {
+				if (errno != EAGAIN) {
+					log_syserr(MS_LOG_DEBUG,
+					    service_name(l->svc),
+					    "%s: receiving", ms_peer(r));
+					select_close(l, c);
+					return;
+				}
+				break;
+			}
+			if (l->pool) {
+				select_offload(l, c);
+				return;
+			}
 			request_handle(r);
+			events = 0; /* the socket's readiness is used up */
 		}
-	}
-	if (output_pending(&r->out) && request_flush(r) < 0) {
-		select_close(l, c);
-		return;
-	}
+		if (output_pending(&r->out) && request_flush(r) < 0) {
+			select_close(l, c);
+			return;
+		}
+	} while (select_buffered(r)); /* what the flush let it take */
 	select_rearm(l, c);
 }
 
@@ -286,7 +342,7 @@ select_accept(struct selector *l, int lfd)
 	struct ms_service *svc = l->svc;
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	struct conn *c;
+	struct select_conn *c;
 	int fd, counted;
 
 	while (l->active < svc->conf->max_clients &&
@@ -360,7 +416,8 @@ select_pool_done(struct selector *l)
 			l->active--;
 			continue;
 		}
-		struct conn *c = container_of(job, struct conn, job);
+		struct select_conn *c =
+		    container_of(job, struct select_conn, job);
 
 		c->busy = 0;
 		select_conn_event(l, c, 0);
@@ -390,18 +447,18 @@ select_datagrams(struct selector *l, int lfd)
 }
 
 /* Looks at each connection handed to a program once every look_ms (an
- * idle one's program is ended; request_look_program); returns timeout,
+ * idle one's program is ended; request_exec_look); returns timeout,
  * shortened to the next look. */
 static int
 select_look_programs(struct selector *l, int timeout)
 {
-	struct conn *c;
+	struct select_conn *c;
 	long long left;
 
 	for (int n = l->active; n > 0 && (c = l->programs.oldest); n--) {
 		if (c->last + l->look_ms > l->now)
 			break;
-		request_look_program(&c->req, l->now);
+		request_exec_look(&c->req, l->now);
 		select_touch(l, &l->programs, c);
 	}
 	if ((c = l->programs.oldest) != NULL) {
@@ -425,7 +482,7 @@ select_idle_sweep(struct selector *l, int timeout)
 	if (l->idle_ms == 0)
 		return timeout;
 	for (int n = l->active; n > 0 && l->conns.oldest; n--) {
-		struct conn *c = l->conns.oldest;
+		struct select_conn *c = l->conns.oldest;
 
 		if ((left = c->last + l->idle_ms - l->now) > 0) {
 			if (timeout < 0 || left < timeout)
@@ -451,7 +508,7 @@ select_idle_sweep(struct selector *l, int timeout)
 static void
 select_cut_off(struct selector *l)
 {
-	for (struct conn *c = l->programs.oldest; c; c = c->next)
+	for (struct select_conn *c = l->programs.oldest; c; c = c->next)
 		if (c->req.child > 0)
 			contain_stop(c->req.child);
 	while (l->programs.oldest) {
@@ -459,7 +516,7 @@ select_cut_off(struct selector *l)
 		select_close(l, l->programs.oldest);
 	}
 	for (int n = l->active; n > 0 && l->conns.oldest; n--) {
-		struct conn *c = l->conns.oldest;
+		struct select_conn *c = l->conns.oldest;
 
 		if (c->busy) {
 			select_touch(l, &l->conns, c);
@@ -535,7 +592,7 @@ select_run(struct ms_service *svc)
 {
 	struct selector l = {.svc = svc,
 	    .idle_ms = (long long)(svc->conf->idle_timeout * 1000),
-	    .look_ms = request_program_look_ms(svc),
+	    .look_ms = request_exec_look_ms(svc),
 	    .now = service_now_ms()};
 	int rc;
 

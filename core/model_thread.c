@@ -62,6 +62,7 @@ struct thread_pool {
 /* A stream request, or a datagram with its bytes after the struct. */
 struct job {
 	struct thread_pool *pool;
+	int lfd; /* a datagram's listener: its reply leaves by it */
 	struct ms_request req;
 	size_t len;
 	char bytes[];
@@ -130,7 +131,7 @@ static void
 thread_serve(struct thread_pool *pool, struct job *job)
 {
 	if (job->req.datagram)
-		request_serve_datagram(pool->svc, job->req.dgram_fd, job->bytes,
+		request_serve_datagram(pool->svc, job->lfd, job->bytes,
 		    job->len, (struct sockaddr *)&job->req.peer,
 		    job->req.peerlen);
 	else
@@ -164,7 +165,7 @@ thread_job(struct thread_pool *pool, int fd, int counted, int lfd, size_t len,
 	}
 	request_init(
 	    &job->req, svc, fd, (struct sockaddr *)peer, plen, counted);
-	job->req.dgram_fd = lfd;
+	job->lfd = lfd;
 	job->pool = pool;
 	return job;
 }

@@ -77,8 +77,7 @@ optspec_check_env(int type, char *const *list, size_t n, char *why, size_t len)
 		}
 		if (!optspec_env_name(e, k)) {
 			snprintf(why, len,
-			    "entry %zu \"%s\": \"%.*s\" is not a variable "
-			    "name (letters, digits and _, not first a digit)",
+			    "entry %zu \"%s\": \"%.*s\" is not a variable name (letters, digits and _, not first a digit)",
 			    i, e, (int)k, e);
 			return -1;
 		}
@@ -208,8 +207,7 @@ optspec_check_default(const struct ms_option *spec, char *why, size_t len)
 		if (strcmp(d, "true") != 0 && strcmp(d, "false") != 0 &&
 		    strcmp(d, "1") != 0 && strcmp(d, "0") != 0) {
 			snprintf(why, len,
-			    "default \"%s\" is not a boolean (true, false, 1 "
-			    "or 0)",
+			    "default \"%s\" is not a boolean (true, false, 1 or 0)",
 			    d);
 			return -1;
 		}
@@ -232,9 +230,7 @@ optspec_check_one(const struct ms_option *spec, char *why, size_t len)
 
 	if (spec->type < MS_OPT_STR || spec->type > MS_OPT_ENV_NAMES) {
 		snprintf(why, len,
-		    "type %d is not one this modserv knows (%d string, %d "
-		    "integer, %d boolean, %d list of strings, %d path, %d "
-		    "NAME=value list, %d list of names)",
+		    "type %d is not one this modserv knows (%d string, %d integer, %d boolean, %d list of strings, %d path, %d NAME=value list, %d list of names)",
 		    spec->type, MS_OPT_STR, MS_OPT_INT, MS_OPT_BOOL,
 		    MS_OPT_LIST, MS_OPT_PATH, MS_OPT_ENV, MS_OPT_ENV_NAMES);
 		return -1;
@@ -254,16 +250,14 @@ optspec_check_one(const struct ms_option *spec, char *why, size_t len)
 	if (spec->choices && spec->type != MS_OPT_STR &&
 	    spec->type != MS_OPT_LIST) {
 		snprintf(why, len,
-		    "choices are for strings and lists of strings, and it is "
-		    "%s %s",
+		    "choices are for strings and lists of strings, and it is %s %s",
 		    optspec_type_article(spec->type), type);
 		return -1;
 	}
 	if (spec->check && spec->type != MS_OPT_STR &&
 	    spec->type != MS_OPT_LIST) {
 		snprintf(why, len,
-		    "check is for strings and lists of strings, and it is %s "
-		    "%s",
+		    "check is for strings and lists of strings, and it is %s %s",
 		    optspec_type_article(spec->type), type);
 		return -1;
 	}
@@ -286,8 +280,7 @@ optspec_check_table(const struct ms_option *table, char *why, size_t len)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(table[j].name, spec->name) == 0) {
 				snprintf(why, len,
-				    "options[%zu] \"%s\": declared twice (also "
-				    "options[%zu])",
+				    "options[%zu] \"%s\": declared twice (also options[%zu])",
 				    i, spec->name, j);
 				return -1;
 			}

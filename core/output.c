@@ -1,11 +1,9 @@
-/* output.c - the output queue: memory bytes and file ranges, streamed with
- * send(2) and sendfile(2). */
+/* output.c - the output queue: memory bytes and file ranges, streamed to
+ * the connection (conn_write, conn_sendfile). */
 #include "output.h"
 
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hot.h"
@@ -71,18 +69,15 @@ output_file(struct output *o, int fd, off_t off, size_t count)
 
 /* Sends from b; 1 when b is empty, 0 on EAGAIN, -1 on error. */
 MS_HOT static int
-output_send_buffer(struct output *o, struct buffer *b, int fd)
+output_send_buffer(struct output *o, struct buffer *b, struct conn *c)
 {
 	while (buffer_len(b) > 0) {
 		size_t len;
 		const char *p = buffer_peek(b, &len);
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = conn_write(c, p, len, 0);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-		}
 		buffer_consume(b, (size_t)n);
 		o->bytes -= (size_t)n;
 	}
@@ -90,16 +85,13 @@ output_send_buffer(struct output *o, struct buffer *b, int fd)
 }
 
 static int
-output_send_file(struct output *o, struct output_file *f, int fd)
+output_send_file(struct output *o, struct output_file *f, struct conn *c)
 {
 	while (f->len > 0) {
-		ssize_t n = sendfile(fd, f->fd, &f->off, f->len);
+		ssize_t n = conn_sendfile(c, f->fd, &f->off, f->len);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
-		}
 		if (n == 0) { /* the file shrank under us */
 			errno = EIO;
 			return -1;
@@ -121,15 +113,15 @@ output_file_free(struct output *o, struct output_file *f)
 }
 
 MS_HOT int
-output_send(struct output *o, int fd)
+output_send(struct output *o, struct conn *c)
 {
-	int r = output_send_buffer(o, &o->head, fd);
+	int r = output_send_buffer(o, &o->head, c);
 
 	while (r == 1 && o->files) {
 		struct output_file *f = o->files;
 
-		r = f->fd >= 0 ? output_send_file(o, f, fd)
-		               : output_send_buffer(o, &f->mem, fd);
+		r = f->fd >= 0 ? output_send_file(o, f, c)
+		               : output_send_buffer(o, &f->mem, c);
 		if (r != 1)
 			break;
 		o->files = f->next;

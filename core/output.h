@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "buffer.h"
+#include "conn.h"
 
 struct output_file; /* a queued file range, or bytes queued after one */
 
@@ -28,10 +29,10 @@ output_pending(const struct output *o)
 {
 	return o->bytes > 0;
 }
-/* Sends what it can on the stream socket fd.  1: all sent; 0: the socket
- * would block (fd is non-blocking); -1: error (errno; the peer is gone or a
- * file failed to read). */
-int output_send(struct output *o, int fd);
+/* Sends what it can on the stream connection c.  1: all sent; 0: it would
+ * block (c is non-blocking); -1: error (errno; the peer is gone or a file
+ * failed to read). */
+int output_send(struct output *o, struct conn *c);
 void output_free(struct output *o); /* closes queued files */
 
 #endif

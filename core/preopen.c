@@ -54,8 +54,7 @@ preopen_user_may_use(const struct config *cfg, const struct service_conf *sc,
 	if (preopen_user_has(sc, &st, want))
 		return 0;
 	snprintf(err, errlen,
-	    "%s:%d: services.[%zu].options.%s: %s: user %s may not %s it "
-	    "(mode %04o, owner uid %d, group gid %d)",
+	    "%s:%d: services.[%zu].options.%s: %s: user %s may not %s it (mode %04o, owner uid %d, group gid %d)",
 	    cfg->file, v->line, sc->index, v->name, path, sc->user,
 	    want == 1 ? "search" : "read", (unsigned)st.st_mode & 07777,
 	    (int)st.st_uid, (int)st.st_gid);
@@ -83,9 +82,9 @@ preopen_file(
 	close(fd);
 	if (copy < 0)
 		snprintf(why, len, "%s",
-		    errno == EFBIG ? "over 64 MiB: too large to copy for its "
-		                     "user to load it"
-		                   : "copying it for its user to load it");
+		    errno == EFBIG
+		        ? "over 64 MiB: too large to copy for its user to load it"
+		        : "copying it for its user to load it");
 	return copy;
 }
 
@@ -238,9 +237,9 @@ preopen_take_report(
 		    "%s:%d: services.[%zu].options.%s: %s: %s as user %s%s",
 		    cfg->file, v->line, i, v->name, path, strerror(e),
 		    sc->user ? sc->user : "(modserv's own)",
-		    errno == ELOOP ? "; root opens it for the service only "
-		                     "along a path without symbolic links"
-		                   : "");
+		    errno == ELOOP
+		        ? "; root opens it for the service only along a path without symbolic links"
+		        : "");
 		return -1;
 	}
 	return 0;

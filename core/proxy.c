@@ -52,10 +52,10 @@ v1_parse(const char *p, size_t len, struct sockaddr_storage *src,
 	int words = 0;
 
 	if (end == NULL)
-		return len >= V1_MAX ? fail(err, errlen,
-		                           "v1 header without "
-		                           "CRLF in 107 bytes")
-		                     : 0;
+		return len >= V1_MAX
+		           ? fail(err, errlen,
+		                 "v1 header without CRLF in 107 bytes")
+		           : 0;
 	n = (size_t)(end - p) + 1;
 	if (n < 2 || p[n - 2] != '\r')
 		return fail(err, errlen, "v1 header does not end in CRLF");
@@ -72,8 +72,7 @@ v1_parse(const char *p, size_t len, struct sockaddr_storage *src,
 	}
 	if (words != 6)
 		return fail(err, errlen,
-		    "v1 header is not PROXY, protocol, "
-		    "two addresses and two ports");
+		    "v1 header is not PROXY, protocol, two addresses and two ports");
 	memset(src, 0, sizeof(*src));
 	if (strcmp(word[1], "TCP4") == 0) {
 		struct sockaddr_in *in = (struct sockaddr_in *)src;
@@ -85,9 +84,8 @@ v1_parse(const char *p, size_t len, struct sockaddr_storage *src,
 		    inet_pton(AF_INET, word[3], &dst) != 1 ||
 		    v1_port(word[4], &in->sin_port) < 0 ||
 		    v1_port(word[5], &dport) < 0)
-			return fail(err, errlen,
-			    "v1 header: bad TCP4 address "
-			    "or port");
+			return fail(
+			    err, errlen, "v1 header: bad TCP4 address or port");
 		*srclen = sizeof(*in);
 	} else if (strcmp(word[1], "TCP6") == 0) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)src;
@@ -99,14 +97,12 @@ v1_parse(const char *p, size_t len, struct sockaddr_storage *src,
 		    inet_pton(AF_INET6, word[3], &dst) != 1 ||
 		    v1_port(word[4], &in6->sin6_port) < 0 ||
 		    v1_port(word[5], &dport) < 0)
-			return fail(err, errlen,
-			    "v1 header: bad TCP6 address "
-			    "or port");
+			return fail(
+			    err, errlen, "v1 header: bad TCP6 address or port");
 		*srclen = sizeof(*in6);
 	} else {
 		return fail(err, errlen,
-		    "v1 header: protocol is not TCP4, "
-		    "TCP6 or UNKNOWN");
+		    "v1 header: protocol is not TCP4, TCP6 or UNKNOWN");
 	}
 	return (int)n;
 }
@@ -135,8 +131,7 @@ v2_parse(const unsigned char *p, size_t len, struct sockaddr_storage *src,
 		break;
 	default:
 		return fail(err, errlen,
-		    "v2 header: command is neither LOCAL "
-		    "nor PROXY");
+		    "v2 header: command is neither LOCAL nor PROXY");
 	}
 	memset(src, 0, sizeof(*src));
 	switch (p[13]) {
@@ -145,9 +140,8 @@ v2_parse(const unsigned char *p, size_t len, struct sockaddr_storage *src,
 		struct sockaddr_in *in = (struct sockaddr_in *)src;
 
 		if (body < 12)
-			return fail(err, errlen,
-			    "v2 header: IPv4 addresses "
-			    "cut short");
+			return fail(
+			    err, errlen, "v2 header: IPv4 addresses cut short");
 		in->sin_family = AF_INET;
 		memcpy(&in->sin_addr, p + 16, 4);
 		memcpy(&in->sin_port, p + 24, 2);
@@ -159,9 +153,8 @@ v2_parse(const unsigned char *p, size_t len, struct sockaddr_storage *src,
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)src;
 
 		if (body < 36)
-			return fail(err, errlen,
-			    "v2 header: IPv6 addresses "
-			    "cut short");
+			return fail(
+			    err, errlen, "v2 header: IPv6 addresses cut short");
 		in6->sin6_family = AF_INET6;
 		memcpy(&in6->sin6_addr, p + 16, 16);
 		memcpy(&in6->sin6_port, p + 48, 2);
@@ -173,9 +166,8 @@ v2_parse(const unsigned char *p, size_t len, struct sockaddr_storage *src,
 		struct sockaddr_un *un = (struct sockaddr_un *)src;
 
 		if (body < 216)
-			return fail(err, errlen,
-			    "v2 header: unix addresses "
-			    "cut short");
+			return fail(
+			    err, errlen, "v2 header: unix addresses cut short");
 		un->sun_family = AF_UNIX;
 		memcpy(un->sun_path, p + 16, sizeof(un->sun_path) - 1);
 		*srclen = sizeof(*un);

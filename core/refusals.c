@@ -147,15 +147,18 @@ refusals_source(
 }
 
 /* To the access log too, unless it is the main log, which has the line. */
+/* The access line of a refusal just logged at level: in the main log
+ * that line is the refusal's, unless the level is off there. */
 static void
 refusals_access(struct ms_service *svc, enum refusal_kind kind,
     const struct sockaddr *peer, socklen_t peerlen,
     const struct sockaddr *balancer, socklen_t balancerlen,
-    unsigned long long more, double window)
+    unsigned long long more, double window, int level)
 {
 	struct accesslog_entry e;
 
-	if (svc->conf->access_target == ACCESSLOG_MAIN ||
+	if ((svc->conf->access_target == ACCESSLOG_MAIN &&
+	        log_enabled(level)) ||
 	    svc->conf->access_target == ACCESSLOG_OFF)
 		return;
 	accesslog_entry_init(&e, svc);
@@ -184,7 +187,7 @@ refusals_summarise(
 	    "refused (%s): and %llu more from %s in the last %.3g s",
 	    kind_names[s->kind], s->more, from, window);
 	refusals_access(svc, s->kind, (struct sockaddr *)&s->peer, s->peerlen,
-	    NULL, 0, s->more, window);
+	    NULL, 0, s->more, window, MS_LOG_WARN);
 	s->more = 0;
 }
 
@@ -206,10 +209,10 @@ refusals_summarise_overflow(
 	double window = (double)(now - o->first_ms) / 1000;
 
 	log_warn(service_name(svc),
-	    "refused (%s): and %llu more from at least %d other sources in "
-	    "the last %.3g s",
+	    "refused (%s): and %llu more from at least %d other sources in the last %.3g s",
 	    kind_names[kind], o->more, refusals_bits(o->seen), window);
-	refusals_access(svc, kind, NULL, 0, NULL, 0, o->more, window);
+	refusals_access(
+	    svc, kind, NULL, 0, NULL, 0, o->more, window, MS_LOG_WARN);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -291,7 +294,8 @@ refusals_note(struct ms_service *svc, enum refusal_kind kind,
 	s->peerlen = peerlen;
 	refusals_addr(peer, peerlen, text, sizeof(text));
 	log_msg(level, service_name(svc), "%s: %s", text, what);
-	refusals_access(svc, kind, peer, peerlen, balancer, balancerlen, 0, 0);
+	refusals_access(
+	    svc, kind, peer, peerlen, balancer, balancerlen, 0, 0, level);
 	pthread_mutex_unlock(&table->lock);
 }
 

@@ -17,6 +17,7 @@
 #include "traffic.h"
 #include "proxy.h"
 #include "refusals.h"
+#include "request_exec.h"
 #include "selfloop.h"
 
 MS_HOT void
@@ -25,7 +26,7 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 {
 	memset(r, 0, offsetof(struct ms_request, peer));
 	r->svc = svc;
-	r->fd = fd;
+	conn_init(&r->conn, svc->conn_type, fd);
 	r->datagram = fd < 0;
 	r->eof = r->datagram;
 	if (peerlen > sizeof(r->peer))
@@ -74,9 +75,7 @@ request_take_proxy(struct ms_request *r)
 		return 1;
 	if (have > 0)
 		memcpy(head, buffer_peek(&r->in, &took), have);
-	do
-		n = recv(r->fd, head + have, sizeof(head) - have, MSG_PEEK);
-	while (n < 0 && errno == EINTR);
+	n = conn_peek(&r->conn, head + have, sizeof(head) - have);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0; /* errno says so: a blocking socket timed out */
 	if (n <= 0) {
@@ -99,9 +98,9 @@ request_take_proxy(struct ms_request *r)
 	}
 	/* take what belongs to the header: all of it if it is not whole */
 	took = whole > 0 ? (size_t)whole - have : (size_t)n;
-	if (recv(r->fd, head + have, took, 0) != (ssize_t)took) {
-		log_info(service_name(svc), "%s: reading its PROXY header: %s",
-		    ms_peer(r), strerror(errno));
+	if (conn_read(&r->conn, head + have, took) != (ssize_t)took) {
+		log_syserr(MS_LOG_INFO, service_name(svc),
+		    "%s: reading its PROXY header", ms_peer(r));
 		return -1;
 	}
 	if (whole == 0) {
@@ -134,9 +133,8 @@ request_release(struct ms_request *r)
 	buffer_free(&r->in);
 	output_free(&r->out);
 	traffic_close(&r->traffic);
-	if (r->fd >= 0)
-		close(r->fd);
-	r->fd = -1;
+	if (!r->datagram) /* a datagram's is the listener's */
+		conn_close(&r->conn);
 	if (r->admitted)
 		admit_release(r->svc, (struct sockaddr *)&r->peer);
 	r->admitted = 0;
@@ -155,8 +153,7 @@ request_odd_return(struct ms_request *r, const char *hook, int rc)
 
 	if (atomic_exchange(said, 1) == 0)
 		log_error(service_name(r->svc),
-		    "module %s: %s returned %d, which is not MS_MORE, MS_CLOSE "
-		    "or a negative error: taken as an error (said once)",
+		    "module %s: %s returned %d, which is not MS_MORE, MS_CLOSE or a negative error: taken as an error (said once)",
 		    r->svc->conf->module, hook, rc);
 	return -1;
 }
@@ -206,9 +203,7 @@ request_read(struct ms_request *r)
 		return -1;
 	if (room > r->in.cap - r->in.end)
 		room = r->in.cap - r->in.end;
-	do
-		n = recv(r->fd, p, room, 0);
-	while (n < 0 && errno == EINTR);
+	n = conn_read(&r->conn, p, room);
 	if (n > 0) {
 		buffer_commit(&r->in, (size_t)n);
 		r->bytes_in += (unsigned long long)n;
@@ -260,14 +255,14 @@ MS_HOT int
 request_flush(struct ms_request *r)
 {
 	size_t queued = r->out.bytes;
-	int rc = output_send(&r->out, r->fd);
+	int rc = output_send(&r->out, &r->conn);
 
 	stats_add(r->svc->stats, STAT_BYTES_OUT, queued - r->out.bytes);
 	r->bytes_out += queued - r->out.bytes;
 	if (rc < 0) {
 		request_ended(r, ACCESSLOG_END_ERROR);
-		log_debug(service_name(r->svc), "%s: sending: %s", ms_peer(r),
-		    strerror(errno));
+		log_syserr(MS_LOG_DEBUG, service_name(r->svc), "%s: sending",
+		    ms_peer(r));
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
 	}
 	return rc;
@@ -316,7 +311,7 @@ request_serve_stream(struct ms_request *r)
 	if (request_setup(r) < 0)
 		return;
 	if (r->child) { /* handed to a program: wait for it */
-		request_wait_program(r);
+		request_exec_wait(r);
 		request_finish(r);
 		return;
 	}
@@ -328,8 +323,7 @@ request_serve_stream(struct ms_request *r)
 			if (sent == 0) {
 				request_ended(r, ACCESSLOG_END_IDLE);
 				log_info(service_name(r->svc),
-				    "%s: idle for %g s (it takes none of the "
-				    "output): closed",
+				    "%s: idle for %g s (it takes none of the output): closed",
 				    ms_peer(r), r->svc->conf->idle_timeout);
 			}
 			if (sent != 1)
@@ -344,9 +338,8 @@ request_serve_stream(struct ms_request *r)
 				    "%s: idle for %g s: closed", ms_peer(r),
 				    r->svc->conf->idle_timeout);
 			} else
-				log_debug(service_name(r->svc),
-				    "%s: receiving: %s", ms_peer(r),
-				    strerror(errno));
+				log_syserr(MS_LOG_DEBUG, service_name(r->svc),
+				    "%s: receiving", ms_peer(r));
 			break;
 		}
 		request_handle(r);
@@ -366,14 +359,15 @@ ssize_t
 request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
     struct sockaddr_storage *peer, socklen_t *peerlen)
 {
+	struct conn listener;
+
+	conn_init(&listener, svc->conn_type, lfd);
 	for (;;) {
 		ssize_t n;
 
 		*peerlen = sizeof(*peer);
-		n = recvfrom(lfd, buf, REQUEST_DGRAM_MAX, MSG_TRUNC,
+		n = conn_recv_datagram(&listener, buf, REQUEST_DGRAM_MAX,
 		    (struct sockaddr *)peer, peerlen);
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n >= 0 && n <= REQUEST_DGRAM_MAX &&
 		    (!admit_allowed(svc, (struct sockaddr *)peer) ||
 		        selfloop_refused(
@@ -393,8 +387,7 @@ request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
 		addr_format(
 		    (struct sockaddr *)peer, *peerlen, from, sizeof(from));
 		log_warn(service_name(svc),
-		    "%s: datagram of %zd bytes is larger than %d: truncated, "
-		    "dropped",
+		    "%s: datagram of %zd bytes is larger than %d: truncated, dropped",
 		    from, n, REQUEST_DGRAM_MAX);
 	}
 }
@@ -408,15 +401,14 @@ request_reply_datagram(struct ms_request *r)
 
 	if (r->peerlen <= sizeof(sa_family_t)) { /* an unnamed unix socket */
 		log_debug(service_name(r->svc),
-		    "datagram from an unnamed socket: no address to reply to, "
-		    "%zu bytes of reply dropped",
+		    "datagram from an unnamed socket: no address to reply to, %zu bytes of reply dropped",
 		    len);
 		return;
 	}
-	if (sendto(r->dgram_fd, p, len, MSG_NOSIGNAL,
-	        (struct sockaddr *)&r->peer, r->peerlen) < 0) {
-		log_warn(service_name(r->svc), "%s: reply of %zu bytes: %s",
-		    ms_peer(r), len, strerror(errno));
+	if (conn_send_datagram(&r->conn, p, len, (struct sockaddr *)&r->peer,
+	        r->peerlen) < 0) {
+		log_syserr(MS_LOG_WARN, service_name(r->svc),
+		    "%s: reply of %zu bytes", ms_peer(r), len);
 		stats_add(r->svc->stats, STAT_ERRORS, 1);
 	} else {
 		r->bytes_out = len;
@@ -434,7 +426,7 @@ request_serve_datagram(struct ms_service *svc, int lfd, void *buf, size_t len,
 	/* the module reads the datagram where it was received, and the reply
 	 * starts on the stack: no malloc and no copy a datagram */
 	request_init(&r, svc, -1, peer, peerlen, 0);
-	r.dgram_fd = lfd;
+	conn_init(&r.conn, svc->conn_type, lfd);
 	buffer_lend(&r.in, buf, len);
 	buffer_commit(&r.in, len);
 	r.bytes_in = len;
@@ -493,8 +485,7 @@ ms_write(ms_request *req, const void *buf, size_t len)
 	} else if (len >= REQUEST_WRITE_THROUGH && !output_pending(&req->out)) {
 		/* nothing queued before it: what the socket takes now needs no
 		 * copy; the rest is queued (an error shows at the flush) */
-		ssize_t n =
-		    send(req->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = conn_write(&req->conn, buf, len, CONN_NOWAIT);
 
 		if (n > 0) {
 			buf = (const char *)buf + n;

@@ -9,6 +9,7 @@
 #include "accesslog.h"
 #include "addr.h"
 #include "buffer.h"
+#include "conn.h"
 #include "output.h"
 #include "service.h"
 #include "sock.h"
@@ -16,8 +17,9 @@
 
 struct ms_request {
 	struct ms_service *svc;
-	int fd;       /* the connection; -1 for a datagram */
-	int dgram_fd; /* a datagram's listener: the reply leaves by it */
+	/* the connection; a datagram's is its listener (not owned), by which
+	 * the reply leaves */
+	struct conn conn;
 	unsigned datagram : 1;
 	unsigned eof : 1;         /* the peer sends nothing more */
 	unsigned done : 1;        /* handle is not called again */
@@ -31,7 +33,7 @@ struct ms_request {
 	pid_t child;             /* ms_exec's program, until reaped; else 0 */
 	unsigned handed_off : 1; /* to a program: bytes_in/out from TCP_INFO
 	                            at most, so never "empty" */
-	/* with idle_timeout: fd is kept, to see when bytes move on it */
+	/* with idle_timeout: conn is kept, to see when bytes move on it */
 	struct traffic traffic;
 	long long ending_since; /* ms the idle program got SIGTERM; 0 not,
 	                         -1 SIGKILL too */
@@ -93,21 +95,6 @@ request_ended(struct ms_request *r, enum accesslog_end end)
  * buffers, closes the connection, gives back what per_source counted.  A
  * request that cannot be served (no thread for it) ends by it too. */
 void request_finish(struct ms_request *r);
-
-/* Reaps the program ms_exec started for r (waiting for it if block) and
- * logs how it ended.  1 when reaped, 0 when it still runs (not block). */
-int request_reap_child(struct ms_request *r, int block);
-/* How often a model calls request_look_program, in ms; 0 when there is
- * nothing to look at (idle_timeout = 0). */
-long long request_program_look_ms(const struct ms_service *svc);
-/* Looks at the connection r's program owns, at now (ms): once no bytes
- * moved on it for idle_timeout, it is shut down, the end logged as idle,
- * and the program sent SIGTERM; SIGKILL at the first look past a grace
- * after that.  The model reaps it as it reaps any program. */
-void request_look_program(struct ms_request *r, long long now);
-/* Waits for r's program to end, looking at it meanwhile, then reaps it
- * (thread and fork: the request's own thread waits). */
-void request_wait_program(struct ms_request *r);
 
 /* Drives a stream request on a blocking fd from setup to finish. */
 void request_serve_stream(struct ms_request *r);

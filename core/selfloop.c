@@ -239,8 +239,7 @@ selfloop_refused(
 			snprintf(more, sizeof(more),
 			    " (and %lu more since the last such line)", held);
 		log_warn(service_name(svc),
-		    "%s: datagram from a listening address of service %s: "
-		    "dropped unanswered, an answer would loop%s",
+		    "%s: datagram from a listening address of service %s: dropped unanswered, an answer would loop%s",
 		    text, own->name, more);
 	}
 	return 1;

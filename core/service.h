@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "conn.h"
 #include "loader.h"
 #include "stats.h"
 
@@ -38,6 +39,7 @@ struct ms_service {
 	struct admit *admit;            /* per_source and rate (admit.c) */
 	/* ms accepting stays paused until; 0: not paused (accept.c) */
 	_Atomic long long accept_paused_until;
+	const struct conn_type *conn_type; /* its requests' connections */
 };
 
 /* The name logs use for the service. */

@@ -119,8 +119,7 @@ sock_dgram_room(int fd, const struct listen_addr *a, char *err, size_t errlen)
 	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) < 0 ||
 	    got < SOCK_DGRAM_MAX + 1024) {
 		snprintf(err, errlen,
-		    "%s: a send buffer for replies of %d bytes: got %d "
-		    "(raise net.core.wmem_max)",
+		    "%s: a send buffer for replies of %d bytes: got %d (raise net.core.wmem_max)",
 		    a->text, SOCK_DGRAM_MAX, got);
 		return -1;
 	}

@@ -50,12 +50,16 @@ spawn_limits(const struct ms_limits *l)
 {
 	if (l == NULL)
 		return 0;
-	/* past the soft CPU limit SIGXCPU, a second later SIGKILL */
-	if (spawn_limit(RLIMIT_AS, l->address_space, 0) < 0 ||
-	    spawn_limit(RLIMIT_CPU, l->cpu_seconds, 1) < 0 ||
-	    spawn_limit(RLIMIT_NOFILE, l->open_files, 0) < 0)
+	/* counting reads /proc: before the descriptor limit, which the
+	 * worker's descriptors (closed only at exec) may already pass */
+	if (spawn_limit_processes(l->processes) < 0)
 		return -1;
-	return spawn_limit_processes(l->processes);
+	/* past the soft CPU limit SIGXCPU, a second later SIGKILL */
+	return spawn_limit(RLIMIT_AS, l->address_space, 0) < 0 ||
+	               spawn_limit(RLIMIT_CPU, l->cpu_seconds, 1) < 0 ||
+	               spawn_limit(RLIMIT_NOFILE, l->open_files, 0) < 0
+	           ? -1
+	           : 0;
 }
 
 /* fds[i] (or /dev/null) onto i, each first moved above 2 so that one

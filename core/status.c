@@ -98,8 +98,7 @@ status_query(const struct config *cfg)
 
 	if (cfg->status_socket == NULL) {
 		fprintf(stderr,
-		    "modserv: %s sets no status_socket (add, say, "
-		    "status_socket = \"/run/modserv/status.sock\";)\n",
+		    "modserv: %s sets no status_socket (add, say, status_socket = \"/run/modserv/status.sock\";)\n",
 		    cfg->file);
 		return 1;
 	}
@@ -110,8 +109,7 @@ status_query(const struct config *cfg)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&a.ss, a.len) < 0) {
 		fprintf(stderr,
-		    "modserv: status socket %s: %s (is modserv "
-		    "running with %s?)\n",
+		    "modserv: status socket %s: %s (is modserv running with %s?)\n",
 		    a.text, strerror(errno), cfg->file);
 		if (fd >= 0)
 			close(fd);

@@ -170,8 +170,7 @@ tls_set_ciphers(SSL_CTX *ctx, const char *file, const struct tls_conf *tc,
 	if (tc->ciphersuites.text &&
 	    SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites.text) != 1)
 		return tls_fail(err, errlen, file, &tc->ciphersuites,
-		    "\"%s\" is not a list of TLS 1.3 ciphersuites OpenSSL "
-		    "has: %s",
+		    "\"%s\" is not a list of TLS 1.3 ciphersuites OpenSSL has: %s",
 		    tc->ciphersuites.text, tls_text_error(why, sizeof(why)));
 	return 0;
 }

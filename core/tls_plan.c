@@ -44,8 +44,7 @@ tls_plan_print(FILE *out, const struct service_conf *sc)
 	if (tc->client_ca.text)
 		fprintf(out, " (client_ca %s)", tc->client_ca.text);
 	fprintf(out,
-	    "\n    tls handshake_timeout %g s, session_tickets %s, "
-	    "ktls %s\n",
+	    "\n    tls handshake_timeout %g s, session_tickets %s, ktls %s\n",
 	    tc->handshake_timeout, tc->session_tickets ? "on" : "off",
 	    tc->ktls ? "on" : "off");
 	if (tc->ciphers.text)

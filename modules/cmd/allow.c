@@ -46,6 +46,7 @@ allow_is(const struct allow_word *w, const char *text)
 int
 allow_check(const char *entry, char *err, size_t errlen)
 {
+	const char *start = entry;
 	struct allow_word w;
 	int words = 0, open = 0, closed = 0;
 
@@ -54,6 +55,11 @@ allow_check(const char *entry, char *err, size_t errlen)
 
 		if (closed)
 			why = "nothing may follow \"]\"";
+		else if (words == 0 && memchr(w.p, '/', w.len) && w.p[0] != '/')
+			why = "a command is a name on PATH or a path from /";
+		else if (allow_is(&w, "[") && w.p > start &&
+		         !allow_blank(w.p[-1]))
+			why = "\"[\" must follow a blank";
 		else if (allow_is(&w, "[") && (words == 0 || open))
 			why = words == 0 ? "names no command before \"[\""
 			                 : "a second \"[\"";
@@ -99,9 +105,15 @@ allow_match(const char *entry, char *const *argv, size_t argc)
 		i++;
 	}
 	if (w.len == 1 && w.p[0] == '[' && i > 0) { /* bracketed arguments */
-		for (; i < argc; i++)
+		size_t first = i;
+
+		for (; i < argc; i++) {
 			if (!allow_in_set(entry, argv[i]))
 				return 0;
+			for (size_t j = first; j < i; j++) /* each once */
+				if (strcmp(argv[j], argv[i]) == 0)
+					return 0;
+		}
 		return 1;
 	}
 	return i == 1 || i == argc; /* a bare name takes any arguments */

@@ -3,11 +3,13 @@
  *   "date"             the command, with any arguments
  *   "date +%s"         exactly this command line
  *   "uname [-a -r]"    the command (and words before the brackets), then
- *                      any of the bracketed arguments, in any order
+ *                      any of the bracketed arguments, in any order, each
+ *                      at most once
  *   "uptime []"        the command with no argument at all
  *
  * Words are split at blanks, as cmd splits a request; "[" and "]" stand
- * alone even when written against a word. */
+ * alone even when written against the word after "[" or before "]"; a
+ * word before "[" is refused, as is a command path not from /. */
 #ifndef CMD_ALLOW_H
 #define CMD_ALLOW_H
 

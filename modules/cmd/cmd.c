@@ -29,9 +29,8 @@
 static const struct ms_option cmd_options[] = {
     {.name = "allow",
         .type = MS_OPT_LIST,
-        .help = "what may run: \"date\" (any arguments), \"date +%s\" (this "
-                "line), \"uname [-a -r]\" (these arguments), \"uptime []\" "
-                "(none); empty: nothing",
+        .help =
+            "what may run: \"date\" (any arguments), \"date +%s\" (this line), \"uname [-a -r]\" (these arguments), \"uptime []\" (none); empty: nothing",
         .check = allow_check},
     {.name = "timeout",
         .type = MS_OPT_INT,
@@ -48,8 +47,8 @@ static const struct ms_option cmd_options[] = {
     {.name = "rlimit_as",
         .type = MS_OPT_INT,
         .def = "268435456",
-        .help = "bytes of address space each of its processes may map (0: no "
-                "limit)",
+        .help =
+            "bytes of address space each of its processes may map (0: no limit)",
         .min = 0,
         .max = LLONG_MAX},
     {.name = "rlimit_cpu",

@@ -161,8 +161,7 @@ framed_check(json_object *h, long long max_content, struct framed_header *fh)
 		return "the header is not a JSON object";
 	for (size_t i = 0; i < 4; i++)
 		if (!json_object_object_get_ex(h, framed_required[i], &v))
-			return "the header lacks byteorder, content-type, "
-			       "content-encoding or content-length";
+			return "the header lacks byteorder, content-type, content-encoding or content-length";
 	json_object_object_get_ex(h, "content-length", &v);
 	if (!json_object_is_type(v, json_type_int) ||
 	    json_object_get_int64(v) < 0)
@@ -262,8 +261,8 @@ framed_handle(ms_request *req)
 		rc = framed_answer(req, &fh, p + 2 + hlen);
 		json_object_put(fh.json);
 		if (rc < 0)
-			return framed_error(req, "the reply's header would be "
-			                         "longer than 65535 bytes");
+			return framed_error(req,
+			    "the reply's header would be longer than 65535 bytes");
 		ms_consume(req, 2 + hlen + fh.length);
 	}
 	if (ms_eof(req))

@@ -81,8 +81,7 @@ health_handle(ms_request *req)
 	status = state > 0 ? "200 OK" : "503 Service Unavailable";
 	body = state > 0 ? "ready\n" : state == 0 ? "draining\n" : "starting\n";
 	ms_printf(req,
-	    "HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: "
-	    "%zu\r\nConnection: close\r\n\r\n%s",
+	    "HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 	    status, strlen(body), body);
 	return MS_CLOSE;
 }
@@ -97,7 +96,7 @@ static const struct ms_option health_options[] = {
 };
 
 MODSERV_MODULE(.name = "health",
-    .summary = "says whether this modserv serves, drains or starts, for a "
-               "load balancer",
+    .summary =
+        "says whether this modserv serves, drains or starts, for a load balancer",
     .flags = MS_F_STREAM_ONLY, .options = health_options, .setup = health_setup,
     .handle = health_handle);

@@ -31,6 +31,7 @@ fuzz_service(void)
 	sc.max_request = 1 << 20;
 	cfg.file = "fuzz.conf";
 	svc.conf = &sc;
+	svc.conn_type = &conn_plain;
 	svc.cfg = &cfg;
 	svc.nlisten = 0;
 	svc.module.mod = &modserv_module;

@@ -484,6 +484,25 @@ cmd_refuses_a_timeout_out_of_range_at_check(void **state)
 	assert_non_null(strstr(out, want + strlen("modserv: ")));
 }
 
+/* a program that cannot be named: refused before anything starts */
+static void
+exec_with_an_empty_argv_is_refused_at_check(void **state)
+{
+	char out[4096], want[1024];
+
+	(void)state;
+	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "exec",
+	                     "options = { argv = [ ]; };"),
+	    0);
+	assert_int_equal(
+	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
+	snprintf(want, sizeof(want),
+	    "modserv: %s:5: services.[0].options.argv: is empty, and module "
+	    "exec needs it (the program and its arguments)\n",
+	    srv.conf);
+	assert_string_equal(out, want);
+}
+
 static void
 cmd_that_is_slow_does_not_hold_up_other_clients(void **state)
 {
@@ -1132,6 +1151,21 @@ exec_looks_the_program_up_on_its_own_path(void **state)
 	    "PATH=/usr/local/bin:/usr/bin:/bin",
 	    3000));
 	assert_true(server_wait_log(&srv, "exited with status 127", 3000));
+	{
+		/* the error names the pid the exit line names */
+		const char *log = server_log(&srv, 0), *p, *q;
+		char line_pid[32], exit_pid[32];
+
+		p = strstr(log, "exec modserv-test-prog: not found");
+		q = strstr(log, "exited with status 127");
+		while (p > log && p[-1] != '\n')
+			p--;
+		assert_int_equal(sscanf(p, "%*s %*s [%31[0-9]]", line_pid), 1);
+		while (q > log && strncmp(q, "pid ", 4) != 0)
+			q--;
+		assert_int_equal(sscanf(q, "pid %31[0-9]", exit_pid), 1);
+		assert_string_equal(line_pid, exit_pid);
+	}
 	stop_cleanly();
 }
 
@@ -1176,6 +1210,7 @@ HARNESS_MAIN_FOR_MODEL("modules", NULL,
     SRV_TEST(cmd_kills_what_runs_too_long_or_says_too_much),
     SRV_TEST(cmd_that_is_slow_does_not_hold_up_other_clients),
     SRV_TEST(cmd_refuses_a_timeout_out_of_range_at_check),
+    SRV_TEST(exec_with_an_empty_argv_is_refused_at_check),
     SRV_TEST(cmd_runs_commands_in_a_clean_environment),
     SRV_TEST(cmd_looks_commands_up_on_its_own_path),
     SRV_TEST(env_entries_without_a_value_or_a_name_are_refused_by_the_check),

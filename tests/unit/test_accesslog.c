@@ -258,9 +258,14 @@ a_format_with_an_unknown_variable_is_refused(void **state)
 	assert_non_null(strstr(why, "\"$bytes_sent\" is not a variable"));
 	assert_non_null(strstr(why, "$duration_ms"));
 	assert_null(accesslog_compile("${end", why, sizeof(why)));
-	assert_non_null(strstr(why, "${end"));
+	assert_string_equal(why, "\"${end\": no \"}\" after it");
 	assert_null(accesslog_compile("${nope}", why, sizeof(why)));
 	assert_non_null(strstr(why, "${nope}"));
+	/* "JSON" is not "json": a line of one word, every time */
+	assert_null(accesslog_compile("JSON", why, sizeof(why)));
+	assert_non_null(strstr(why, "\"JSON\" names no variable"));
+	assert_null(accesslog_compile("$ and $$", why, sizeof(why)));
+	assert_non_null(accesslog_compile("$$client", why, sizeof(why)));
 }
 
 static void

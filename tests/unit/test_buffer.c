@@ -132,10 +132,19 @@ drain(int fd, char *out, size_t max)
 	return got;
 }
 
+/* The plain connection on fd. */
+static struct conn *
+plain(struct conn *c, int fd)
+{
+	conn_init(c, &conn_plain, fd);
+	return c;
+}
+
 static void
 output_sends_bytes_and_files_in_the_order_queued(void **state)
 {
 	struct output o = OUTPUT_INIT;
+	struct conn c;
 	char path[] = "/tmp/modserv-unit.XXXXXX", got[64];
 	int sv[2], fd = mkstemp(path);
 
@@ -149,7 +158,7 @@ output_sends_bytes_and_files_in_the_order_queued(void **state)
 	assert_int_equal(output_file(&o, open(path, O_RDONLY), 0, 3), 0);
 	assert_int_equal(output_write(&o, ":tail", 5), 0);
 	assert_int_equal(o.bytes, 23);
-	assert_int_equal(output_send(&o, sv[0]), 1);
+	assert_int_equal(output_send(&o, plain(&c, sv[0])), 1);
 	assert_false(output_pending(&o));
 	close(sv[0]);
 	assert_int_equal(drain(sv[1], got, sizeof(got)), 23);
@@ -163,6 +172,7 @@ static void
 output_to_a_full_socket_waits_and_resumes(void **state)
 {
 	struct output o = OUTPUT_INIT;
+	struct conn c;
 	size_t big = 4 << 20, got = 0;
 	char *msg = malloc(big), *back = malloc(big);
 	int sv[2], rc;
@@ -173,7 +183,7 @@ output_to_a_full_socket_waits_and_resumes(void **state)
 	assert_int_equal(
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 	assert_int_equal(output_write(&o, msg, big), 0);
-	while ((rc = output_send(&o, sv[0])) == 0) {
+	while ((rc = output_send(&o, plain(&c, sv[0]))) == 0) {
 		ssize_t n = read(sv[1], back + got, big - got);
 
 		assert_true(n > 0);
@@ -198,13 +208,14 @@ static void
 output_to_a_closed_peer_fails(void **state)
 {
 	struct output o = OUTPUT_INIT;
+	struct conn c;
 	int sv[2];
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	close(sv[1]);
 	output_write(&o, "lost", 4);
-	assert_int_equal(output_send(&o, sv[0]), -1);
+	assert_int_equal(output_send(&o, plain(&c, sv[0])), -1);
 	close(sv[0]);
 	output_free(&o);
 	assert_int_equal(o.bytes, 0);

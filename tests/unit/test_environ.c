@@ -29,7 +29,7 @@ request_from_loopback(struct ms_request *r)
 
 	memset(r, 0, sizeof(*r));
 	r->svc = &svc;
-	r->fd = -1;
+	conn_init(&r->conn, &conn_plain, -1);
 	in->sin_family = AF_INET;
 	in->sin_port = htons(5000);
 	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -16,7 +16,11 @@
 
 #include <cmocka.h>
 
+#include "accesslog_format.h"
 #include "config.h"
+#include "log.h"
+#include "model.h"
+#include "transport.h"
 #include "refusals.h"
 #include "service.h"
 
@@ -192,6 +196,35 @@ a_unix_peers_name_cannot_forge_a_line(void **state)
 	assert_non_null(strstr(text, "and 2 more from @evil\\x0A2026"));
 }
 
+/* With the access log in the main log, a refusal's line is its access
+ * line, which every log level shows: it is not lost at warn. */
+static void
+a_refusal_in_the_main_log_is_not_lost_at_warn(void **state)
+{
+	char why[256];
+
+	(void)state;
+	conf.transport = transport_find("tcp");
+	conf.model = model_find("thread");
+	conf.access_target = ACCESSLOG_MAIN;
+	conf.access_format = accesslog_compile("default", why, sizeof(why));
+	assert_non_null(conf.access_format);
+	log_set_level(MS_LOG_WARN);
+	refuse(REFUSAL_ALLOW_DENY, from("203.0.113.9", 7));
+	assert_int_equal(count(logged(), "\n"), 1);
+	assert_non_null(strstr(text, "access s: "));
+	assert_non_null(strstr(text, "203.0.113.9"));
+	assert_non_null(strstr(text, "refused"));
+	/* at info the refusal's own line says it, once */
+	log_set_level(MS_LOG_INFO);
+	refuse(REFUSAL_ALLOW_DENY, from("203.0.113.10", 7));
+	assert_int_equal(count(logged(), "\n"), 1);
+	assert_non_null(strstr(text, "203.0.113.10:7: refused by allow/deny"));
+	conf.access_target = ACCESSLOG_OFF;
+	accesslog_format_free(conf.access_format);
+	conf.access_format = NULL;
+}
+
 int
 main(void)
 {
@@ -202,6 +235,7 @@ main(void)
 	    cmocka_unit_test(
 	        more_sources_than_the_table_holds_are_summarised_together),
 	    cmocka_unit_test(a_unix_peers_name_cannot_forge_a_line),
+	    cmocka_unit_test(a_refusal_in_the_main_log_is_not_lost_at_warn),
 	};
 
 	return cmocka_run_group_tests_name("refusals", tests, setup, teardown);

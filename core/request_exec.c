@@ -1,64 +1,46 @@
-/* handoff.c - ms_exec: hand a connection to a program, as inetd does, in
- * the environment ms_environ builds, under a keeper (contain.c); end it
+/* request_exec.c - ms_exec: hand a connection to a program, as inetd does,
+ * in the environment ms_environ builds, under a keeper (contain.c); end it
  * when its connection is idle; reap it and say how it ended. */
+#include "request_exec.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "contain.h"
 #include "log.h"
 #include "reap.h"
-#include "request.h"
 #include "worker.h"
 
 /* An idle program told to stop (its keeper gives it 1 s after SIGTERM)
  * is killed with its keeper this long after, if the keeper is stuck. */
-#define HANDOFF_GRACE_MS 3000
+#define EXEC_GRACE_MS 3000
 
 /* What ms_exec sends before the program starts: the blocking socket has
  * idle_timeout as its send timeout under thread and fork (none under
  * select), and output still queued when it ran out is an error. */
 static int
-handoff_send_queued(struct ms_request *r)
+exec_send_queued(struct ms_request *r)
 {
-	int rc = output_send(&r->out, r->fd);
+	int rc = output_send(&r->out, &r->conn);
 
 	if (rc == 0)
 		errno = ETIMEDOUT;
 	return rc == 1 ? 0 : -1;
 }
 
-/* The program gets the socket with no timeout of ours: under thread and
- * fork idle_timeout is the socket's SO_RCVTIMEO and SO_SNDTIMEO, which
- * would fail its blocking reads and writes with EAGAIN.  (Its idle time
- * is watched from outside: request_look_program.) */
-static int
-handoff_untimed(int fd)
-{
-	struct timeval none = {0, 0};
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none)) < 0)
-		return -1;
-	return 0;
-}
-
 /* The child: the connection on 0 and 1, blocking; then the program. */
 static void
-handoff_child(
-    struct ms_request *r, const char *const *argv, char **envp, pid_t parent)
+exec_child(struct ms_request *r, int fd, const char *const *argv, char **envp,
+    pid_t parent)
 {
 	char path[4096], why[1024];
-	int fd = r->fd;
 
 	worker_reset_signals(1);
 	/* this process keeps the program: what it starts ends with it */
@@ -68,7 +50,6 @@ handoff_child(
 		_exit(126);
 	if (fd > 1)
 		close(fd);
-	fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
 	/* looked up on envp's PATH: execvpe would search modserv's */
 	if (ms_program_find(
 	        envp, argv[0], path, sizeof(path), why, sizeof(why)) < 0) {
@@ -87,6 +68,7 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 {
 	char **envp;
 	pid_t pid, self = getpid();
+	int fd;
 
 	if (req->datagram || argv == NULL || argv[0] == NULL) {
 		errno = EINVAL;
@@ -97,13 +79,14 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 		return -1;
 	}
 	/* queued output goes first, on a blocking socket as the program's */
-	fcntl(req->fd, F_SETFL, fcntl(req->fd, F_GETFL) & ~O_NONBLOCK);
-	if (output_pending(&req->out) && handoff_send_queued(req) < 0)
+	if (conn_set_blocking(&req->conn) < 0)
 		return -1;
-	if (handoff_untimed(req->fd) < 0)
+	if (output_pending(&req->out) && exec_send_queued(req) < 0)
+		return -1;
+	if ((fd = conn_hand_over(&req->conn)) < 0)
 		return -1;
 	if (req->svc->conf->idle_timeout > 0 &&
-	    traffic_open(&req->traffic, req->fd, service_now_ms()) < 0)
+	    traffic_open(&req->traffic, fd, service_now_ms()) < 0)
 		return -1;
 	if ((envp = ms_environ(req, env)) == NULL) {
 		traffic_close(&req->traffic);
@@ -111,7 +94,7 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 	}
 	pid = fork();
 	if (pid == 0)
-		handoff_child(req, argv, envp, self);
+		exec_child(req, fd, argv, envp, self);
 	free(envp);
 	if (pid < 0) {
 		traffic_close(&req->traffic);
@@ -122,17 +105,15 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 	req->handed_off = 1;
 	/* the program holds the connection now; our copy would keep it open
 	 * until the program ends: kept only to watch it for idle_timeout */
-	if (!req->traffic.on) {
-		close(req->fd);
-		req->fd = -1;
-	}
+	if (!req->traffic.on)
+		conn_close(&req->conn);
 	req->child = pid;
 	req->done = 1;
 	return 0;
 }
 
 long long
-request_program_look_ms(const struct ms_service *svc)
+request_exec_look_ms(const struct ms_service *svc)
 {
 	long long ms = (long long)(svc->conf->idle_timeout * 1000) / 4;
 
@@ -142,7 +123,7 @@ request_program_look_ms(const struct ms_service *svc)
 }
 
 void
-request_look_program(struct ms_request *r, long long now)
+request_exec_look(struct ms_request *r, long long now)
 {
 	const char *name = service_name(r->svc);
 	double idle = r->svc->conf->idle_timeout;
@@ -151,11 +132,11 @@ request_look_program(struct ms_request *r, long long now)
 		return;
 	if (r->ending_since != 0) { /* -1: killed already */
 		if (r->ending_since < 0 ||
-		    now - r->ending_since < HANDOFF_GRACE_MS)
+		    now - r->ending_since < EXEC_GRACE_MS)
 			return;
 		log_info(name,
 		    "%s: program %d still runs %d ms after SIGTERM: SIGKILL",
-		    ms_peer(r), (int)r->child, HANDOFF_GRACE_MS);
+		    ms_peer(r), (int)r->child, EXEC_GRACE_MS);
 		contain_kill(r->child); /* and what the program started */
 		r->ending_since = -1;
 		return;
@@ -168,15 +149,15 @@ request_look_program(struct ms_request *r, long long now)
 	request_ended(r, ACCESSLOG_END_IDLE);
 	/* the client sees the end even if something the program started
 	 * still holds the connection */
-	shutdown(r->fd, SHUT_RDWR);
+	conn_shutdown(&r->conn);
 	contain_stop(r->child);
 	r->ending_since = now;
 }
 
 void
-request_wait_program(struct ms_request *r)
+request_exec_wait(struct ms_request *r)
 {
-	long long look = request_program_look_ms(r->svc);
+	long long look = request_exec_look_ms(r->svc);
 	struct pollfd pfd = {.events = POLLIN};
 
 	/* without a pidfd (or a watch), waiting is all there is to do */
@@ -187,15 +168,15 @@ request_wait_program(struct ms_request *r)
 
 			if (n > 0 || (n < 0 && errno != EINTR))
 				break;
-			request_look_program(r, service_now_ms());
+			request_exec_look(r, service_now_ms());
 		}
 		close(pfd.fd);
 	}
-	request_reap_child(r, 1);
+	request_exec_reap(r, 1);
 }
 
 int
-request_reap_child(struct ms_request *r, int block)
+request_exec_reap(struct ms_request *r, int block)
 {
 	int status;
 	pid_t pid;
