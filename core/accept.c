@@ -136,7 +136,8 @@ accept_refuse(struct ms_service *svc, int fd,
 	char from[ADDR_TEXT_MAX];
 	int saved = errno; /* what it failed on, for the log */
 
-	addr_format((const struct sockaddr *)peer, peerlen, from, sizeof(from));
+	addr_format_for_log(
+	    (const struct sockaddr *)peer, peerlen, from, sizeof(from));
 	errno = saved;
 	log_syserr(MS_LOG_WARN, service_name(svc), "%s: request refused: %s",
 	    from, why);

@@ -55,14 +55,21 @@ int
 access_match(const struct cidr *c, const struct sockaddr *sa)
 {
 	const uint8_t *a;
-	int full, rest;
+	int full, rest, family = sa->sa_family;
 
-	if (sa->sa_family != c->family)
-		return 0;
-	a = sa->sa_family == AF_INET
+	a = family == AF_INET
 	        ? (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr
 	        : (const uint8_t *)&((const struct sockaddr_in6 *)sa)
 	              ->sin6_addr;
+	/* an IPv4 client on a dual-stack socket (one the service manager
+	 * passed) is ::ffff:a.b.c.d: IPv4 prefixes are its */
+	if (family == AF_INET6 && c->family == AF_INET &&
+	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+		family = AF_INET;
+		a += 12;
+	}
+	if (family != c->family)
+		return 0;
 	full = c->prefix / 8;
 	rest = c->prefix % 8;
 	if (memcmp(a, c->addr, (size_t)full) != 0)

@@ -110,8 +110,11 @@ accesslog_flush(void)
 void
 accesslog_batch(int on)
 {
-	if (!on)
+	if (!on) { /* the thread may end: its buffer goes with its lines */
 		accesslog_flush();
+		free(batch.buf);
+		batch.buf = NULL;
+	}
 	if (on && batch.buf == NULL &&
 	    (batch.buf = malloc(ACCESSLOG_BATCH)) == NULL)
 		on = 0; /* then a write a line */

@@ -240,6 +240,35 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 	}
 }
 
+void
+addr_format_for_log(
+    const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+	size_t off = offsetof(struct sockaddr_un, sun_path), n = 0, i = 0;
+	size_t end;
+
+	if (sa->sa_family != AF_UNIX || len <= off || size < 2) {
+		addr_format(sa, len, buf, size);
+		return;
+	}
+	end = (size_t)len - off;
+	if (sun->sun_path[0] == '\0') { /* abstract: every byte counts */
+		buf[n++] = '@';
+		i = 1;
+	} else /* a path ends at its NUL */
+		end = strnlen(sun->sun_path, end);
+	for (; i < end && n + 5 <= size; i++) {
+		unsigned char c = (unsigned char)sun->sun_path[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02X", c);
+	}
+	buf[n] = '\0';
+}
+
 int
 addr_same(const struct listen_addr *a, const struct listen_addr *b)
 {

@@ -38,6 +38,12 @@ int addr_inet_host(const struct sockaddr *sa, char *host, size_t size);
 /* "1.2.3.4:80", "[::1]:80", "/path", or "unix" for an unnamed unix socket. */
 void addr_format(
     const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+/* addr_format for a log line: a unix peer's name is the peer's to choose
+ * (a newline, a terminal's escape, bytes past ASCII, an abstract name's
+ * inner NULs), so every byte outside printable ASCII, and backslash, goes
+ * as \xHH: the line stays one line of what was there. */
+void addr_format_for_log(
+    const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
 /* Same family, address and port (or path, or abstract name): the same
  * socket address.  Port 0 equals port 0 ("any port", as configured). */
 int addr_same(const struct listen_addr *a, const struct listen_addr *b);

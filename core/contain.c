@@ -105,8 +105,10 @@ contain_end_all(void)
 /* How long a program told to stop has to end before it is killed. */
 #define CONTAIN_GRACE_MS 1000
 
-/* Set in a namespace's init: a SIGTERM counts only from outside (si_pid 0
- * there), not from the program or what it started. */
+/* Set in a namespace's init: a SIGTERM counts only from outside (kill(2)
+ * from a pid not in the namespace: si_pid 0 there), not from the program or
+ * what it started (which could queue one with any si_pid, but not as
+ * SI_USER). */
 static int contain_outside_only;
 
 /* The program's wait status, if it ended by deadline (CLOCK_MONOTONIC ms;
@@ -126,7 +128,8 @@ contain_reap(pid_t program, const sigset_t *wake, long long deadline)
 				return status;
 		if (deadline == 0) {
 			if (sigwaitinfo(wake, &si) == SIGTERM &&
-			    (!contain_outside_only || si.si_pid == 0))
+			    (!contain_outside_only ||
+			        (si.si_pid == 0 && si.si_code == SI_USER)))
 				return -1;
 			continue;
 		}
@@ -194,8 +197,10 @@ contain_fork_program(const sigset_t *old)
 
 	if (program == 0) {
 		/* in /, as inetd and systemd run theirs: not in whatever
-		 * folder root started modserv from */
-		if (chdir("/") < 0)
+		 * folder root started modserv from; in a session and process
+		 * group of its own, so that kill(0, ...) and PRIO_PGRP reach
+		 * only what it started, not its worker */
+		if (chdir("/") < 0 || setsid() < 0)
 			_exit(126);
 		prctl(PR_SET_CHILD_SUBREAPER, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with its keeper */
@@ -229,6 +234,7 @@ contain_init(int keeper, int status_fd, const sigset_t *old)
 	if (poll(&gone, 1, 0) != 0)       /* it died before the line above */
 		_exit(126);
 	close(keeper);
+	contain_ns_own_proc();
 	if ((program = contain_fork_program(old)) <= 0)
 		return program;
 	prctl(PR_SET_NAME, "modserv-init");
@@ -278,7 +284,6 @@ contain_begin_ns(const sigset_t *old)
 	pid_t init;
 
 	contain_namespaced = 1;
-	log_as_pid(getpid()); /* the keeper's, as the worker's lines name it */
 	if (self < 0 || pipe2(status, O_CLOEXEC) < 0) {
 		sigprocmask(SIG_SETMASK, old, NULL);
 		return -1;
@@ -314,6 +319,8 @@ contain_begin(pid_t parent)
 	}
 	if (getppid() != parent) /* it died before the line above */
 		_exit(126);
+	log_as_pid(getpid()); /* the program's lines: the keeper's pid, as
+	                         the worker's lines name it */
 	switch (contain_ns_enter()) {
 	case 0:
 		return contain_begin_ns(&old);

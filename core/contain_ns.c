@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +98,17 @@ contain_ns_enter(void)
 	return 0;
 }
 
+void
+contain_ns_own_proc(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return;
+	/* first nothing of this namespace's may reach the host's mounts */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return;
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
 int
 contain_ns_prepare(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
@@ -106,8 +118,14 @@ contain_ns_prepare(uid_t uid, gid_t gid, char *err, size_t errlen)
 
 	if (uid == 0)
 		return 0; /* root makes PID namespaces without one */
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) {
+	if (pipe2(ready, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(ready[0]);
+		close(ready[1]);
 		return -1;
 	}
 	/* a child becomes the user and makes the namespace (its owner is
@@ -151,10 +169,11 @@ contain_ns_prepare(uid_t uid, gid_t gid, char *err, size_t errlen)
 static void
 contain_ns_ask(void)
 {
-	if (contain_ns_errno >= 0)
-		return; /* contain_ns_prepare failed */
 	int report[2], e = 0, status;
 	pid_t pid;
+
+	if (contain_ns_errno >= 0)
+		return; /* contain_ns_prepare failed */
 
 	if (pipe2(report, O_CLOEXEC) < 0) {
 		contain_ns_errno = errno;

@@ -12,6 +12,13 @@
  * Async-signal-safe. */
 int contain_ns_enter(void);
 
+/* In a namespace's init, before the program: a mount namespace of its own
+ * with a /proc of the PID namespace, so that the program sees only what it
+ * started (not the host's processes, nor other programs of the same user to
+ * read their memory).  Where the kernel refuses (a /proc partly hidden, as
+ * in some containers), the host's /proc stays.  Async-signal-safe. */
+void contain_ns_own_proc(void);
+
 /* As root, before a worker becomes uid and gid (not root): makes the user
  * namespace its programs' keepers join.  0, or -1 with the reason in err
  * (its programs then have a keeper only, see contain.c). */

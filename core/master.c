@@ -492,7 +492,7 @@ master_check_stuck(struct master *m)
 		    (since = atomic_load(&s->watch->handle_since)) == 0 ||
 		    now - since < (long long)(sc->handle_timeout * 1000))
 			continue;
-		addr_format((struct sockaddr *)&s->watch->peer,
+		addr_format_for_log((struct sockaddr *)&s->watch->peer,
 		    s->watch->peerlen, peer, sizeof(peer));
 		log_error(sc->name,
 		    "module %s stuck in handle for %lld ms serving %s (handle_timeout %g s): restarting worker %d",

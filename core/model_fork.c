@@ -138,7 +138,7 @@ fork_reap(struct forker *f, int i, int block)
 	if (pid > 0 && status != 0) {
 		char peer[ADDR_TEXT_MAX], what[ADDR_TEXT_MAX + 32];
 
-		addr_format(
+		addr_format_for_log(
 		    (struct sockaddr *)&c->addr, c->plen, peer, sizeof(peer));
 		snprintf(what, sizeof(what), "%s: request process", peer);
 		log_exit(service_name(f->svc), what, pid, status, 1);

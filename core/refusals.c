@@ -107,29 +107,6 @@ refusals_same(const struct refusal_slot *s, enum refusal_kind kind,
 	return n == 0 || memcmp(a, b, n) == 0;
 }
 
-/* addr_format for a line of the main log: a unix peer's path is the
- * peer's to choose (a newline, a terminal's escape, bytes past ASCII), so
- * control bytes, DEL, bytes past ASCII and backslash go as \xHH, as the
- * access log writes them: one refusal stays one line. */
-static void
-refusals_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
-{
-	char raw[ADDR_TEXT_MAX];
-	size_t n = 0;
-
-	addr_format(sa, len, raw, sizeof(raw));
-	for (const unsigned char *p = (const unsigned char *)raw;
-	     *p && n + 5 <= size; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
-			buf[n++] = (char)*p;
-			continue;
-		}
-		snprintf(buf + n, size - n, "\\x%02X", *p);
-		n += 4;
-	}
-	buf[n] = '\0';
-}
-
 /* The source of sa without its port, as the summary names it. */
 static void
 refusals_source(
@@ -137,7 +114,7 @@ refusals_source(
 {
 	char *colon;
 
-	refusals_addr(sa, len, buf, size);
+	addr_format_for_log(sa, len, buf, size);
 	if (sa->sa_family == AF_INET && (colon = strrchr(buf, ':')))
 		*colon = '\0';
 	if (sa->sa_family == AF_INET6 && (colon = strrchr(buf, ']'))) {
@@ -269,7 +246,7 @@ refusals_note(struct ms_service *svc, enum refusal_kind kind,
 	char text[ADDR_TEXT_MAX * 4];
 
 	if (table == NULL) { /* -t, or a table that could not be made */
-		refusals_addr(peer, peerlen, text, sizeof(text));
+		addr_format_for_log(peer, peerlen, text, sizeof(text));
 		log_msg(level, service_name(svc), "%s: %s", text, what);
 		return;
 	}
@@ -292,7 +269,7 @@ refusals_note(struct ms_service *svc, enum refusal_kind kind,
 	*s = (struct refusal_slot){.used = 1, .kind = kind, .first_ms = now};
 	memcpy(&s->peer, peer, peerlen);
 	s->peerlen = peerlen;
-	refusals_addr(peer, peerlen, text, sizeof(text));
+	addr_format_for_log(peer, peerlen, text, sizeof(text));
 	log_msg(level, service_name(svc), "%s: %s", text, what);
 	refusals_access(
 	    svc, kind, peer, peerlen, balancer, balancerlen, 0, 0, level);

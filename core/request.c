@@ -384,7 +384,7 @@ request_recv_datagram(struct ms_service *svc, int lfd, void *buf,
 			return n;
 		char from[ADDR_TEXT_MAX];
 
-		addr_format(
+		addr_format_for_log(
 		    (struct sockaddr *)peer, *peerlen, from, sizeof(from));
 		log_warn(service_name(svc),
 		    "%s: datagram of %zd bytes is larger than %d: truncated, dropped",
@@ -577,8 +577,8 @@ ms_peer(const ms_request *req)
 	struct ms_request *r = (struct ms_request *)req;
 
 	if (r->peer_text[0] == '\0')
-		addr_format((const struct sockaddr *)&r->peer, r->peerlen,
-		    r->peer_text, sizeof(r->peer_text));
+		addr_format_for_log((const struct sockaddr *)&r->peer,
+		    r->peerlen, r->peer_text, sizeof(r->peer_text));
 	return r->peer_text;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,6 +192,14 @@ request_exec_reap(struct ms_request *r, int block)
 
 		snprintf(what, sizeof(what), "%s: program, pid", ms_peer(r));
 		log_exit(service_name(r->svc), what, pid, status, 0);
+	}
+	/* the copy kept to watch it closes at once, whatever SO_LINGER the
+	 * program set on the socket (its close would wait for the client) */
+	if (r->traffic.on) {
+		struct linger off = {0, 0};
+
+		setsockopt(conn_fd(&r->conn), SOL_SOCKET, SO_LINGER, &off,
+		    sizeof(off));
 	}
 	r->child = 0;
 	return 1;

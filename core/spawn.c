@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "contain.h"
+#include "contain_ns.h"
 #include "modserv.h"
 #include "procs.h"
 #include "worker.h"
@@ -28,10 +29,16 @@ spawn_limit(int r, unsigned long long v, unsigned long long hard_extra)
 	return setrlimit(r, &want);
 }
 
+/* What spawn_child counted of the user's contained tasks before the
+ * program's namespace hid them (its /proc shows only its own), or -1. */
+static long spawn_contained_before = -1;
+
 /* RLIMIT_NPROC counts the tasks of the real uid: in a namespace, those of
- * the user namespace the keepers share; without one, every task (the
- * worker's threads, other services as the same user).  The bound is what
- * is counted now plus what the program may start.  Root is not bound. */
+ * the user namespace the keepers share (counted before, plus this
+ * program's keeper, init and itself); without one, every task (the
+ * worker's threads, other services as the same user), counted here.  The
+ * bound is what is counted now plus what the program may start.  Root is
+ * not bound. */
 static int
 spawn_limit_processes(unsigned long long more)
 {
@@ -40,7 +47,12 @@ spawn_limit_processes(unsigned long long more)
 
 	if (more == 0 || uid == 0)
 		return 0;
-	if ((now = procs_tasks_of(uid, contain_in_namespace())) < 0)
+	if (contain_in_namespace())
+		now = spawn_contained_before < 0 ? -1
+		                                 : spawn_contained_before + 3;
+	else
+		now = procs_tasks_of(uid, 0);
+	if (now < 0)
 		return -1;
 	return spawn_limit(RLIMIT_NPROC, (unsigned long long)now + more, 0);
 }
@@ -93,6 +105,9 @@ spawn_child(const char *path, char *const *argv, char *const *envp,
 	int e;
 
 	worker_reset_signals(1);
+	if (limits && limits->processes && getuid() != 0 &&
+	    contain_ns_available() == 0)
+		spawn_contained_before = procs_tasks_of(getuid(), 1);
 	if (contain_begin(parent) == 0 && spawn_descriptors(fds) == 0 &&
 	    spawn_limits(limits) == 0)
 		execve(path, argv, envp);

@@ -357,6 +357,8 @@ a_reload_follows_what_the_name_resolves_to_now(void **state)
 	reload("the new workers serve", 2);
 	hosts_file(NULL);
 	snprintf(v6, sizeof(v6), "closed tcp [::1]:%d", port);
+	/* its own line, just after the one reload waited for */
+	assert_true(server_wait_log(&srv, v6, 5000));
 	assert_int_equal(logged(v6), 1);
 	snprintf(v6, sizeof(v6), "[::1]:%d", port);
 	/* gone once the workers that had it stop accepting */

@@ -459,48 +459,43 @@ cmd_kills_what_runs_too_long_or_says_too_much(void **state)
 	stop_cleanly();
 }
 
-/* A value the module's table does not allow is refused by the check, with
- * file and line: the worker never starts only to fail its init. */
+/* module with options is refused by -t with why (after "FILE:5: "), and
+ * does not start either: the worker never starts only to fail its init. */
 static void
-cmd_refuses_a_timeout_out_of_range_at_check(void **state)
+refused_at_check(const char *module, const char *options, const char *why)
 {
 	char out[4096], want[1024];
 
-	(void)state;
-	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "cmd",
-	                     "options = { allow = [ \"echo\" ]; timeout = -3; "
-	                     "};"),
-	    0);
+	assert_int_equal(
+	    server_write_one(&srv, "tcp", NULL, model, module, options), 0);
 	assert_int_equal(
 	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
-	snprintf(want, sizeof(want),
-	    "modserv: %s:5: services.[0].options.timeout: -3 is not in "
-	    "1..3600 (module cmd: seconds a command may run)\n",
-	    srv.conf);
+	snprintf(want, sizeof(want), "modserv: %s:5: %s\n", srv.conf, why);
 	assert_string_equal(out, want);
-	/* nor does it start */
 	assert_int_equal(
 	    modserv_run(out, sizeof(out), "-c", srv.conf, NULL), 1);
 	assert_non_null(strstr(out, want + strlen("modserv: ")));
+}
+
+/* A value the module's table does not allow is refused by the check. */
+static void
+cmd_refuses_a_timeout_out_of_range_at_check(void **state)
+{
+	(void)state;
+	refused_at_check("cmd",
+	    "options = { allow = [ \"echo\" ]; timeout = -3; };",
+	    "services.[0].options.timeout: -3 is not in 1..3600 (module cmd: "
+	    "seconds a command may run)");
 }
 
 /* a program that cannot be named: refused before anything starts */
 static void
 exec_with_an_empty_argv_is_refused_at_check(void **state)
 {
-	char out[4096], want[1024];
-
 	(void)state;
-	assert_int_equal(server_write_one(&srv, "tcp", NULL, model, "exec",
-	                     "options = { argv = [ ]; };"),
-	    0);
-	assert_int_equal(
-	    modserv_run(out, sizeof(out), "-t", "-c", srv.conf, NULL), 1);
-	snprintf(want, sizeof(want),
-	    "modserv: %s:5: services.[0].options.argv: is empty, and module "
-	    "exec needs it (the program and its arguments)\n",
-	    srv.conf);
-	assert_string_equal(out, want);
+	refused_at_check("exec", "options = { argv = [ ]; };",
+	    "services.[0].options.argv: is empty, and module exec needs it "
+	    "(the program and its arguments)");
 }
 
 static void

@@ -141,6 +141,25 @@ deny_wins_and_a_list_of_allowed_refuses_the_rest(void **state)
 	assert_true(access_allowed(NULL, 0, NULL, 0, peer("198.51.100.1")));
 }
 
+/* An IPv4 client on a dual-stack socket: IPv4 lists still hold. */
+static void
+a_mapped_ipv4_client_is_judged_as_ipv4(void **state)
+{
+	struct cidr deny[] = {prefix("10.9.0.0/16")};
+	struct cidr allow[] = {prefix("192.0.2.0/24")};
+
+	(void)state;
+	assert_true(in("10.9.0.0/16", "::ffff:10.9.1.2"));
+	assert_false(in("10.9.0.0/16", "::ffff:10.8.1.2"));
+	assert_false(access_allowed(NULL, 0, deny, 1, peer("::ffff:10.9.1.2")));
+	assert_true(
+	    access_allowed(allow, 1, NULL, 0, peer("::ffff:192.0.2.9")));
+	assert_false(
+	    access_allowed(allow, 1, NULL, 0, peer("::ffff:10.0.0.1")));
+	/* an IPv6 prefix still sees the mapped form as IPv6 */
+	assert_true(in("::ffff:0:0/96", "::ffff:10.9.1.2"));
+}
+
 static void
 a_unix_peer_has_no_address_and_passes(void **state)
 {
@@ -160,6 +179,7 @@ main(void)
 	        what_is_no_address_or_prefix_is_refused_with_the_forms_that_are),
 	    cmocka_unit_test(a_prefix_takes_in_exactly_the_addresses_under_it),
 	    cmocka_unit_test(deny_wins_and_a_list_of_allowed_refuses_the_rest),
+	    cmocka_unit_test(a_mapped_ipv4_client_is_judged_as_ipv4),
 	    cmocka_unit_test(a_unix_peer_has_no_address_and_passes),
 	};
 

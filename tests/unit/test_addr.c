@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <cmocka.h>
 
@@ -151,11 +152,40 @@ the_same_address_twice_is_noticed(void **state)
 	assert_false(addr_same(&a, &b));
 }
 
+/* A unix peer names itself: what it chose cannot break a log line. */
+static void
+a_unix_peers_name_in_a_log_line_is_escaped(void **state)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len;
+	char text[ADDR_TEXT_MAX];
+
+	(void)state;
+	strcpy(sun.sun_path, "/tmp/x\n2026-12-01 [1] error forged\\");
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	                  strlen(sun.sun_path) + 1);
+	addr_format_for_log((struct sockaddr *)&sun, len, text, sizeof(text));
+	assert_string_equal(
+	    text, "/tmp/x\\x0A2026-12-01 [1] error forged\\x5C");
+	/* abstract names are compared whole: their inner NULs are shown */
+	memcpy(sun.sun_path, "\0abs\0one", 8);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 8);
+	addr_format_for_log((struct sockaddr *)&sun, len, text, sizeof(text));
+	assert_string_equal(text, "@abs\\x00one");
+	/* inet addresses as addr_format has them */
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(80)};
+	in.sin_addr.s_addr = htonl(0x7f000001);
+	addr_format_for_log(
+	    (struct sockaddr *)&in, sizeof(in), text, sizeof(text));
+	assert_string_equal(text, "127.0.0.1:80");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ipv4_and_bracketed_ipv6_with_ports),
+	    cmocka_unit_test(a_unix_peers_name_in_a_log_line_is_escaped),
 	    cmocka_unit_test(a_left_out_host_means_loopback_only),
 	    cmocka_unit_test(a_name_stands_for_each_of_its_addresses),
 	    cmocka_unit_test(a_literal_address_is_one),

@@ -112,8 +112,7 @@ quick_deaths_wait_longer_each_time_up_to_ten_seconds(void **state)
 {
 	int failures = 0;
 	/* the first quick death waits too, as README says */
-	long long want[] = {
-	    100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000};
+	long long want[] = {100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
