@@ -177,21 +177,6 @@ describe_module(const char *conf, const char *module)
 	return rc;
 }
 
-/* A service with tls is refused at start until the TLS connection type
- * serves it: never plaintext where the configuration asked for TLS. */
-static int
-refuse_tls_services(const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->nservices; i++)
-		if (cfg->services[i].tls) {
-			fprintf(stderr,
-			    "modserv: %s:%d: services.[%zu].tls: not yet served by this build (modserv -t checks it)\n",
-			    cfg->file, cfg->services[i].tls->line, i);
-			return -1;
-		}
-	return 0;
-}
-
 /* Whether the log goes to stderr, which -d leaves behind. */
 static int
 log_is_stderr(const struct config *cfg)
@@ -290,11 +275,6 @@ main(int argc, char **argv)
 	log_set_level(level >= 0 ? level : cfg.log_level);
 	if (config_check_users(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
-		config_free(&cfg);
-		free(absolute);
-		return 1;
-	}
-	if (!check && refuse_tls_services(&cfg) < 0) {
 		config_free(&cfg);
 		free(absolute);
 		return 1;

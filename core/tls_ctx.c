@@ -204,8 +204,12 @@ tls_ctx_settings(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_conf *tc,
 	char why[256];
 
 	SSL_CTX_set_min_proto_version(ctx, tc->min_version);
+	/* a client that closes without close_notify has ended its input, as
+	 * over plaintext (a module whose protocol needs to tell truncation
+	 * frames its messages) */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                             SSL_OP_IGNORE_UNEXPECTED_EOF |
 	                             (tc->ktls ? SSL_OP_ENABLE_KTLS : 0));
 	/* a write takes what the socket takes, as write(2); one that must be
 	 * tried again may be from an output buffer that moved meanwhile */
