@@ -2,8 +2,8 @@
  * service's TLS settings; a wrong file, a key that is not its
  * certificate's, a CA file that does not parse, a cipher OpenSSL does not
  * have are one line with file:line; a certificate out of its dates is a
- * warning with its dates; and a tls service is never served in
- * plaintext. */
+ * warning with its dates.  Started, a tls service serves TLS alone, with
+ * a key only root reads, and says whether the kernel has TLS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ssl.h>
 
 #include "certs.h"
 
@@ -221,16 +222,111 @@ tls_on_a_datagram_transport_is_an_error_with_its_line(void **state)
 	              "unix), and this service is udp");
 }
 
-static void
-a_tls_service_is_refused_at_start_never_served_in_plaintext(void **state)
+/* A TLS client on fd, trusting the test CA, asking for a.example; NULL
+ * when the handshake fails. */
+static SSL *
+tls_client(SSL_CTX **ctx, int fd)
 {
+	char ca[400];
+	SSL *ssl;
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tls_certs);
+	*ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(*ctx);
+	assert_int_equal(SSL_CTX_load_verify_locations(*ctx, ca, NULL), 1);
+	SSL_CTX_set_verify(*ctx, SSL_VERIFY_PEER, NULL);
+	ssl = SSL_new(*ctx);
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, "a.example");
+	SSL_set1_host(ssl, "a.example");
+	if (SSL_connect(ssl) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+static void
+a_tls_service_serves_tls_and_never_plaintext(void **state)
+{
+	char reply[64] = "";
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+
 	(void)state;
 	link_certs();
 	conf_tls("unix", PAIR("certs/a.pem", "certs/a.key"));
-	assert_int_equal(
-	    modserv_run(out, sizeof(out), "-c", srv.conf, NULL), 1);
-	names_line(5, "services.[0].tls: not yet served by this build");
-	assert_null(strstr(out, "listening on"));
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	/* a plaintext client gets no plaintext reply: the bytes are no
+	 * ClientHello, and the connection ends */
+	fd = client_connect("unix", srv.addr[0]);
+	assert_true(fd >= 0);
+	assert_int_equal(client_send_all(fd, "hello\n", 6), 0);
+	assert_true(read(fd, reply, sizeof(reply)) <= 0);
+	close(fd);
+	assert_true(server_wait_log(&srv, "TLS handshake failed", 5000));
+	/* a TLS client is served */
+	fd = client_connect("unix", srv.addr[0]);
+	assert_true(fd >= 0);
+	ssl = tls_client(&ctx, fd);
+	assert_non_null(ssl);
+	assert_int_equal(SSL_write(ssl, "hello\n", 6), 6);
+	assert_int_equal(SSL_read(ssl, reply, sizeof(reply)), 6);
+	assert_memory_equal(reply, "HELLO\n", 6);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+}
+
+/* The worker never opens the key: the master read it, as root, before
+ * the worker became nobody. */
+static void
+a_key_only_root_reads_serves_as_another_user(void **state)
+{
+	char key[400], cmd[1024], reply[8];
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
+		skip();
+	snprintf(key, sizeof(key), "%s/root.key", srv.dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/a.key %s", tls_certs, key);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(chmod(key, 0600), 0);
+	link_certs();
+	conf_tls("tcp", PAIR("certs/a.pem", "root.key"));
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	fd = client_connect("tcp", srv.addr[0]);
+	assert_true(fd >= 0);
+	ssl = tls_client(&ctx, fd);
+	assert_non_null(ssl);
+	assert_int_equal(SSL_write(ssl, "ab\n", 3), 3);
+	assert_int_equal(SSL_read(ssl, reply, sizeof(reply)), 3);
+	assert_memory_equal(reply, "AB\n", 3);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+}
+
+/* ktls = true: the worker says whether this kernel has TLS, either way
+ * (this machine's has none, another's may), and serves. */
+static void
+ktls_says_at_start_whether_the_kernel_has_tls(void **state)
+{
+	const char *log;
+
+	(void)state;
+	link_certs();
+	conf_tls("tcp", PAIR("certs/a.pem", "certs/a.key") "\nktls = true;");
+	assert_int_equal(server_start(&srv, 1, NULL), 0);
+	assert_true(server_wait_log(&srv, "ktls: this kernel has", 5000));
+	log = server_log(&srv, 0);
+	assert_true(
+	    strstr(log, "ktls: this kernel has TLS: ") != NULL ||
+	    strstr(log, "ktls: this kernel has no TLS for modserv (") != NULL);
 }
 
 int
@@ -247,8 +343,9 @@ main(void)
 	    SRV_TEST(
 	        a_key_only_root_reads_is_read_before_the_services_user_is_taken),
 	    SRV_TEST(tls_on_a_datagram_transport_is_an_error_with_its_line),
-	    SRV_TEST(
-	        a_tls_service_is_refused_at_start_never_served_in_plaintext),
+	    SRV_TEST(a_tls_service_serves_tls_and_never_plaintext),
+	    SRV_TEST(a_key_only_root_reads_serves_as_another_user),
+	    SRV_TEST(ktls_says_at_start_whether_the_kernel_has_tls),
 	};
 
 	return cmocka_run_group_tests_name(
