@@ -55,7 +55,8 @@ struct conn_type {
 	 * its own direction; 0 when none. */
 	int (*wants)(const struct conn *c);
 	/* Bytes of input held inside the connection, readable without the
-	 * socket: an event loop must not wait for the socket while some are. */
+	 * socket (at least 1 while some are held not yet decrypted): an
+	 * event loop must not wait for the socket while some are. */
 	size_t (*pending)(const struct conn *c);
 	/* What the connection does before its first byte of input (TLS's
 	 * handshake), after any plaintext read (a PROXY header's): 1 done, 0

@@ -227,8 +227,13 @@ MS_HOT static size_t
 tls_pending(const struct conn *c)
 {
 	const SSL *ssl = tls_ssl(c);
+	int n;
 
-	return ssl ? (size_t)SSL_pending(ssl) : 0;
+	if (ssl == NULL)
+		return 0;
+	/* decrypted bytes, else whether records were read ahead */
+	n = SSL_pending(ssl);
+	return n > 0 ? (size_t)n : (size_t)SSL_has_pending(ssl);
 }
 
 static int

@@ -216,6 +216,10 @@ tls_ctx_settings(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_conf *tc,
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
 	                          SSL_MODE_ENABLE_PARTIAL_WRITE |
 	                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* a read takes what the socket has, not a record's header and then
+	 * its body: one recv a record or fewer (conn_tls's pending counts
+	 * what it read ahead) */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* no process-local cache: it would resume only in the process that
 	 * made the session */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

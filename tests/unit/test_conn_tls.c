@@ -157,6 +157,17 @@ the_handshake_waits_then_bytes_go_both_ways(void **state)
 	assert_int_equal(conn_pending(&l.srv), 8);
 	assert_int_equal(conn_read(&l.srv, buf, sizeof(buf)), 8);
 	assert_int_equal(conn_pending(&l.srv), 0);
+	/* two records at once: the first read takes both from the socket,
+	 * and the second is pending though the socket has nothing more */
+	assert_int_equal(SSL_write(l.cli, "one", 3), 3);
+	assert_int_equal(SSL_write(l.cli, "two", 3), 3);
+	assert_int_equal(conn_read(&l.srv, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "one", 3);
+	assert_true(conn_pending(&l.srv) > 0);
+	assert_int_equal(recv(conn_fd(&l.srv), buf, 1, MSG_PEEK), -1);
+	assert_int_equal(conn_read(&l.srv, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "two", 3);
+	assert_int_equal(conn_pending(&l.srv), 0);
 	assert_int_equal(conn_read(&l.srv, buf, sizeof(buf)), -1);
 	assert_int_equal(errno, EAGAIN);
 	assert_int_equal(conn_wants(&l.srv), CONN_WANT_READ);
