@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,6 +30,7 @@ struct parse {
 	struct config *cfg;
 	char *err;
 	size_t errlen;
+	config_setting_t *tls_default; /* the top-level tls group, or NULL */
 };
 
 struct key;
@@ -49,6 +51,7 @@ enum key_field {
 	FIELD_STRV,    /* char **, NULL-terminated, malloc'd */
 	FIELD_CIDRS,   /* struct cidr_list */
 	FIELD_POINTER, /* const void *, what .find gave; default .def_str */
+	FIELD_TEXT,    /* struct conf_text */
 };
 
 /* How a key is read: the setter, and the field it stores. */
@@ -282,6 +285,10 @@ keys_free(const struct key *keys, void *dst)
 			break;
 		case FIELD_CIDRS:
 			free(KEY_AT(dst, k, struct cidr_list)->v);
+			break;
+		case FIELD_TEXT:
+			free(KEY_AT(dst, k, struct conf_text)->text);
+			free(KEY_AT(dst, k, struct conf_text)->key);
 			break;
 		default:
 			break;
@@ -547,6 +554,270 @@ static const struct key_kind kind_access_log = {key_access_log, FIELD_STRING};
 static const struct key_kind kind_access_log_format = {
     key_access_log_format, FIELD_STRING};
 
+/* ---- tls keys (a service's group, and the top-level default) ---- */
+
+/* Keeps where a value was written for the checks that come later. */
+static int
+key_text_locate(
+    struct parse *p, const char *path, config_setting_t *s, struct conf_text *t)
+{
+	free(t->key);
+	t->line = config_setting_source_line(s);
+	if ((t->key = config_strdup(p, path)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+key_text(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	if (key_string(p, path, s, dst, k) < 0)
+		return -1;
+	return key_text_locate(p, path, s, KEY_AT(dst, k, struct conf_text));
+}
+
+static int
+key_text_path(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	if (key_path(p, path, s, dst, k) < 0)
+		return -1;
+	return key_text_locate(p, path, s, KEY_AT(dst, k, struct conf_text));
+}
+
+/* ALPN protocol names: 1 to 255 bytes each (RFC 7301), as a list. */
+static int
+key_alpn(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *k)
+{
+	char ***v = KEY_AT(dst, k, char **);
+	size_t i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return config_fail(p, s, path,
+		    "is %s, expected a list of protocol names",
+		    config_type_name(config_setting_type(s)));
+	n = (size_t)config_setting_length(s);
+	if (n == 0)
+		return config_fail(
+		    p, s, path, "names no protocol (leave alpn out for none)");
+	strv_free(*v);
+	if ((*v = calloc(n + 1, sizeof(char *))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (int)i);
+		size_t len;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_fail(p, e, path,
+			    "element %zu is %s, expected a protocol name", i,
+			    config_type_name(config_setting_type(e)));
+		len = strlen(config_setting_get_string(e));
+		if (len == 0 || len > 255)
+			return config_fail(p, e, path,
+			    "element %zu is %zu bytes: a protocol name is 1 to 255",
+			    i, len);
+		if (((*v)[i] = config_strdup(
+		         p, config_setting_get_string(e))) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+#define SNI(field) offsetof(struct tls_sni, field)
+
+static const struct key_kind kind_text = {key_text, FIELD_TEXT};
+static const struct key_kind kind_text_path = {key_text_path, FIELD_TEXT};
+
+static const struct key sni_keys[] = {
+    {KEY("name", &kind_string, SNI(name)), .required = 1},
+    {KEY("certificate", &kind_text_path, SNI(certificate)), .required = 1},
+    {KEY("key", &kind_text_path, SNI(key)), .required = 1},
+    {.name = NULL},
+};
+
+static void
+tls_sni_free(struct tls_conf *tc)
+{
+	for (size_t i = 0; i < tc->nsni; i++)
+		keys_free(sni_keys, &tc->sni[i]);
+	free(tc->sni);
+	tc->sni = NULL;
+	tc->nsni = 0;
+}
+
+/* A name two entries (or one entry and a wildcard's spelling) share is a
+ * mistake: only the first could ever be chosen. */
+static int
+key_sni_unique(struct parse *p, config_setting_t *e, const char *path,
+    const struct tls_conf *tc, size_t i)
+{
+	const char *name = tc->sni[i].name;
+	const char *rest = strncmp(name, "*.", 2) == 0 ? name + 2 : name;
+
+	for (size_t j = 0; j < i; j++)
+		if (strcasecmp(tc->sni[j].name, tc->sni[i].name) == 0)
+			return config_fail(p, e, path,
+			    "name \"%s\" is already given at line %d",
+			    tc->sni[i].name, tc->sni[j].line);
+	if (*rest == '\0' || strpbrk(rest, " \t/:*"))
+		return config_fail(p, e, path,
+		    "name \"%s\" is not a host name, nor \"*.\" and one",
+		    tc->sni[i].name);
+	return 0;
+}
+
+/* sni = ( { name; certificate; key; }, ... ): replaces the default's. */
+static int
+key_sni(struct parse *p, const char *path, config_setting_t *s, void *dst,
+    const struct key *KEY_UNUSED)
+{
+	struct tls_conf *tc = dst;
+	char sub[256];
+	size_t n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return config_want(p, path, s, CONFIG_TYPE_LIST);
+	tls_sni_free(tc);
+	n = (size_t)config_setting_length(s);
+	if (n && (tc->sni = calloc(n, sizeof(*tc->sni))) == NULL)
+		return config_fail(p, s, path, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (int)i);
+
+		snprintf(sub, sizeof(sub), "%s.[%zu]", path, i);
+		tc->nsni++;
+		tc->sni[i].line = config_setting_source_line(e);
+		if (config_want(p, sub, e, CONFIG_TYPE_GROUP) < 0 ||
+		    config_walk(p, sub, e, sni_keys, &tc->sni[i]) < 0 ||
+		    key_sni_unique(p, e, sub, tc, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define TLS(field) offsetof(struct tls_conf, field)
+
+static const struct key_word tls_verify_words[] = {{"none", TLS_VERIFY_NONE},
+    {"optional", TLS_VERIFY_OPTIONAL}, {"required", TLS_VERIFY_REQUIRED},
+    {NULL, 0}};
+
+static const struct key_word tls_version_words[] = {
+    {"TLSv1.2", TLS_VERSION_1_2}, {"TLSv1.3", TLS_VERSION_1_3}, {NULL, 0}};
+
+static const struct key_kind kind_alpn = {key_alpn, FIELD_STRV};
+static const struct key_kind kind_sni = {key_sni, FIELD_NONE};
+
+/* certificate and key are required of the group a service ends up with,
+ * not of the default: tls_check_complete says so. */
+static const struct key tls_keys[] = {
+    {KEY("certificate", &kind_text_path, TLS(certificate))},
+    {KEY("key", &kind_text_path, TLS(key))},
+    {KEY("client_ca", &kind_text_path, TLS(client_ca))},
+    {KEY("verify_client", &kind_word, TLS(verify_client)),
+        .words = tls_verify_words, .def_str = "none"},
+    {KEY("min_version", &kind_word, TLS(min_version)),
+        .words = tls_version_words, .def_str = "TLSv1.2"},
+    {KEY("ciphers", &kind_text, TLS(ciphers))},
+    {KEY("ciphersuites", &kind_text, TLS(ciphersuites))},
+    {KEY("alpn", &kind_alpn, TLS(alpn))},
+    {KEY("handshake_timeout", &kind_seconds, TLS(handshake_timeout)),
+        .min = 0.1, .max = 3600, .def = 10},
+    {KEY("session_tickets", &kind_bool, TLS(session_tickets)), .def = 1},
+    {KEY("ktls", &kind_bool, TLS(ktls))},
+    {KEY("sni", &kind_sni, 0)},
+    {.name = NULL},
+};
+
+static void
+tls_conf_free(struct tls_conf *tc)
+{
+	if (tc == NULL)
+		return;
+	keys_free(tls_keys, tc);
+	tls_sni_free(tc);
+	free(tc);
+}
+
+/* What no one key can say: the pairs that go together. */
+static int
+tls_check_complete(struct parse *p, config_setting_t *s, const char *path,
+    const struct tls_conf *tc)
+{
+	if (tc->certificate.text == NULL || tc->key.text == NULL)
+		return config_fail(p, s, path,
+		    "needs a certificate and its key (here or in the top-level tls group)");
+	if (tc->verify_client != TLS_VERIFY_NONE && tc->client_ca.text == NULL)
+		return config_fail(p, s, path,
+		    "verify_client = \"%s\" needs client_ca, the CAs client certificates are checked against",
+		    tls_verify_words[tc->verify_client].name);
+	if (tc->verify_client == TLS_VERIFY_NONE && tc->client_ca.text)
+		return config_fail(p, s, path,
+		    "client_ca is read only with verify_client = \"optional\" or \"required\"");
+	return 0;
+}
+
+/* A tls group with every key at its default, then the top-level
+ * group's values, then s's.  NULL, with err. */
+static struct tls_conf *
+tls_conf_read(struct parse *p, const char *path, config_setting_t *s)
+{
+	struct tls_conf *tc = calloc(1, sizeof(*tc));
+
+	if (tc == NULL || keys_default(tls_keys, tc, NULL, NULL) < 0) {
+		config_fail(p, s, path, "out of memory");
+		tls_conf_free(tc);
+		return NULL;
+	}
+	tc->line = config_setting_source_line(s);
+	if (config_want(p, path, s, CONFIG_TYPE_GROUP) < 0 ||
+	    (p->tls_default && s != p->tls_default &&
+	        config_walk(p, "tls", p->tls_default, tls_keys, tc) < 0) ||
+	    config_walk(p, path, s, tls_keys, tc) < 0) {
+		tls_conf_free(tc);
+		return NULL;
+	}
+	return tc;
+}
+
+/* The top-level tls group: checked key by key here, taken by each
+ * service that has a tls group of its own. */
+static int
+config_set_tls_default(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
+{
+	struct tls_conf *tc = tls_conf_read(p, path, s);
+
+	(void)dst;
+	if (tc == NULL)
+		return -1;
+	tls_conf_free(tc);
+	p->tls_default = s;
+	return 0;
+}
+
+/* A service's tls group: TLS on a stream transport (no DTLS). */
+static int
+service_set_tls(struct parse *p, const char *path, config_setting_t *s,
+    void *dst, const struct key *KEY_UNUSED)
+{
+	struct service_conf *sc = dst;
+
+	if (sc->transport->socktype != SOCK_STREAM)
+		return config_fail(p, s, path,
+		    "is for stream transports (tcp, unix), and this service is %s: DTLS is not served",
+		    sc->transport->name);
+	if ((sc->tls = tls_conf_read(p, path, s)) == NULL)
+		return -1;
+	return tls_check_complete(p, s, path, sc->tls);
+}
+
+static const struct key_kind kind_tls = {service_set_tls, FIELD_NONE};
+static const struct key_kind kind_tls_default = {
+    config_set_tls_default, FIELD_NONE};
+
 /* ---- service keys ---- */
 
 static int
@@ -745,6 +1016,7 @@ static const struct key service_keys[] = {
     {KEY("transport", &kind_table_entry, SC(transport)),
         .find = config_find_transport, .names = transport_names, .required = 1},
     {KEY("listen", &kind_listen, 0), .required = 1},
+    {KEY("tls", &kind_tls, 0)},
     {KEY("model", &kind_table_entry, SC(model)), .find = config_find_model,
         .names = model_names, .def_str = "thread"},
     {KEY("module", &kind_module, SC(module)), .required = 1},
@@ -911,9 +1183,46 @@ config_print_setting(FILE *f, const config_setting_t *s)
 	fputs("}", f);
 }
 
+/* Which file path is and when it was last written: another certificate
+ * in the same place (renamed over it, or written in place) reads
+ * differently. */
+static void
+config_print_file_identity(FILE *f, const char *path)
+{
+	struct stat st;
+
+	if (path == NULL)
+		return;
+	if (stat(path, &st) < 0) {
+		fprintf(f, " %s:-", path);
+		return;
+	}
+	fprintf(f, " %s:%llu:%llu:%lld:%lld.%09ld", path,
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+	    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec);
+}
+
+/* Every file tc names, as config_print_file_identity has it. */
+static void
+config_print_tls_files(FILE *f, const struct tls_conf *tc)
+{
+	if (tc == NULL)
+		return;
+	config_print_file_identity(f, tc->certificate.text);
+	config_print_file_identity(f, tc->key.text);
+	config_print_file_identity(f, tc->client_ca.text);
+	for (size_t i = 0; i < tc->nsni; i++) {
+		config_print_file_identity(f, tc->sni[i].certificate.text);
+		config_print_file_identity(f, tc->sni[i].key.text);
+	}
+}
+
 /* The service's settings and every top-level one but the service list,
- * and the addresses its listen resolved to (a name may resolve to others
- * now): what a reload compares to tell whether the service changed. */
+ * the addresses its listen resolved to (a name may resolve to others
+ * now) and which files its tls group names (a certificate is replaced
+ * where it was): what a reload compares to tell whether the service
+ * changed. */
 static char *
 config_fingerprint(
     const config_setting_t *service, const struct service_conf *sc)
@@ -935,6 +1244,7 @@ config_fingerprint(
 	config_print_setting(f, service);
 	for (size_t i = 0; i < sc->naddrs; i++)
 		fprintf(f, " %s", sc->addrs[i].text);
+	config_print_tls_files(f, sc->tls);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -1016,7 +1326,8 @@ static const struct key_kind kind_log = {config_set_log, FIELD_STRING};
 static const struct key_kind kind_services = {config_set_services, FIELD_NONE};
 
 /* module_path before services: services look their modules up in it; user,
- * group and access_log* before services: they are the services' defaults. */
+ * group, access_log* and tls before services: they are the services'
+ * defaults. */
 static const struct key config_keys[] = {
     {KEY("log_level", &kind_word, CF(log_level)), .words = log_levels,
         .def_str = "info"},
@@ -1037,6 +1348,7 @@ static const struct key config_keys[] = {
     {KEY("access_log_format", &kind_access_log_format, CF(access_log_format)),
         .def_str = "default"},
     {KEY("access_log_skip_empty", &kind_bool, CF(access_log_skip_empty))},
+    {KEY("tls", &kind_tls_default, 0)},
     {KEY("services", &kind_services, 0), .required = 1},
     {.name = NULL},
 };
@@ -1252,7 +1564,7 @@ config_service(const struct config *cfg, const char *name)
 int
 config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 {
-	struct parse p = {cfg, err, errlen};
+	struct parse p = {cfg, err, errlen, NULL};
 	config_t lc;
 	int rc = -1;
 
@@ -1301,6 +1613,7 @@ config_free(struct config *cfg)
 		free(sc->addrs);
 		free(sc->module_file);
 		accesslog_format_free(sc->access_format);
+		tls_conf_free(sc->tls);
 		free(sc->fingerprint);
 	}
 	free(cfg->services);

@@ -8,6 +8,7 @@
 #include "access.h"
 #include "accesslog.h"
 #include "addr.h"
+#include "tls_conf.h"
 
 struct transport;
 struct model;
@@ -75,6 +76,7 @@ struct service_conf {
 	char *access_log_format; /* "default", "json" or $variables */
 	struct accesslog_format *access_format; /* it, compiled */
 	int access_log_skip_empty; /* no line for a client that sent nothing */
+	struct tls_conf *tls;      /* NULL: plaintext */
 	char *fingerprint; /* the settings as text: equal when unchanged */
 };
 

@@ -55,14 +55,22 @@ struct conn_type {
 	 * its own direction; 0 when none. */
 	int (*wants)(const struct conn *c);
 	/* Bytes of input held inside the connection, readable without the
-	 * socket: an event loop must not wait for the socket while some are. */
+	 * socket (at least 1 while some are held not yet decrypted): an
+	 * event loop must not wait for the socket while some are. */
 	size_t (*pending)(const struct conn *c);
+	/* What the connection does before its first byte of input (TLS's
+	 * handshake), after any plaintext read (a PROXY header's): 1 done, 0
+	 * when it waits for the socket (EAGAIN; conn_wants says for what),
+	 * -1 when it failed, why in why.  NULL: nothing to do. */
+	int (*handshake)(struct conn *c, char *why, size_t whylen);
 };
 
 struct conn {
 	const struct conn_type *type;
 	int fd;     /* the socket; -1: none */
 	void *priv; /* the type's own state */
+	void *arg;  /* the type's, the same for each connection of a service
+	               (TLS: the service's contexts) */
 };
 
 /* A connection of type on fd (which it owns, unless a datagram's). */
@@ -72,6 +80,7 @@ conn_init(struct conn *c, const struct conn_type *type, int fd)
 	c->type = type;
 	c->fd = fd;
 	c->priv = NULL;
+	c->arg = NULL;
 }
 
 /* The socket, to watch (epoll) or ask about (getsockname): never to read or
@@ -159,7 +168,9 @@ conn_pending(const struct conn *c)
 	return c->type->pending(c);
 }
 
-/* The socket as it is: today's only type. */
+/* The socket as it is. */
 extern const struct conn_type conn_plain;
+/* TLS over the socket (conn_tls.c); arg: the service's struct tls_ctx. */
+extern const struct conn_type conn_tls;
 
 #endif

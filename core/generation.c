@@ -7,6 +7,29 @@
 #include "listeners.h"
 #include "log.h"
 #include "stats.h"
+#include "tls_ctx.h"
+#include "tls_keys.h"
+
+/* The service's TLS contexts, read now (as root: the workers inherit
+ * them, so a key may be root's alone), with the master's ticket keys. */
+static int
+generation_tls(struct generation *g, struct ms_service *svc)
+{
+	char err[512];
+
+	svc->conn_arg = tls_ctx_new(
+	    svc->conf->tls, g->cfg.file, svc->conf->name, err, sizeof(err));
+	if (svc->conn_arg == NULL) {
+		log_error(svc->conf->name, "%s", err);
+		return -1;
+	}
+	const struct tls_ticket_keys *keys = tls_keys_current();
+
+	svc->conn_type = &conn_tls;
+	if (keys)
+		tls_ctx_set_ticket_keys(svc->conn_arg, keys);
+	return 0;
+}
 
 struct generation *
 generation_new(struct generations *gs, struct config *cfg)
@@ -43,6 +66,10 @@ generation_new(struct generations *gs, struct config *cfg)
 			return NULL;
 		}
 		g->svcs[i].nlisten = (int)sc->naddrs;
+		if (sc->tls && generation_tls(g, &g->svcs[i]) < 0) {
+			g->users = 0;
+			return NULL;
+		}
 	}
 	return g;
 }
@@ -58,6 +85,9 @@ generations_collect(struct generations *gs)
 			continue;
 		}
 		*p = g->next;
+		for (size_t i = 0; i < g->cfg.nservices; i++)
+			if (g->svcs[i].conn_type == &conn_tls)
+				tls_ctx_free(g->svcs[i].conn_arg);
 		config_free(&g->cfg);
 		free(g->svcs);
 		free(g);

@@ -20,6 +20,7 @@
 #include "privs.h"
 #include "service.h"
 #include "status.h"
+#include "tls_plan.h"
 #include "transport.h"
 
 static void
@@ -78,6 +79,7 @@ print_plan(const struct config *cfg)
 		printf("\n");
 		for (size_t j = 0; j < sc->noptions; j++)
 			print_option(&sc->options[j]);
+		tls_plan_print(stdout, sc);
 	}
 	printf("%s: configuration ok, %zu service%s\n", cfg->file,
 	    cfg->nservices, cfg->nservices == 1 ? "" : "s");
@@ -282,7 +284,8 @@ main(int argc, char **argv)
 		free(absolute);
 		return rc;
 	}
-	if (check_modules_apart(&cfg, err, sizeof(err)) < 0) {
+	if (check_modules_apart(&cfg, err, sizeof(err)) < 0 ||
+	    tls_plan_check(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "modserv: %s\n", err);
 		rc = 1;
 	} else {

@@ -60,11 +60,14 @@ struct selector {
 	struct ms_service *svc;
 	int active; /* connections open, and datagrams on the pool */
 	int busy;   /* of them, on the pool */
+	struct conn_list starting; /* PROXY header or TLS handshake to come,
+	                              by when they came */
 	struct conn_list conns;    /* the module's, by last activity */
 	struct conn_list programs; /* handed to a program, by last look */
 	struct pool *pool;         /* for blocking modules, else NULL */
 	long long now;             /* ms, read once per wakeup */
 	long long idle_ms;         /* idle_timeout; 0: none */
+	long long handshake_ms;    /* handshake_timeout; 0: no handshake */
 	long long look_ms;         /* how often a program's is looked at */
 };
 
@@ -106,11 +109,22 @@ select_touch(struct selector *l, struct conn_list *list, struct select_conn *c)
 	list->newest = c;
 }
 
-/* The list c is in: a program's connection is in programs. */
+/* Whether r's handshake is to come: then it is in l->starting, bounded
+ * by handshake_timeout from when it came, however it trickles. */
+static int
+select_starting(const struct ms_request *r)
+{
+	return r->await_handshake;
+}
+
+/* The list c is in: a program's connection is in programs, one whose
+ * handshake is to come in starting. */
 static struct conn_list *
 select_list(struct selector *l, const struct select_conn *c)
 {
-	return c->pidfd >= 0 ? &l->programs : &l->conns;
+	return c->pidfd >= 0              ? &l->programs
+	       : select_starting(&c->req) ? &l->starting
+	                                  : &l->conns;
 }
 
 static void
@@ -156,6 +170,9 @@ select_wanted(const struct select_conn *c)
 	uint32_t want = 0;
 	int more;
 
+	if (r->await_proxy || r->await_handshake)
+		return conn_wants(&r->conn) & CONN_WANT_WRITE ? EPOLLOUT
+		                                              : EPOLLIN;
 	if (select_reading(r))
 		want |= EPOLLIN;
 	if (output_pending(&r->out))
@@ -243,17 +260,24 @@ static void select_conn_event(
     struct selector *l, struct select_conn *c, uint32_t events);
 static void select_watch_child(struct selector *l, struct select_conn *c);
 
-/* Bytes of the PROXY header came: once it is whole, the request is
- * admitted and set up, and reads on as any other. */
+/* The PROXY header and the handshake go on as the socket lets them:
+ * once both are done the request is set up, and reads on as any other. */
 static void
-select_proxied(struct selector *l, struct select_conn *c)
+select_start(struct selector *l, struct select_conn *c)
 {
 	struct ms_request *r = &c->req;
+	int was_starting = select_starting(r);
 	int rc = request_take_proxy(r);
 
+	if (rc > 0)
+		rc = request_handshake(r);
 	if (rc == 0) {
 		select_rearm(l, c);
 		return;
+	}
+	if (rc > 0 && was_starting) { /* its handshake is done */
+		select_unlink(&l->starting, c);
+		select_touch(l, &l->conns, c);
 	}
 	if (rc < 0 || request_setup(r) < 0) {
 		select_close(l, c);
@@ -303,14 +327,16 @@ select_conn_event(struct selector *l, struct select_conn *c, uint32_t events)
 			select_close(l, c);
 		return;
 	}
+	if (r->await_proxy || r->await_handshake) {
+		if (!select_starting(r)) /* a PROXY header: idle_timeout */
+			select_touch(l, &l->conns, c);
+		select_start(l, c);
+		return;
+	}
 	select_touch(l, &l->conns, c);
 
 	do {
 		while (select_may_read(c, events)) {
-			if (r->await_proxy) {
-				select_proxied(l, c);
-				return;
-			}
 			if (request_read(r) < 0) {
 				if (errno != EAGAIN) {
 					log_syserr(MS_LOG_DEBUG,
@@ -356,11 +382,12 @@ select_accept(struct selector *l, int lfd)
 		request_init(
 		    &c->req, svc, fd, (struct sockaddr *)&peer, plen, counted);
 		c->pidfd = -1;
-		if (!c->req.await_proxy && request_setup(&c->req) < 0) {
+		if (!c->req.await_proxy && !c->req.await_handshake &&
+		    request_setup(&c->req) < 0) {
 			free(c);
 			continue;
 		}
-		select_touch(l, &l->conns, c);
+		select_touch(l, select_list(l, c), c);
 		l->active++;
 		if (c->req.child)
 			select_watch_child(l, c);
@@ -471,6 +498,26 @@ select_look_programs(struct selector *l, int timeout)
 	return timeout;
 }
 
+/* Closes connections whose handshake did not end in handshake_timeout;
+ * returns timeout, shortened to when the next one's does. */
+static int
+select_handshake_sweep(struct selector *l, int timeout)
+{
+	struct select_conn *c;
+	long long left;
+
+	while ((c = l->starting.oldest) != NULL) {
+		if ((left = c->last + l->handshake_ms - l->now) > 0) {
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left;
+			break;
+		}
+		request_handshake_late(&c->req);
+		select_close(l, c);
+	}
+	return timeout;
+}
+
 /* Closes connections idle for idle_timeout (those waiting on the pool are
  * not idle; those of programs are looked at apart); returns timeout,
  * shortened to when the next one would be. */
@@ -479,6 +526,7 @@ select_idle_sweep(struct selector *l, int timeout)
 {
 	long long left;
 
+	timeout = select_handshake_sweep(l, timeout);
 	if (l->idle_ms == 0)
 		return timeout;
 	for (int n = l->active; n > 0 && l->conns.oldest; n--) {
@@ -525,6 +573,8 @@ select_cut_off(struct selector *l)
 		request_ended(&c->req, ACCESSLOG_END_STOP);
 		select_close(l, c);
 	}
+	while (l->starting.oldest)
+		select_close(l, l->starting.oldest);
 }
 
 /* 0 when every request ended, 1 when the shutdown deadline came first. */
@@ -592,6 +642,7 @@ select_run(struct ms_service *svc)
 {
 	struct selector l = {.svc = svc,
 	    .idle_ms = (long long)(svc->conf->idle_timeout * 1000),
+	    .handshake_ms = request_handshake_ms(svc),
 	    .look_ms = request_exec_look_ms(svc),
 	    .now = service_now_ms()};
 	int rc;
@@ -609,6 +660,8 @@ select_run(struct ms_service *svc)
 		return 1; /* pool threads still hold requests: just exit */
 	while (l.conns.oldest)
 		select_close(&l, l.conns.oldest);
+	while (l.starting.oldest)
+		select_close(&l, l.starting.oldest);
 	while (l.programs.oldest)
 		select_close(&l, l.programs.oldest);
 	if (l.pool)

@@ -21,7 +21,7 @@
 #include "service.h"
 
 static const char *const kind_names[REFUSAL_N] = {
-    "allow/deny", "per_source", "proxy_from", "PROXY header"};
+    "allow/deny", "per_source", "proxy_from", "PROXY header", "TLS handshake"};
 
 /* One (kind, source) being counted. */
 struct refusal_slot {

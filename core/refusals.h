@@ -13,6 +13,7 @@ enum refusal_kind {
 	REFUSAL_PER_SOURCE,   /* per_source */
 	REFUSAL_PROXY_FROM,   /* a PROXY header from outside proxy_from */
 	REFUSAL_PROXY_HEADER, /* a bad PROXY header, or none */
+	REFUSAL_TLS,          /* a TLS handshake failed, or took too long */
 	REFUSAL_N,
 };
 

@@ -3,15 +3,19 @@
 #include "request.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accesslog_fork.h"
 #include "admit.h"
+#include "conn_tls.h"
 #include "hot.h"
 #include "log.h"
 #include "traffic.h"
@@ -36,6 +40,8 @@ request_init(struct ms_request *r, struct ms_service *svc, int fd,
 	r->peer_text[0] = '\0';
 	r->start_ms = accesslog_start_ms(svc);
 	r->await_proxy = !r->datagram && svc->conf->proxy_protocol;
+	r->await_handshake = !r->datagram && svc->conn_type->handshake;
+	r->conn.arg = svc->conn_arg;
 	r->admitted = counted;
 }
 
@@ -117,6 +123,103 @@ request_take_proxy(struct ms_request *r)
 		r->peer_text[0] = '\0';
 	}
 	return request_admit_proxied(r);
+}
+
+static long long
+request_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+request_handshake_failed(struct ms_request *r, const char *why)
+{
+	refusals_note(r->svc, REFUSAL_TLS, (struct sockaddr *)&r->peer,
+	    r->peerlen, r->balancerlen ? (struct sockaddr *)&r->balancer : NULL,
+	    r->balancerlen, MS_LOG_INFO, why);
+	stats_add(r->svc->stats, STAT_TLS_FAILED, 1);
+}
+
+int
+request_handshake(struct ms_request *r)
+{
+	char why[320];
+	SSL *ssl;
+	int rc;
+
+	if (!r->await_handshake)
+		return 1;
+	if (r->handshake_since == 0)
+		r->handshake_since = request_now_us();
+	if ((rc = r->conn.type->handshake(&r->conn, why, sizeof(why))) == 0)
+		return 0;
+	if (rc < 0) {
+		request_handshake_failed(r, why);
+		return -1;
+	}
+	r->await_handshake = 0;
+	stats_add(r->svc->stats, STAT_TLS_HANDSHAKES, 1);
+	stats_add(r->svc->stats, STAT_TLS_HANDSHAKE_US,
+	    (unsigned long long)(request_now_us() - r->handshake_since));
+	if ((ssl = conn_tls_ssl(&r->conn)) && SSL_session_reused(ssl))
+		stats_add(r->svc->stats, STAT_TLS_RESUMED, 1);
+	return 1;
+}
+
+long long
+request_handshake_ms(const struct ms_service *svc)
+{
+	return svc->conf->tls
+	           ? (long long)(svc->conf->tls->handshake_timeout * 1000)
+	           : 0;
+}
+
+void
+request_handshake_late(struct ms_request *r)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "no TLS handshake in %g s: closed",
+	    r->svc->conf->tls->handshake_timeout);
+	request_handshake_failed(r, why);
+}
+
+/* The handshake on a blocking socket (thread, fork): run non-blocking, so
+ * that handshake_timeout bounds it as a whole, not each read of it. */
+static int
+request_handshake_waiting(struct ms_request *r)
+{
+	long long deadline = service_now_ms() + request_handshake_ms(r->svc);
+	int fd = conn_fd(&r->conn), fl = fcntl(fd, F_GETFL), rc;
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_syserr(
+		    MS_LOG_WARN, service_name(r->svc), "%s: fcntl", ms_peer(r));
+		return -1;
+	}
+	while ((rc = request_handshake(r)) == 0) {
+		struct pollfd p = {.fd = fd,
+		    .events = conn_wants(&r->conn) & CONN_WANT_WRITE ? POLLOUT
+		                                                     : POLLIN};
+		long long left = deadline - service_now_ms();
+		int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+		if (n == 0) {
+			request_handshake_late(r);
+			return -1;
+		}
+		if (n < 0 && errno != EINTR) {
+			log_syserr(MS_LOG_WARN, service_name(r->svc),
+			    "%s: poll", ms_peer(r));
+			return -1;
+		}
+	}
+	if (rc > 0 && fcntl(fd, F_SETFL, fl) < 0)
+		rc = -1;
+	return rc;
 }
 
 MS_HOT void
@@ -307,6 +410,11 @@ request_serve_stream(struct ms_request *r)
 			request_release(r);
 			return;
 		}
+	}
+	if (r->await_handshake && request_handshake_waiting(r) < 0) {
+		accesslog_records_refused();
+		request_release(r);
+		return;
 	}
 	if (request_setup(r) < 0)
 		return;

@@ -27,6 +27,7 @@ struct ms_request {
 	unsigned replied : 1;     /* output was written (datagram) */
 	unsigned await_proxy : 1; /* its PROXY header has not come yet */
 	unsigned admitted : 1;    /* counted by per_source: released at end */
+	unsigned await_handshake : 1; /* its connection's (TLS) is not done */
 	struct buffer in;
 	struct output out;
 	void *data;              /* the module's */
@@ -35,8 +36,9 @@ struct ms_request {
 	                            at most, so never "empty" */
 	/* with idle_timeout: conn is kept, to see when bytes move on it */
 	struct traffic traffic;
-	long long ending_since; /* ms the idle program got SIGTERM; 0 not,
-	                         -1 SIGKILL too */
+	long long ending_since;    /* ms the idle program got SIGTERM; 0 not,
+	                            -1 SIGKILL too */
+	long long handshake_since; /* µs (CLOCK_MONOTONIC) it began; 0 not */
 	/* for the access log */
 	long long start_ms; /* CLOCK_MONOTONIC when it came; 0: log off */
 	unsigned long long bytes_in, bytes_out;
@@ -71,6 +73,16 @@ void request_lend(
  * when the header is bad or the client refused (logged; the caller
  * releases the request). */
 int request_take_proxy(struct ms_request *r);
+/* After the PROXY header: the connection's handshake (TLS), non-blocking.
+ * 1 when done (or none is needed), 0 when it waits for the socket
+ * (conn_wants says for what), -1 when it failed (logged, summarised by
+ * refusals.c, counted; the caller releases the request). */
+int request_handshake(struct ms_request *r);
+/* A handshake not done in handshake_timeout: logged and counted as
+ * request_handshake's failures (the caller releases the request). */
+void request_handshake_late(struct ms_request *r);
+/* handshake_timeout in ms. */
+long long request_handshake_ms(const struct ms_service *svc);
 /* Calls setup (r->done when it returned MS_CLOSE).  0, or -1 when the
  * module refused the request (then it is released: fd closed, finish not
  * called). */

@@ -40,6 +40,7 @@ struct ms_service {
 	/* ms accepting stays paused until; 0: not paused (accept.c) */
 	_Atomic long long accept_paused_until;
 	const struct conn_type *conn_type; /* its requests' connections */
+	void *conn_arg; /* conn_type's for them all (TLS: struct tls_ctx) */
 };
 
 /* The name logs use for the service. */

@@ -105,6 +105,12 @@ stats_metric(FILE *out, struct stats_service *const *services, size_t n,
 			v = stats_get(s, STAT_STARTED) -
 			    stats_get(s, STAT_REQUESTS);
 			break;
+		case -4: /* microseconds, in seconds */
+			fprintf(out, "modserv_%s{service=\"", metric);
+			stats_label(out, s->name);
+			fprintf(out, "\"} %.6f\n",
+			    (double)stats_get(s, STAT_TLS_HANDSHAKE_US) / 1e6);
+			continue;
 		default:
 			v = stats_get(s, (enum stat_counter)which);
 		}
@@ -133,6 +139,16 @@ stats_write(FILE *out, struct stats_service *const *services, size_t n)
 	    "Bytes received from clients.", STAT_BYTES_IN);
 	stats_metric(out, services, n, "sent_bytes_total", "counter",
 	    "Bytes sent to clients.", STAT_BYTES_OUT);
+	stats_metric(out, services, n, "tls_handshakes_total", "counter",
+	    "TLS handshakes done.", STAT_TLS_HANDSHAKES);
+	stats_metric(out, services, n, "tls_resumed_total", "counter",
+	    "TLS handshakes that resumed a session.", STAT_TLS_RESUMED);
+	stats_metric(out, services, n, "tls_handshake_failures_total",
+	    "counter", "TLS handshakes that failed or timed out.",
+	    STAT_TLS_FAILED);
+	stats_metric(out, services, n, "tls_handshake_seconds_total", "counter",
+	    "Time the TLS handshakes done took, from the first byte of the handshake.",
+	    -4);
 	stats_metric(out, services, n, "workers", "gauge",
 	    "Worker processes running (more than one while a reload drains).",
 	    -2);

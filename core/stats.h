@@ -8,14 +8,18 @@
 #include <stdio.h>
 
 enum stat_counter {
-	STAT_ACCEPTED,   /* connections admitted, datagrams received */
-	STAT_REFUSED,    /* turned away by allow/deny or per_source */
-	STAT_STARTED,    /* requests whose setup succeeded */
-	STAT_REQUESTS,   /* requests finished */
-	STAT_ERRORS,     /* handle failed, or the connection broke */
-	STAT_BYTES_IN,   /* received from clients */
-	STAT_BYTES_OUT,  /* sent to clients */
-	STAT_N_COUNTERS, /* the counters above fill one cache line */
+	STAT_ACCEPTED,         /* connections admitted, datagrams received */
+	STAT_REFUSED,          /* turned away by allow/deny or per_source */
+	STAT_STARTED,          /* requests whose setup succeeded */
+	STAT_REQUESTS,         /* requests finished */
+	STAT_ERRORS,           /* handle failed, or the connection broke */
+	STAT_BYTES_IN,         /* received from clients */
+	STAT_BYTES_OUT,        /* sent to clients */
+	STAT_TLS_HANDSHAKES,   /* TLS handshakes done */
+	STAT_TLS_RESUMED,      /* of them, sessions resumed */
+	STAT_TLS_FAILED,       /* TLS handshakes failed or timed out */
+	STAT_TLS_HANDSHAKE_US, /* microseconds the done ones took */
+	STAT_N_COUNTERS,
 };
 
 /* Counters are spread over shards, one per CPU (mod STATS_SHARDS), each a
@@ -24,8 +28,8 @@ enum stat_counter {
 #define STATS_MAX_SERVICES 256
 
 struct stats_shard {
-	_Atomic unsigned long long v[8];
-} __attribute__((aligned(64)));
+	_Atomic unsigned long long v[16];
+} __attribute__((aligned(64))); /* two cache lines */
 
 struct stats_service {
 	struct stats_shard shard[STATS_SHARDS];

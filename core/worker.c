@@ -15,6 +15,7 @@
 #include "contain_ns.h"
 #include "hot.h"
 #include "log.h"
+#include "tls_ktls.h"
 #include "model.h"
 #include "preopen.h"
 #include "privs.h"
@@ -120,6 +121,7 @@ worker_become(struct ms_service *svc, pid_t master)
 		_exit(1);
 	}
 	contain_say_how(service_name(svc));
+	tls_ktls_say(svc);
 }
 
 void

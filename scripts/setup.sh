@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake pkg-config libconfig-dev libcmocka-dev libjson-c-dev
+	libssl-dev openssl # TLS in the host; openssl makes the tests' certificates
 	python3 binutils procps clang libclang-rt-14-dev groff-base
 	netcat-openbsd # nc, the client of the docs' examples (docs/examples)
 	systemd # systemd-socket-activate, for the socket activation test

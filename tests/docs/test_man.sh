@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The man pages render without a warning, and every configuration key the
-# parser knows (core/config.c's key tables) is in modserv.conf(5) and in
-# docs/configuration.md.
+# parser knows (core/config.c's key tables, a KEY(...) a line) is in
+# modserv.conf(5) and in docs/configuration.md.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 passed=0 failed=0
@@ -19,7 +19,7 @@ for page in "$root"/man/*.[0-9]; do
 	check "$(basename "$page") renders without warnings" test -z "$warnings"
 	[ -z "$warnings" ] || echo "$warnings"
 done
-keys=$(grep -o '^    {"[a-z_]*"' "$root/core/config.c" | cut -d'"' -f2 | sort -u)
+keys=$(grep -o 'KEY("[a-z_]*"' "$root/core/config.c" | cut -d'"' -f2 | sort -u)
 check "the parser's key tables were found" test -n "$keys"
 for key in $keys; do
 	check "$key in modserv.conf(5)" \

@@ -391,6 +391,206 @@ an_unreadable_file_is_named(void **state)
 	                         "such file or directory");
 }
 
+/* A service's tls group: line 2 of the service (line 3 of the file). */
+#define TLS_SVC(tls) HEAD SERVICES("tls = " tls ";\n" GOOD)
+#define TLS_PAIR "certificate = \"c.pem\"; key = \"k.pem\";"
+
+static void
+a_tls_group_gives_safe_defaults_and_paths_from_the_config_folder(void **state)
+{
+	const struct tls_conf *tc;
+	char want[300];
+
+	(void)state;
+	assert_int_equal(load(TLS_SVC("{ " TLS_PAIR " }")), 0);
+	tc = cfg.services[0].tls;
+	assert_non_null(tc);
+	snprintf(want, sizeof(want), "%s/c.pem", dir);
+	assert_string_equal(tc->certificate.text, want);
+	assert_string_equal(
+	    tc->certificate.key, "services.[0].tls.certificate");
+	assert_int_equal(tc->certificate.line, 3);
+	snprintf(want, sizeof(want), "%s/k.pem", dir);
+	assert_string_equal(tc->key.text, want);
+	assert_int_equal(tc->verify_client, TLS_VERIFY_NONE);
+	assert_int_equal(tc->min_version, TLS_VERSION_1_2);
+	assert_true(tc->handshake_timeout == 10.0);
+	assert_int_equal(tc->session_tickets, 1);
+	assert_int_equal(tc->ktls, 0);
+	assert_null(tc->alpn);
+	assert_null(tc->ciphers.text);
+	assert_int_equal(tc->nsni, 0);
+	/* a service without the group is plaintext */
+	assert_int_equal(load(SVC(GOOD)), 0);
+	assert_null(cfg.services[0].tls);
+}
+
+static void
+every_tls_key_is_read(void **state)
+{
+	const struct tls_conf *tc;
+
+	(void)state;
+	assert_int_equal(
+	    load(TLS_SVC("{ " TLS_PAIR " client_ca = \"/ca.pem\";\n"
+	                 "verify_client = \"required\"; min_version = "
+	                 "\"TLSv1.3\";\nciphers = \"HIGH\"; ciphersuites = "
+	                 "\"TLS_AES_128_GCM_SHA256\";\nalpn = [ \"x-upper\", "
+	                 "\"h2\" ]; handshake_timeout = 2.5;\n"
+	                 "session_tickets = false; ktls = true;\n"
+	                 "sni = ( { name = \"b.example\"; certificate = "
+	                 "\"/b.pem\"; key = \"/b.key\"; },\n"
+	                 "{ name = \"*.c.example\"; certificate = \"/c.pem\"; "
+	                 "key = \"/c.key\"; } ); }")),
+	    0);
+	tc = cfg.services[0].tls;
+	assert_string_equal(tc->client_ca.text, "/ca.pem");
+	assert_int_equal(tc->verify_client, TLS_VERIFY_REQUIRED);
+	assert_int_equal(tc->min_version, TLS_VERSION_1_3);
+	assert_string_equal(tc->ciphers.text, "HIGH");
+	assert_string_equal(tc->ciphersuites.text, "TLS_AES_128_GCM_SHA256");
+	assert_string_equal(tc->alpn[0], "x-upper");
+	assert_string_equal(tc->alpn[1], "h2");
+	assert_null(tc->alpn[2]);
+	assert_true(tc->handshake_timeout == 2.5);
+	assert_int_equal(tc->session_tickets, 0);
+	assert_int_equal(tc->ktls, 1);
+	assert_int_equal(tc->nsni, 2);
+	assert_string_equal(tc->sni[0].name, "b.example");
+	assert_string_equal(tc->sni[0].key.text, "/b.key");
+	assert_int_equal(tc->sni[0].line, 8);
+	assert_string_equal(
+	    tc->sni[1].certificate.key, "services.[0].tls.sni.[1].certificate");
+	assert_int_equal(tc->sni[1].certificate.line, 9);
+}
+
+static void
+a_top_level_tls_group_is_every_service_groups_default(void **state)
+{
+	const struct tls_conf *a, *b;
+
+	(void)state;
+	assert_int_equal(
+	    load("tls = { " TLS_PAIR " alpn = [ \"x\" ];\n"
+	         "handshake_timeout = 3; sni = ( { name = \"d.example\"; "
+	         "certificate = \"/d.pem\"; key = \"/d.key\"; } ); };\n" HEAD
+	         "services = ( {\n" GOOD "tls = { };\n}, {\n" GOOD2
+	         "tls = { key = \"/own.key\"; certificate = \"/own.pem\";\n"
+	         "handshake_timeout = 4; sni = ( ); };\n}, {\n"
+	         "name = \"plain\"; transport = \"tcp\"; listen = "
+	         "\"127.0.0.1:2\"; module = \"echo\"; } );\n"),
+	    0);
+	a = cfg.services[0].tls;
+	b = cfg.services[1].tls;
+	assert_non_null(strstr(a->certificate.text, "/c.pem"));
+	assert_string_equal(a->certificate.key, "tls.certificate");
+	assert_int_equal(a->certificate.line, 1);
+	assert_string_equal(a->alpn[0], "x");
+	assert_true(a->handshake_timeout == 3.0);
+	assert_int_equal(a->nsni, 1);
+	assert_string_equal(b->certificate.text, "/own.pem");
+	assert_string_equal(b->key.key, "services.[1].tls.key");
+	assert_string_equal(b->alpn[0], "x");
+	assert_true(b->handshake_timeout == 4.0);
+	assert_int_equal(b->nsni, 0);
+	/* the default alone serves no service over TLS */
+	assert_null(cfg.services[2].tls);
+}
+
+static void
+tls_mistakes_name_their_line(void **state)
+{
+	(void)state;
+	fails_with(HEAD SERVICES(GOOD "tls = { key = \"k.pem\"; };\n"), 7,
+	    "services.[0].tls: needs a certificate and its key (here or in "
+	    "the top-level tls group)");
+	fails_with(TLS_SVC("{ " TLS_PAIR " verify_client = \"maybe\"; }"), 3,
+	    "services.[0].tls.verify_client: \"maybe\" is not one of none, "
+	    "optional, required");
+	fails_with(TLS_SVC("{ " TLS_PAIR " min_version = \"TLSv1.1\"; }"), 3,
+	    "services.[0].tls.min_version: \"TLSv1.1\" is not one of "
+	    "TLSv1.2, TLSv1.3");
+	fails_with(TLS_SVC("{ " TLS_PAIR " verify_client = \"optional\"; }"), 3,
+	    "services.[0].tls: verify_client = \"optional\" needs client_ca");
+	fails_with(TLS_SVC("{ " TLS_PAIR " client_ca = \"ca.pem\"; }"), 3,
+	    "services.[0].tls: client_ca is read only with verify_client");
+	fails_with(TLS_SVC("{ " TLS_PAIR "\nalpn = [ \"\" ]; }"), 4,
+	    "services.[0].tls.alpn: element 0 is 0 bytes: a protocol name is "
+	    "1 to 255");
+	fails_with(TLS_SVC("{ " TLS_PAIR "\nalpn = \"x\"; }"), 4,
+	    "services.[0].tls.alpn: is a string, expected a list of protocol "
+	    "names");
+	fails_with(TLS_SVC("{ " TLS_PAIR "\nsni = ( { name = \"b\"; } ); }"), 4,
+	    "services.[0].tls.sni.[0].certificate: is required and missing");
+	fails_with(TLS_SVC("{ " TLS_PAIR "\nsni = ( { name = \"b\"; "
+	                   "certificate = \"x\"; key = \"y\"; },\n{ name = "
+	                   "\"B\"; certificate = \"x\"; key = \"y\"; } ); }"),
+	    5,
+	    "services.[0].tls.sni.[1]: name \"B\" is already given at line 4");
+	fails_with(TLS_SVC("{ " TLS_PAIR "\nsni = ( { name = \"a.*.b\"; "
+	                   "certificate = \"x\"; key = \"y\"; } ); }"),
+	    4, "services.[0].tls.sni.[0]: name \"a.*.b\" is not a host name");
+	fails_with(TLS_SVC("{ " TLS_PAIR " handshake_timeout = 0; }"), 3,
+	    "services.[0].tls.handshake_timeout: 0 is not in 0.1..3600 "
+	    "seconds");
+	fails_with(TLS_SVC("{ " TLS_PAIR " cert = \"x\"; }"), 3,
+	    "services.[0].tls.cert: unknown key");
+	fails_with(
+	    "tls = { verify = 1; };\n" SVC(GOOD), 1, "tls.verify: unknown key");
+}
+
+static void
+tls_on_a_datagram_transport_is_refused_at_its_line(void **state)
+{
+	(void)state;
+	fails_with(HEAD SERVICES("name = \"d\";\ntransport = \"udp\";\n"
+	                         "listen = \"127.0.0.1:0\";\nmodule = "
+	                         "\"echo\";\ntls = { " TLS_PAIR " };\n"),
+	    7,
+	    "services.[0].tls: is for stream transports (tcp, unix), and this "
+	    "service is udp: DTLS is not served");
+	fails_with(HEAD SERVICES("name = \"d\";\ntransport = \"unix-dgram\";\n"
+	                         "listen = \"d.sock\";\nmodule = "
+	                         "\"echo\";\ntls = { " TLS_PAIR " };\n"),
+	    7,
+	    "services.[0].tls: is for stream transports (tcp, unix), and this "
+	    "service is unix-dgram");
+	assert_int_equal(
+	    load(HEAD SERVICES("name = \"u\";\ntransport = \"unix\";\n"
+	                       "listen = \"u.sock\";\nmodule = \"echo\";\n"
+	                       "tls = { " TLS_PAIR " };\n")),
+	    0);
+	assert_non_null(cfg.services[0].tls);
+}
+
+static void
+a_certificate_replaced_in_its_place_changes_the_services_fingerprint(
+    void **state)
+{
+	char cert[300], key[300], *before;
+	FILE *f;
+
+	(void)state;
+	snprintf(cert, sizeof(cert), "%s/c.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	assert_non_null(f = fopen(cert, "w"));
+	fputs("old\n", f);
+	fclose(f);
+	assert_int_equal(load(TLS_SVC("{ " TLS_PAIR " }")), 0);
+	before = strdup(cfg.services[0].fingerprint);
+	assert_int_equal(load(TLS_SVC("{ " TLS_PAIR " }")), 0);
+	assert_string_equal(cfg.services[0].fingerprint, before);
+	/* as a deploy does: the new file renamed over the old */
+	assert_non_null(f = fopen(key, "w"));
+	fputs("new\n", f);
+	fclose(f);
+	assert_int_equal(rename(key, cert), 0);
+	assert_int_equal(load(TLS_SVC("{ " TLS_PAIR " }")), 0);
+	assert_string_not_equal(cfg.services[0].fingerprint, before);
+	free(before);
+	unlink(cert);
+}
+
 static int
 setup(void **state)
 {
@@ -434,6 +634,16 @@ main(void)
 	        access_log_keys_default_from_the_top_and_are_checked),
 	    cmocka_unit_test(
 	        per_source_behind_a_balancer_is_refused_where_a_model_cannot_count_it),
+	    cmocka_unit_test(
+	        a_tls_group_gives_safe_defaults_and_paths_from_the_config_folder),
+	    cmocka_unit_test(every_tls_key_is_read),
+	    cmocka_unit_test(
+	        a_top_level_tls_group_is_every_service_groups_default),
+	    cmocka_unit_test(tls_mistakes_name_their_line),
+	    cmocka_unit_test(
+	        tls_on_a_datagram_transport_is_refused_at_its_line),
+	    cmocka_unit_test(
+	        a_certificate_replaced_in_its_place_changes_the_services_fingerprint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
