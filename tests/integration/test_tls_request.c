@@ -37,10 +37,12 @@ struct tls_conn {
 	SSL *ssl;
 };
 
-/* Starts module with a tls group of a.example's certificate and tls_keys
- * in it, then more service keys; plaintext when tls_keys is NULL. */
+/* Starts module over transport with a tls group of a.example's
+ * certificate and tls_keys in it, then more service keys; plaintext when
+ * tls_keys is NULL. */
 static void
-serve(const char *module, const char *tls_keys, const char *keys)
+serve_on(const char *transport, const char *module, const char *tls_keys,
+    const char *keys)
 {
 	char all[2048] = "";
 
@@ -52,8 +54,14 @@ serve(const char *module, const char *tls_keys, const char *keys)
 		    tls_certs, tls_certs, tls_keys);
 	snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s",
 	    keys ? keys : "");
-	if (server_start_one(&srv, "tcp", NULL, model, module, all) < 0)
+	if (server_start_one(&srv, transport, NULL, model, module, all) < 0)
 		fail_msg("modserv did not start: %s", srv.log);
+}
+
+static void
+serve(const char *module, const char *tls_keys, const char *keys)
+{
+	serve_on("tcp", module, tls_keys, keys);
 }
 
 /* Client certificates asked for, from make_certs.sh's CA. */
@@ -278,6 +286,25 @@ a_python_ssl_client_round_trips_through_cat(void **state)
 		out[0] = '\0';
 	assert_int_equal(pclose(p), 0);
 	assert_string_equal(out, "ok\n");
+	assert_true(server_wait_log(&srv, "exited with status 0", 5000));
+	stop_cleanly();
+}
+
+static void
+exec_over_tls_on_a_unix_socket_relays_too(void **state)
+{
+	struct tls_conn t;
+	char buf[64];
+
+	(void)state;
+	serve_on("unix", "exec", "", "options = { argv = [ \"cat\" ]; };");
+	tls_dial(&t, NULL, NULL);
+	tls_send(&t, "over unix\n", 10);
+	tls_recv(&t, buf, 10);
+	assert_memory_equal(buf, "over unix\n", 10);
+	assert_true(SSL_shutdown(t.ssl) >= 0);
+	assert_int_equal(tls_recv_to_close_notify(&t, buf, sizeof(buf)), 0);
+	tls_close(&t);
 	assert_true(server_wait_log(&srv, "exited with status 0", 5000));
 	stop_cleanly();
 }
@@ -517,6 +544,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    SRV_TEST(exec_of_cat_over_tls_relays_both_ways_until_the_end),
 	    SRV_TEST(a_python_ssl_client_round_trips_through_cat),
+	    SRV_TEST(exec_over_tls_on_a_unix_socket_relays_too),
 	    SRV_TEST(a_programs_own_end_closes_the_tls_connection),
 	    SRV_TEST(
 	        an_exec_program_sees_the_tls_variables_of_a_client_certificate),
