@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -155,9 +156,10 @@ tls_recv_to_close_notify(struct tls_conn *t, char *buf, size_t size)
 	return got;
 }
 
-/* The processes named modserv-relay below the server. */
+/* The processes named modserv-relay below the server; the last one found
+ * in *last (may be NULL). */
 static int
-relays(void)
+relays_seen(pid_t *last)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -166,7 +168,7 @@ relays(void)
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
 		char file[300], line[512], *rp;
-		pid_t pid = atoi(e->d_name);
+		pid_t pid = atoi(e->d_name), self = pid;
 		FILE *f;
 
 		/* a relay's parent is a worker or a fork model's request
@@ -185,12 +187,43 @@ relays(void)
 			pid = atoi(rp + 4); /* ") S PPID" */
 			if (pid == srv.pid) {
 				n++;
+				if (last)
+					*last = self;
 				break;
 			}
 		}
 	}
 	closedir(d);
 	return n;
+}
+
+static int
+relays(void)
+{
+	return relays_seen(NULL);
+}
+
+/* Waits up to ms for process pid to be gone (or a zombie); 1 if it was. */
+static int
+gone_within(pid_t pid, int ms)
+{
+	long long end = now_ms() + ms;
+	char file[64], line[512], *rp;
+
+	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
+	for (;;) {
+		FILE *f = fopen(file, "r");
+
+		if (f == NULL)
+			return 1;
+		line[fread(line, 1, sizeof(line) - 1, f)] = '\0';
+		fclose(f);
+		if ((rp = strrchr(line, ')')) != NULL && rp[2] == 'Z')
+			return 1;
+		if (now_ms() >= end)
+			return 0;
+		usleep(20000);
+	}
 }
 
 /* Waits up to ms for there to be want relays; 1 if there were. */
@@ -366,6 +399,26 @@ an_idle_relayed_program_is_ended(void **state)
 	tls_close(&t);
 	assert_true(relays_become(0, 8000));
 	assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
+a_relay_and_its_program_end_with_their_worker(void **state)
+{
+	struct tls_conn t;
+	pid_t relay = 0;
+	char b;
+
+	(void)state;
+	serve("exec", "", "options = { argv = [ \"sleep\", \"60\" ]; };");
+	tls_dial(&t, NULL, NULL);
+	assert_true(relays_become(1, 3000));
+	relays_seen(&relay);
+	assert_int_equal(kill(server_worker(&srv), SIGKILL), 0);
+	assert_true(gone_within(relay, 8000));
+	/* and with it the connection: the client sees its end */
+	assert_true(SSL_read(t.ssl, &b, 1) <= 0);
+	tls_close(&t);
+	server_stop(&srv);
 }
 
 /* ---- ms_tls_var in a module, ident ---- */
@@ -549,6 +602,7 @@ main(int argc, char **argv)
 	    SRV_TEST(
 	        an_exec_program_sees_the_tls_variables_of_a_client_certificate),
 	    SRV_TEST(an_idle_relayed_program_is_ended),
+	    SRV_TEST(a_relay_and_its_program_end_with_their_worker),
 	    SRV_TEST(a_module_reads_the_tls_variables),
 	    SRV_TEST(over_plaintext_a_module_reads_no_tls_variable),
 	    SRV_TEST(ident_shows_the_client_certificates_cn),
