@@ -21,6 +21,7 @@
 #include "log.h"
 #include "model.h"
 #include "request.h"
+#include "request_tls.h"
 #include "service.h"
 #include "transport.h"
 
@@ -360,6 +361,23 @@ accesslog_end_of(const struct ms_request *r)
 	return ACCESSLOG_END_MODULE_CLOSED;
 }
 
+/* mod_ssl's names of the TLS facts, in enum accesslog_tls's order. */
+static const char *const accesslog_tls_vars[ACCESSLOG_TLS_N] = {"SSL_PROTOCOL",
+    "SSL_CIPHER", "SSL_TLS_SNI", "SSL_SESSION_RESUMED", "SSL_CLIENT_S_DN"};
+
+void
+accesslog_tls_of(const struct ms_request *r, const char *tls[ACCESSLOG_TLS_N])
+{
+	/* the request keeps what it read: the line may be written after
+	 * its connection went to a program */
+	struct ms_request *kept = (struct ms_request *)r;
+	int told = accesslog_format_tls(r->svc->conf->access_format) &&
+	           request_tls_on(r);
+
+	for (size_t k = 0; k < ACCESSLOG_TLS_N; k++)
+		tls[k] = told ? ms_tls_var(kept, accesslog_tls_vars[k]) : NULL;
+}
+
 void
 accesslog_request(const struct ms_request *r)
 {
@@ -383,6 +401,7 @@ accesslog_request(const struct ms_request *r)
 	e.bytes_in = r->bytes_in;
 	e.bytes_out = r->bytes_out;
 	e.end = accesslog_end_of(r);
+	accesslog_tls_of(r, e.tls);
 	accesslog_write(r->svc, &e);
 }
 

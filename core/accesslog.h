@@ -57,6 +57,10 @@ int accesslog_flush_timeout(int timeout);
  * time now). */
 void accesslog_entry_init(
     struct accesslog_entry *e, const struct ms_service *svc);
+/* The TLS facts of r into tls (NULL each on plaintext, or when svc's
+ * lines do not tell them). */
+void accesslog_tls_of(
+    const struct ms_request *r, const char *tls[ACCESSLOG_TLS_N]);
 /* The line for request r, which ended (skipped when access_log_skip_empty
  * and r received nothing). */
 void accesslog_request(const struct ms_request *r);

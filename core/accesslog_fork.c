@@ -4,12 +4,16 @@
  * record shared with the worker. */
 #include "accesslog_fork.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "accesslog.h"
 #include "request.h"
 #include "service.h"
+
+/* A TLS fact's bytes in a record, NUL included; a longer one is cut. */
+#define ACCESSLOG_TLS_FACT_MAX 256
 
 /* What a fork model's request process tells its worker (which knows the
  * rest: when it forked it, and when it reaped it). */
@@ -21,6 +25,8 @@ struct accesslog_record {
 	unsigned long long bytes_in, bytes_out;
 	socklen_t peerlen, balancerlen;
 	struct sockaddr_storage peer, balancer;
+	unsigned char tls_set[ACCESSLOG_TLS_N]; /* 0: that fact is NULL */
+	char tls[ACCESSLOG_TLS_N][ACCESSLOG_TLS_FACT_MAX];
 };
 
 /* The worker's own, not copied into children (MADV_DONTFORK). */
@@ -140,8 +146,26 @@ accesslog_records_reaped(struct ms_service *svc, int record, pid_t pid,
 		e.bytes_in = rec->bytes_in;
 		e.bytes_out = rec->bytes_out;
 		e.end = rec->end;
+		for (size_t k = 0; k < ACCESSLOG_TLS_N; k++)
+			e.tls[k] = rec->tls_set[k] ? rec->tls[k] : NULL;
 	}
 	accesslog_write_in(svc, &e, own->line);
+}
+
+/* r's TLS facts into rec (a copy: r's go with it). */
+static void
+accesslog_records_keep_tls(
+    struct accesslog_record *rec, const struct ms_request *r)
+{
+	const char *tls[ACCESSLOG_TLS_N];
+
+	accesslog_tls_of(r, tls);
+	for (size_t k = 0; k < ACCESSLOG_TLS_N; k++) {
+		rec->tls_set[k] = tls[k] != NULL;
+		if (tls[k])
+			snprintf(
+			    rec->tls[k], sizeof(rec->tls[k]), "%s", tls[k]);
+	}
 }
 
 int
@@ -159,6 +183,7 @@ accesslog_records_keep(const struct ms_request *r)
 	memcpy(&rec->peer, &r->peer, r->peerlen);
 	rec->balancerlen = r->balancerlen;
 	memcpy(&rec->balancer, &r->balancer, r->balancerlen);
+	accesslog_records_keep_tls(rec, r);
 	rec->done = 1;
 	return 1;
 }

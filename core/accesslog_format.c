@@ -33,14 +33,24 @@ enum accesslog_var {
 	VAR_END,
 	VAR_REASON,
 	VAR_REPEAT,
+	VAR_TLS_PROTOCOL, /* the first of enum accesslog_tls's, in its order */
+	VAR_TLS_CIPHER,
+	VAR_TLS_SNI,
+	VAR_TLS_RESUMED,
+	VAR_TLS_CLIENT_S_DN,
 };
 
 static const char *const var_names[] = {"", "time_iso8601", "time_local",
     "msec", "service", "transport", "model", "pid", "client", "remote_addr",
     "remote_port", "proxy_addr", "duration_ms", "bytes_in", "bytes_out", "end",
-    "reason", "repeat"};
+    "reason", "repeat", "tls_protocol", "tls_cipher", "tls_sni", "tls_resumed",
+    "tls_client_s_dn"};
 
 #define NVARS (sizeof(var_names) / sizeof(*var_names))
+_Static_assert(
+    NVARS == VAR_TLS_CLIENT_S_DN + 1 &&
+        VAR_TLS_CLIENT_S_DN - VAR_TLS_PROTOCOL + 1 == ACCESSLOG_TLS_N,
+    "a name for every variable, the $tls_ ones in enum accesslog_tls's order");
 
 enum accesslog_style { STYLE_DEFAULT, STYLE_JSON, STYLE_CUSTOM };
 
@@ -52,7 +62,8 @@ struct accesslog_field {
 
 struct accesslog_format {
 	enum accesslog_style style;
-	char *spec; /* the custom string, which fields point into */
+	int tells_tls; /* json, or a $tls_ variable in it */
+	char *spec;    /* the custom string, which fields point into */
 	size_t n;
 	struct accesslog_field f[];
 };
@@ -119,7 +130,7 @@ accesslog_parse(
 		}
 		if (v == VAR_TEXT || (braced && p[2 + len] != '}')) {
 			snprintf(why, whylen,
-			    "\"%.*s\" is not a variable: the variables are $time_iso8601 $time_local $msec $service $transport $model $pid $client $remote_addr $remote_port $proxy_addr $duration_ms $bytes_in $bytes_out $end $reason $repeat",
+			    "\"%.*s\" is not a variable: the variables are $time_iso8601 $time_local $msec $service $transport $model $pid $client $remote_addr $remote_port $proxy_addr $duration_ms $bytes_in $bytes_out $end $reason $repeat $tls_protocol $tls_cipher $tls_sni $tls_resumed $tls_client_s_dn",
 			    (int)(len + 1 + braced * 2), p);
 			return -1;
 		}
@@ -166,7 +177,16 @@ accesslog_compile(const char *spec, char *why, size_t whylen)
 	                                        : STYLE_CUSTOM;
 	if (f->style == STYLE_CUSTOM)
 		f->n = (size_t)accesslog_parse(f->spec, f->f, why, whylen);
+	f->tells_tls = f->style == STYLE_JSON;
+	for (size_t i = 0; i < f->n; i++)
+		f->tells_tls |= f->f[i].var >= VAR_TLS_PROTOCOL;
 	return f;
+}
+
+int
+accesslog_format_tls(const struct accesslog_format *f)
+{
+	return f && f->tells_tls;
 }
 
 void
@@ -493,6 +513,13 @@ accesslog_value(enum accesslog_var v, const struct accesslog_entry *e,
 		return;
 	case VAR_REPEAT:
 		u64_text(buf, e->repeat);
+		return;
+	case VAR_TLS_PROTOCOL:
+	case VAR_TLS_CIPHER:
+	case VAR_TLS_SNI:
+	case VAR_TLS_RESUMED:
+	case VAR_TLS_CLIENT_S_DN:
+		accesslog_copy(buf, size, e->tls[v - VAR_TLS_PROTOCOL]);
 		return;
 	case VAR_TEXT:
 		break;

@@ -26,6 +26,17 @@ enum accesslog_end {
 	ACCESSLOG_END_REFUSED,        /* turned away before setup */
 };
 
+/* The TLS facts a line tells ($tls_protocol, $tls_cipher, $tls_sni,
+ * $tls_resumed, $tls_client_s_dn), in this order. */
+enum accesslog_tls {
+	ACCESSLOG_TLS_PROTOCOL,
+	ACCESSLOG_TLS_CIPHER,
+	ACCESSLOG_TLS_SNI,
+	ACCESSLOG_TLS_RESUMED,
+	ACCESSLOG_TLS_CLIENT_S_DN,
+	ACCESSLOG_TLS_N
+};
+
 /* What one line tells. */
 struct accesslog_entry {
 	struct timeval when; /* the wall clock at the end */
@@ -41,6 +52,7 @@ struct accesslog_entry {
 	const char *reason; /* a refusal's kind ("allow/deny"), or NULL */
 	unsigned long long repeat; /* a summary: refusals after the first */
 	double window;             /* a summary: over how many seconds */
+	const char *tls[ACCESSLOG_TLS_N]; /* NULL: plaintext, or no value */
 };
 
 struct accesslog_format; /* compiled; opaque */
@@ -58,6 +70,9 @@ size_t accesslog_format_line(const struct accesslog_format *f,
  * main log's own line has them). */
 size_t accesslog_format_brief(const struct accesslog_format *f,
     const struct accesslog_entry *e, int brief, char *buf, size_t size);
+/* 1 when lines of f tell TLS facts (json, or a $tls_ variable): only
+ * then need they be read. */
+int accesslog_format_tls(const struct accesslog_format *f);
 /* The name $end shows for end. */
 const char *accesslog_end_name(enum accesslog_end end);
 

@@ -14,6 +14,11 @@
  * the program.  -1 with errno if no keeper could be made (no fork). */
 int contain_begin(pid_t parent);
 
+/* Exits as the wait status status says a process did: a signal is
+ * raised again (no core: the program's own was dumped, if any).  A
+ * keeper's end, and the TLS relay's (tls_relay.c). */
+__attribute__((noreturn)) void contain_exit_as(int status);
+
 /* 1 in a program contain_begin started in a PID namespace of its own, 0
  * in one it keeps by a subreaper alone. */
 int contain_in_namespace(void);

@@ -1,6 +1,7 @@
 /* environ.c - the environment of a program run for a request (ms_exec, cmd):
- * a standard PATH, the UCSPI variables, what the module sets or passes of
- * modserv's own, nothing else; and the program's lookup on that PATH. */
+ * a standard PATH, the UCSPI variables, mod_ssl's on a TLS request, what
+ * the module sets or passes of modserv's own, nothing else; and the
+ * program's lookup on that PATH. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "request.h"
+#include "request_tls.h"
+#include "tls_vars.h"
 
 extern char **environ;
 
@@ -20,6 +23,7 @@ extern char **environ;
 #define ENVIRON_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 #define ENVIRON_UCSPI 8     /* variables of a connection at most */
 #define ENVIRON_VAR_MAX 160 /* bytes of one, NUL included */
+#define ENVIRON_TLS 16      /* TLS variables at most */
 
 /* "NAME=value" of one UCSPI variable, into vars[*n]. */
 static void environ_var(char vars[][ENVIRON_VAR_MAX], size_t *n,
@@ -85,6 +89,38 @@ environ_ucspi(struct ms_request *r, char vars[][ENVIRON_VAR_MAX])
 	return n;
 }
 
+/* "NAME=value" of each TLS variable r has a value for (none on plaintext)
+ * at out[i], in *block, one allocation the caller frees: their number, or
+ * -1 (ENOMEM). */
+static long
+environ_tls(struct ms_request *r, const char **out, char **block)
+{
+	size_t bytes = 0;
+	long n = 0;
+	char *at;
+
+	*block = NULL;
+	for (size_t i = 0; i < ENVIRON_TLS && tls_var_name(i); i++) {
+		const char *v = request_tls_var(r, i);
+
+		if (v)
+			bytes += strlen(tls_var_name(i)) + strlen(v) + 2;
+	}
+	if (bytes == 0)
+		return 0;
+	if ((*block = at = malloc(bytes)) == NULL)
+		return -1;
+	for (size_t i = 0; i < ENVIRON_TLS && tls_var_name(i); i++) {
+		const char *v = request_tls_var(r, i);
+
+		if (v == NULL)
+			continue;
+		out[n++] = at;
+		at += sprintf(at, "%s=%s", tls_var_name(i), v) + 1;
+	}
+	return n;
+}
+
 /* modserv's own "NAME=value" of the bare name, or NULL. */
 static const char *
 environ_own(const char *name)
@@ -114,12 +150,14 @@ environ_add(const char **out, size_t *k, const char *entry)
 /* The entries in order of precedence, each name once; their number. */
 static size_t
 environ_pick(const char **out, char vars[][ENVIRON_VAR_MAX], size_t nvars,
-    const char *const *env)
+    const char *const *tls, size_t ntls, const char *const *env)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < nvars; i++)
 		environ_add(out, &k, vars[i]);
+	for (size_t i = 0; i < ntls; i++)
+		environ_add(out, &k, tls[i]);
 	for (size_t i = 0; env && env[i]; i++)
 		if (strchr(env[i], '='))
 			environ_add(out, &k, env[i]);
@@ -133,15 +171,22 @@ environ_pick(const char **out, char vars[][ENVIRON_VAR_MAX], size_t nvars,
 char **
 ms_environ(ms_request *req, const char *const *env)
 {
-	char vars[ENVIRON_UCSPI][ENVIRON_VAR_MAX], **out, *at;
+	char vars[ENVIRON_UCSPI][ENVIRON_VAR_MAX], **out, *at, *tls_block;
+	const char *tls[ENVIRON_TLS], **pick;
 	size_t nenv = 0, k, bytes = 0;
-	const char **pick;
+	long ntls;
 
 	while (env && env[nenv])
 		nenv++;
-	if ((pick = calloc(ENVIRON_UCSPI + nenv + 1, sizeof(*pick))) == NULL)
+	if ((ntls = environ_tls(req, tls, &tls_block)) < 0)
 		return NULL;
-	k = environ_pick(pick, vars, environ_ucspi(req, vars), env);
+	pick = calloc(ENVIRON_UCSPI + (size_t)ntls + nenv + 1, sizeof(*pick));
+	if (pick == NULL) {
+		free(tls_block);
+		return NULL;
+	}
+	k = environ_pick(
+	    pick, vars, environ_ucspi(req, vars), tls, (size_t)ntls, env);
 	for (size_t i = 0; i < k; i++)
 		bytes += strlen(pick[i]) + 1;
 	/* the strings after the pointers: one free() releases all */
@@ -154,6 +199,7 @@ ms_environ(ms_request *req, const char *const *env)
 		out[k] = NULL;
 	}
 	free(pick);
+	free(tls_block);
 	return out;
 }
 

@@ -34,6 +34,7 @@ static const size_t loader_module_size[] = {
     MODULE_END(finish), /* 1.3: fields of struct ms_option only */
     MODULE_END(finish), /* 1.4: functions, struct ms_limits and
                            ms_option.check only */
+    MODULE_END(finish), /* 1.5: functions only */
 };
 _Static_assert(sizeof(loader_module_size) / sizeof(*loader_module_size) ==
                    MODSERV_ABI_MINOR + 1,

@@ -35,11 +35,12 @@ extern "C" {
  * adds functions or option types (1.1: ms_host_state; 1.2: ms_peek_mut;
  * 1.3: min, max and choices in struct ms_option, MS_OPT_ENV,
  * MS_OPT_ENV_NAMES, ms_environ, ms_program_find, ms_opt_fd; 1.4:
- * struct ms_limits, ms_spawn, ms_spawn_end, ms_option.check); a newer major
+ * struct ms_limits, ms_spawn, ms_spawn_end, ms_option.check; 1.5:
+ * ms_tls_var); a newer major
  * breaks.  The host reads a module built against an older minor in that
  * minor's layout: it loads unchanged. */
 #define MODSERV_ABI_MAJOR 1
-#define MODSERV_ABI_MINOR 4
+#define MODSERV_ABI_MINOR 5
 
 #if defined(__GNUC__)
 #define MS_API __attribute__((visibility("default")))
@@ -230,7 +231,13 @@ MS_API int ms_sendfile(ms_request *req, int fd, off_t offset, size_t count);
  * the program.  handle_timeout does not apply.  Whatever the program
  * starts, however it detaches (setsid, a double fork), is killed when it
  * ends, when it is ended at idle or at a stop, or when its worker dies (a
- * keeper, as ms_spawn's; since the 1.4 host).  Returns 0, or -1 with
+ * keeper, as ms_spawn's; since the 1.4 host).  Over TLS (since the 1.5
+ * host) the program's standard input and output are one end of a socket
+ * pair, in plaintext, and a relay process of the host's (modserv-relay in
+ * ps) moves the bytes between it and the TLS connection, as stunnel's exec
+ * does: the client's end of input reaches the program as the end of its
+ * input, and the program's end of output closes the TLS connection with a
+ * close_notify; the relay exits as the program did.  Returns 0, or -1 with
  * errno. */
 MS_API int ms_exec(
     ms_request *req, const char *const *argv, const char *const *env);
@@ -239,10 +246,12 @@ MS_API int ms_exec(
  * modserv's own but what env passes: PATH=/usr/local/bin:/usr/bin:/bin;
  * the UCSPI variables - PROTO=TCP with TCPREMOTEIP, TCPREMOTEPORT,
  * TCPLOCALIP, TCPLOCALPORT, or PROTO=UNIX with UNIXREMOTEPID,
- * UNIXREMOTEEUID, UNIXREMOTEEGID - and MODSERV_SERVICE; then env
+ * UNIXREMOTEEUID, UNIXREMOTEEGID - and MODSERV_SERVICE; on a TLS request
+ * the ms_tls_var variables that have a value (SSL_PROTOCOL, SSL_CIPHER,
+ * ..., as mod_ssl's StdEnvVars; since the 1.5 host); then env
  * (NULL-terminated; may be NULL): a "NAME=value" sets NAME (PATH too), a
- * bare "NAME" passes modserv's own NAME when it has one.  The UCSPI
- * variables win over env, a value over a passed one.  One allocation:
+ * bare "NAME" passes modserv's own NAME when it has one.  The UCSPI and
+ * TLS variables win over env, a value over a passed one.  One allocation:
  * free() it.  NULL with errno ENOMEM.  Any model, any thread (ABI 1.3). */
 MS_API char **ms_environ(ms_request *req, const char *const *env);
 /* The file of program name, looked up as execvp would but on the PATH of
@@ -291,6 +300,19 @@ MS_API int ms_spawn_end(pid_t pid, int *status);
 /* The peer: "127.0.0.1:5000", "[::1]:5000", a unix socket path, or "unix"
  * for an unnamed unix peer. */
 MS_API const char *ms_peer(const ms_request *req);
+/* What the request's TLS connection says, by mod_ssl's variable name:
+ * SSL_PROTOCOL ("TLSv1.3"), SSL_CIPHER (OpenSSL's name),
+ * SSL_SESSION_RESUMED ("Initial" or "Resumed"), SSL_TLS_SNI, SSL_ALPN (the
+ * protocol agreed), SSL_CLIENT_VERIFY ("NONE", "SUCCESS"),
+ * SSL_CLIENT_S_DN and SSL_CLIENT_I_DN (RFC 2253: "CN=client,O=example"),
+ * SSL_CLIENT_S_DN_CN, SSL_CLIENT_M_SERIAL (upper-case hexadecimal),
+ * SSL_CLIENT_V_END ("Jan  1 00:00:00 2001 GMT").  NULL on a plaintext
+ * request, for a name that is none of these, or where the value is not
+ * there (no client certificate, no SNI, nothing agreed by ALPN).  The
+ * string is the host's, valid until the request ends (finish included).
+ * From setup on, any model, the thread that runs the request's hooks
+ * (ABI 1.5). */
+MS_API const char *ms_tls_var(ms_request *req, const char *name);
 MS_API ms_service *ms_request_service(const ms_request *req);
 /* Per-request data for the module, NULL at setup. */
 MS_API void *ms_request_data(const ms_request *req);

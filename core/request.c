@@ -22,6 +22,7 @@
 #include "proxy.h"
 #include "refusals.h"
 #include "request_exec.h"
+#include "request_tls.h"
 #include "selfloop.h"
 
 MS_HOT void
@@ -236,6 +237,7 @@ request_release(struct ms_request *r)
 	buffer_free(&r->in);
 	output_free(&r->out);
 	traffic_close(&r->traffic);
+	request_tls_free(r);
 	if (!r->datagram) /* a datagram's is the listener's */
 		conn_close(&r->conn);
 	if (r->admitted)

@@ -39,6 +39,7 @@ struct ms_request {
 	long long ending_since;    /* ms the idle program got SIGTERM; 0 not,
 	                            -1 SIGKILL too */
 	long long handshake_since; /* µs (CLOCK_MONOTONIC) it began; 0 not */
+	struct request_tls *tls;   /* ms_tls_var's values (request_tls.c) */
 	/* for the access log */
 	long long start_ms; /* CLOCK_MONOTONIC when it came; 0: log off */
 	unsigned long long bytes_in, bytes_out;

@@ -1,6 +1,7 @@
 /* request_exec.c - ms_exec: hand a connection to a program, as inetd does,
- * in the environment ms_environ builds, under a keeper (contain.c); end it
- * when its connection is idle; reap it and say how it ended. */
+ * in the environment ms_environ builds, under a keeper (contain.c), over
+ * TLS through a relay (tls_relay.c); end it when its connection is idle;
+ * reap it and say how it ended. */
 #include "request_exec.h"
 
 #include <errno.h>
@@ -14,9 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conn_tls.h"
 #include "contain.h"
 #include "log.h"
 #include "reap.h"
+#include "tls_relay.h"
 #include "worker.h"
 
 /* An idle program told to stop (its keeper gives it 1 s after SIGTERM)
@@ -64,12 +67,54 @@ exec_child(struct ms_request *r, int fd, const char *const *argv, char **envp,
 	_exit(126);
 }
 
+/* The relay, for a TLS connection: the program, under its keeper, gets
+ * one end of a socket pair as its connection; this process relays it to
+ * ssl and exits as the keeper did. */
+static void
+exec_relay(struct ms_request *r, SSL *ssl, const char *const *argv, char **envp,
+    pid_t parent)
+{
+	int sock = conn_fd(&r->conn), pair[2];
+	pid_t keeper, self = getpid();
+
+	if (tls_relay_begin(parent, sock, pair) < 0 || (keeper = fork()) < 0) {
+		log_syserr(MS_LOG_ERROR, service_name(r->svc),
+		    "%s: exec %s: no TLS relay", ms_peer(r), argv[0]);
+		_exit(126);
+	}
+	if (keeper == 0) {
+		close(pair[0]);
+		close(sock); /* the program's connection is its pair's end */
+		exec_child(r, pair[1], argv, envp, self);
+	}
+	close(pair[1]);
+	contain_exit_as(tls_relay_run(ssl, pair[0], keeper));
+}
+
+/* The descriptor the program is to have as its connection, and the one
+ * idle_timeout watches (*watch): the socket itself, or over TLS (*ssl
+ * set) no descriptor yet (-2: the relay makes it) and the socket. */
+static int
+exec_connection(struct ms_request *r, SSL **ssl, int *watch)
+{
+	int fd = conn_hand_over(&r->conn);
+
+	*ssl = NULL;
+	*watch = fd;
+	if (fd >= 0 || errno != EPROTONOSUPPORT ||
+	    (*ssl = conn_tls_ssl(&r->conn)) == NULL)
+		return fd;
+	*watch = conn_fd(&r->conn);
+	return -2;
+}
+
 int
 ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 {
 	char **envp;
 	pid_t pid, self = getpid();
-	int fd;
+	int fd, watch;
+	SSL *ssl;
 
 	if (req->datagram || argv == NULL || argv[0] == NULL) {
 		errno = EINVAL;
@@ -84,16 +129,20 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 		return -1;
 	if (output_pending(&req->out) && exec_send_queued(req) < 0)
 		return -1;
-	if ((fd = conn_hand_over(&req->conn)) < 0)
+	if ((fd = exec_connection(req, &ssl, &watch)) == -1)
 		return -1;
 	if (req->svc->conf->idle_timeout > 0 &&
-	    traffic_open(&req->traffic, fd, service_now_ms()) < 0)
+	    traffic_open(&req->traffic, watch, service_now_ms()) < 0)
 		return -1;
+	/* it reads every TLS variable, kept with the request for its
+	 * access-log line and finish, after its connection went */
 	if ((envp = ms_environ(req, env)) == NULL) {
 		traffic_close(&req->traffic);
 		return -1;
 	}
 	pid = fork();
+	if (pid == 0 && ssl)
+		exec_relay(req, ssl, argv, envp, self);
 	if (pid == 0)
 		exec_child(req, fd, argv, envp, self);
 	free(envp);
@@ -101,8 +150,12 @@ ms_exec(ms_request *req, const char *const *argv, const char *const *env)
 		traffic_close(&req->traffic);
 		return -1;
 	}
-	log_debug(service_name(req->svc), "%s: handed to %s, pid %d",
-	    ms_peer(req), argv[0], (int)pid);
+	log_debug(service_name(req->svc), "%s: handed to %s, pid %d%s",
+	    ms_peer(req), argv[0], (int)pid, ssl ? " (a TLS relay)" : "");
+	/* the relay speaks for the connection now: this copy of its state
+	 * must never write again (no close_notify at its close) */
+	if (ssl)
+		SSL_set_quiet_shutdown(ssl, 1);
 	req->handed_off = 1;
 	/* the program holds the connection now; our copy would keep it open
 	 * until the program ends: kept only to watch it for idle_timeout */

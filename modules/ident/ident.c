@@ -2,7 +2,8 @@
  * where <worker> names the thread or process that served the request, so a
  * client sees the concurrency model at work; then close.  With show_peer,
  * "<client address> " comes first: behind a balancer speaking the PROXY
- * protocol, the client's own. */
+ * protocol, the client's own; over TLS with a client certificate, its
+ * common name after it, "CN=<name> ". */
 #include <unistd.h>
 
 #include <modserv.h>
@@ -17,8 +18,13 @@ ident_handle(ms_request *req)
 
 	if (n == 0 && !ms_eof(req))
 		return MS_MORE;
-	if (ms_opt_bool(svc, "show_peer"))
+	if (ms_opt_bool(svc, "show_peer")) {
+		const char *cn = ms_tls_var(req, "SSL_CLIENT_S_DN_CN");
+
 		ms_printf(req, "%s ", ms_peer(req));
+		if (cn)
+			ms_printf(req, "CN=%s ", cn);
+	}
 	/* a thread per request shows its thread id, else the process id */
 	if (model[0] == 't')
 		ms_printf(req, "Thread-%d: ", (int)gettid());
@@ -35,7 +41,8 @@ static const struct ms_option ident_options[] = {
     {.name = "show_peer",
         .type = MS_OPT_BOOL,
         .def = "false",
-        .help = "start the reply with the client's address"},
+        .help = "start the reply with the client's address (and its "
+                "certificate's CN over TLS)"},
     {0},
 };
 

@@ -220,6 +220,29 @@ server_wait_log(struct server *s, const char *text, int ms)
 	return 1;
 }
 
+int
+file_wait_for(
+    const char *path, const char *want, int ms, char *buf, size_t size)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f) {
+			n = fread(buf, 1, size - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		if (strstr(buf, want))
+			return 1;
+		if (now_ms() >= end)
+			return 0;
+		usleep(20000);
+	}
+}
+
 /* The word before ": " that ends at p in text ("s" of "... s: listening"). */
 static void
 service_before(const char *text, const char *p, char *name, size_t size)

@@ -106,6 +106,10 @@ int modserv_run(char *out, size_t outlen, ...);
 const char *server_log(struct server *s, int ms);
 /* Waits up to ms for text to appear in the log; 1 if it did. */
 int server_wait_log(struct server *s, const char *text, int ms);
+/* Reads the file path into buf (size bytes at most) until want is in it,
+ * waiting up to ms; 1 if it came. */
+int file_wait_for(
+    const char *path, const char *want, int ms, char *buf, size_t size);
 /* SIGTERM, then waits (up to 20 s) for the exit: its exit status, 128+sig
  * when killed, or -1 when it did not exit (it is then killed). */
 int server_stop(struct server *s);

@@ -49,23 +49,7 @@ serve(const char *transport, const char *module, const char *keys)
 static int
 access_wait(const char *want, int ms)
 {
-	long long end = now_ms() + ms;
-
-	for (;;) {
-		FILE *f = fopen(path, "r");
-		size_t n = 0;
-
-		if (f) {
-			n = fread(text, 1, sizeof(text) - 1, f);
-			fclose(f);
-		}
-		text[n] = '\0';
-		if (strstr(text, want))
-			return 1;
-		if (now_ms() >= end)
-			return 0;
-		usleep(20000);
-	}
+	return file_wait_for(path, want, ms, text, sizeof(text));
 }
 
 /* How many times want is in s. */

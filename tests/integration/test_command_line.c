@@ -73,7 +73,7 @@ describe_a_module_with_its_options(void **state)
 	    modserv_run(out, sizeof(out), "-c", srv.conf, "-M", "opts", NULL),
 	    0);
 	assert_non_null(strstr(out, "module   opts"));
-	assert_non_null(strstr(out, "abi      1.4"));
+	assert_non_null(strstr(out, "abi      1.5"));
 	assert_non_null(strstr(out, "any-transport non-blocking"));
 	assert_non_null(strstr(out, "count            integer         "
 	                            "required"));

@@ -57,6 +57,24 @@ memory_tls_drive(SSL *c, SSL *s)
 	return cd && sd;
 }
 
+SSL_CTX *
+tls_pair_server(const char *certs)
+{
+	SSL_CTX *s = SSL_CTX_new(TLS_server_method());
+	char cert[300], key[300], ca[300];
+
+	snprintf(cert, sizeof(cert), "%s/a.pem", certs);
+	snprintf(key, sizeof(key), "%s/a.key", certs);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(s, cert), 1);
+	assert_int_equal(
+	    SSL_CTX_use_PrivateKey_file(s, key, SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_load_verify_locations(s, ca, NULL), 1);
+	SSL_CTX_set_session_id_context(s, (const void *)"t", 1);
+	SSL_CTX_set_verify(s, SSL_VERIFY_PEER, NULL);
+	return s;
+}
+
 int
 tls_pair_open(struct tls_pair *p, SSL_CTX *server, const struct tls_client *cl,
     const char *certs)

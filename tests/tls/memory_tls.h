@@ -22,6 +22,9 @@ struct tls_pair {
 	int ok; /* the handshake succeeded */
 };
 
+/* A server context of a.example's (certs/a.pem), asking for a client
+ * certificate from certs/ca.pem. */
+SSL_CTX *tls_pair_server(const char *certs);
 /* Connects cl, which trusts certs/ca.pem (certs: make_certs.sh's folder),
  * to a server SSL made from server; when the handshake succeeds, a byte
  * goes each way (a TLS 1.3 client reads its tickets on the way).  p->ok,

@@ -182,10 +182,58 @@ json_escapes_odd_bytes_as_rfc_8259_says(void **state)
 	assert_non_null(strstr(j, ",\"proxy_addr\":\"-\",\"duration_ms\":12,"
 	                          "\"bytes_in\":5,\"bytes_out\":7,\"end\":"
 	                          "\"client_closed\",\"reason\":\"-\","
-	                          "\"repeat\":0}"));
+	                          "\"repeat\":0,\"tls_protocol\":\"-\","));
 	/* nothing below 0x20 is left raw */
 	for (const char *p = j; *p; p++)
 		assert_true((unsigned char)*p >= 0x20);
+}
+
+static void
+the_tls_variables_tell_the_connections_facts_and_dashes_without(void **state)
+{
+	struct accesslog_entry e = entry();
+	const char *spec = "$tls_protocol $tls_cipher ${tls_sni}|$tls_resumed "
+	                   "$tls_client_s_dn";
+
+	(void)state;
+	assert_string_equal(format(spec, &e), "- - -|- -");
+	e.tls[ACCESSLOG_TLS_PROTOCOL] = "TLSv1.3";
+	e.tls[ACCESSLOG_TLS_CIPHER] = "TLS_AES_256_GCM_SHA384";
+	e.tls[ACCESSLOG_TLS_SNI] = "a.example";
+	e.tls[ACCESSLOG_TLS_RESUMED] = "Resumed";
+	e.tls[ACCESSLOG_TLS_CLIENT_S_DN] = "CN=a \"b\",O=x";
+	assert_string_equal(format(spec, &e),
+	    "TLSv1.3 TLS_AES_256_GCM_SHA384 a.example|Resumed "
+	    "CN=a \\x22b\\x22,O=x");
+	assert_non_null(strstr(format("json", &e),
+	    ",\"tls_protocol\":\"TLSv1.3\",\"tls_cipher\":"
+	    "\"TLS_AES_256_GCM_SHA384\",\"tls_sni\":\"a.example\","
+	    "\"tls_resumed\":\"Resumed\",\"tls_client_s_dn\":"
+	    "\"CN=a \\\"b\\\",O=x\"}"));
+}
+
+/* The facts are read only for a format that tells them. */
+static void
+only_json_and_tls_variables_need_the_tls_facts(void **state)
+{
+	const char *yes[] = {"json", "$client $tls_sni", NULL};
+	const char *no[] = {"default", "$client $end", NULL};
+
+	(void)state;
+	for (size_t i = 0; yes[i]; i++) {
+		struct accesslog_format *f =
+		    accesslog_compile(yes[i], why, sizeof(why));
+
+		assert_true(accesslog_format_tls(f));
+		accesslog_format_free(f);
+	}
+	for (size_t i = 0; no[i]; i++) {
+		struct accesslog_format *f =
+		    accesslog_compile(no[i], why, sizeof(why));
+
+		assert_false(accesslog_format_tls(f));
+		accesslog_format_free(f);
+	}
 }
 
 static void
@@ -242,7 +290,7 @@ a_json_line_too_long_still_parses(void **state)
 	accesslog_format_free(f);
 	assert_true(n > 1 && n < sizeof(big));
 	big[n - 1] = '\0';
-	assert_non_null(strstr(big, ",\"reason\":\"-\",\"repeat\":0}"));
+	assert_non_null(strstr(big, ",\"repeat\":0,\"tls_protocol\":\"-\","));
 	assert_int_equal(big[n - 2], '}');
 	assert_non_null(strstr(big, "\"service\":\"\\\"\\\""));
 	assert_non_null(strstr(big, "\"client\":\"@\\u0001"));
@@ -297,6 +345,9 @@ main(void)
 	    cmocka_unit_test(every_end_has_its_name),
 	    cmocka_unit_test(the_default_line_reads_as_a_sentence),
 	    cmocka_unit_test(json_escapes_odd_bytes_as_rfc_8259_says),
+	    cmocka_unit_test(
+	        the_tls_variables_tell_the_connections_facts_and_dashes_without),
+	    cmocka_unit_test(only_json_and_tls_variables_need_the_tls_facts),
 	    cmocka_unit_test(plain_lines_escape_odd_bytes_as_nginx_does),
 	    cmocka_unit_test(
 	        a_line_too_long_is_cut_and_still_ends_in_a_newline),

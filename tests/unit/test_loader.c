@@ -85,7 +85,7 @@ another_abi_is_refused_field_by_field(void **state)
 	assert_says(refusal("bad_abi_major"),
 	    "bad_abi_major.so: abi_major is 2, this modserv speaks 1");
 	assert_says(refusal("bad_abi_minor"),
-	    "bad_abi_minor.so: abi_minor is 99, newer than this modserv's 4");
+	    "bad_abi_minor.so: abi_minor is 99, newer than this modserv's 5");
 	assert_says(refusal("bad_size"), "bad_size.so: size is 8, but struct "
 	                                 "ms_module of ABI 1.0 is");
 }

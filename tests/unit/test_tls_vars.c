@@ -19,26 +19,6 @@
 
 static char buf[512];
 
-/* A server context of a.example's, asking for a client certificate from
- * ca.pem. */
-static SSL_CTX *
-server(void)
-{
-	SSL_CTX *s = SSL_CTX_new(TLS_server_method());
-	char cert[300], key[300], ca[300];
-
-	snprintf(cert, sizeof(cert), "%s/a.pem", tls_certs);
-	snprintf(key, sizeof(key), "%s/a.key", tls_certs);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", tls_certs);
-	assert_int_equal(SSL_CTX_use_certificate_chain_file(s, cert), 1);
-	assert_int_equal(
-	    SSL_CTX_use_PrivateKey_file(s, key, SSL_FILETYPE_PEM), 1);
-	assert_int_equal(SSL_CTX_load_verify_locations(s, ca, NULL), 1);
-	SSL_CTX_set_session_id_context(s, (const void *)"t", 1);
-	SSL_CTX_set_verify(s, SSL_VERIFY_PEER, NULL);
-	return s;
-}
-
 static const char *
 var(const struct tls_pair *p, const char *name)
 {
@@ -49,7 +29,7 @@ static void
 without_a_client_certificate_only_the_connections_variables_are_set(
     void **state)
 {
-	SSL_CTX *s = server();
+	SSL_CTX *s = tls_pair_server(tls_certs);
 	struct tls_pair p;
 
 	(void)state;
@@ -91,7 +71,7 @@ client_serial(char *out, size_t len)
 static void
 a_verified_client_certificate_is_described(void **state)
 {
-	SSL_CTX *s = server();
+	SSL_CTX *s = tls_pair_server(tls_certs);
 	struct tls_pair p;
 	char serial[128];
 
@@ -125,7 +105,7 @@ accept_any_certificate(X509_STORE_CTX *ctx, void *arg)
 static void
 a_certificate_that_did_not_verify_says_why(void **state)
 {
-	SSL_CTX *s = server();
+	SSL_CTX *s = tls_pair_server(tls_certs);
 	struct tls_pair p;
 
 	(void)state;
@@ -154,7 +134,7 @@ select_x_upper(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 static void
 alpn_and_resumption_are_told(void **state)
 {
-	SSL_CTX *s = server();
+	SSL_CTX *s = tls_pair_server(tls_certs);
 	static const unsigned char offer[] = "\x02h2\x07x-upper";
 	struct tls_pair p;
 	SSL_SESSION *session;
