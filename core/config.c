@@ -753,10 +753,8 @@ tls_check_complete(struct parse *p, config_setting_t *s, const char *path,
 		return config_fail(p, s, path,
 		    "verify_client = \"%s\" needs client_ca, the CAs client certificates are checked against",
 		    tls_verify_words[tc->verify_client].name);
-	if (tc->verify_client == TLS_VERIFY_NONE && tc->client_ca.text)
-		return config_fail(p, s, path,
-		    "client_ca is read only with verify_client = \"optional\" or \"required\"");
-	return 0;
+	return 0; /* a client_ca with verify_client = "none" is not read: a
+	             service may say "none" under a top-level CA */
 }
 
 /* A tls group with every key at its default, then the top-level

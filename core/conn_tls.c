@@ -236,6 +236,19 @@ tls_pending(const struct conn *c)
 	return n > 0 ? (size_t)n : (size_t)SSL_has_pending(ssl);
 }
 
+/* A client certificate that did not verify: why not (OpenSSL's error
+ * queue says only "certificate verify failed"). */
+static void
+tls_why_certificate(SSL *ssl, char *why, size_t whylen)
+{
+	long v = SSL_get_verify_result(ssl);
+	size_t n = strlen(why);
+
+	if (v != X509_V_OK && n < whylen)
+		snprintf(why + n, whylen - n, " (client certificate: %s)",
+		    X509_verify_cert_error_string(v));
+}
+
 static int
 tls_handshake(struct conn *c, char *why, size_t whylen)
 {
@@ -268,6 +281,7 @@ tls_handshake(struct conn *c, char *why, size_t whylen)
 	default:
 		snprintf(why, whylen, "TLS handshake failed: ");
 		tls_text_error(why + strlen(why), whylen - strlen(why));
+		tls_why_certificate(ssl, why, whylen);
 		break;
 	}
 	tls_broken(ssl);

@@ -142,6 +142,7 @@ request_handshake_failed(struct ms_request *r, const char *why)
 	    r->peerlen, r->balancerlen ? (struct sockaddr *)&r->balancer : NULL,
 	    r->balancerlen, MS_LOG_INFO, why);
 	stats_add(r->svc->stats, STAT_TLS_FAILED, 1);
+	stats_add(r->svc->stats, STAT_REFUSED, 1);
 }
 
 int
@@ -183,7 +184,7 @@ request_handshake_late(struct ms_request *r)
 {
 	char why[64];
 
-	snprintf(why, sizeof(why), "no TLS handshake in %g s: closed",
+	snprintf(why, sizeof(why), "TLS handshake not done in %g s: closed",
 	    r->svc->conf->tls->handshake_timeout);
 	request_handshake_failed(r, why);
 }

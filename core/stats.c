@@ -126,7 +126,7 @@ stats_write(FILE *out, struct stats_service *const *services, size_t n)
 	stats_metric(out, services, n, "accepted_total", "counter",
 	    "Connections admitted, or datagrams received.", STAT_ACCEPTED);
 	stats_metric(out, services, n, "refused_total", "counter",
-	    "Clients turned away by allow/deny or per_source, and datagrams from a listening address.",
+	    "Clients turned away by allow/deny, per_source, proxy_from, a bad PROXY header or a failed TLS handshake, and datagrams from a listening address.",
 	    STAT_REFUSED);
 	stats_metric(out, services, n, "active", "gauge",
 	    "Requests being served now.", -3);

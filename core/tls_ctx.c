@@ -127,6 +127,22 @@ tls_load_pair(SSL_CTX *ctx, const char *file, const struct conf_text *cert,
 	return 0;
 }
 
+/* Whether the verify store holds a certificate that may sign others. */
+static int
+tls_holds_a_ca(SSL_CTX *ctx)
+{
+	STACK_OF(X509_OBJECT) *objs =
+	    X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x && X509_check_ca(x) == 1)
+			return 1;
+	}
+	return 0;
+}
+
 /* The CAs a client certificate is verified against, and asked by. */
 static int
 tls_load_client_ca(SSL_CTX *ctx, const char *file, const struct tls_conf *tc,
@@ -147,6 +163,12 @@ tls_load_client_ca(SSL_CTX *ctx, const char *file, const struct tls_conf *tc,
 		return tls_fail(err, errlen, file, ca,
 		    "%s is not a PEM file of CA certificates: %s", ca->text,
 		    tls_text_error(why, sizeof(why)));
+	if (!tls_holds_a_ca(ctx)) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		return tls_fail(err, errlen, file, ca,
+		    "%s holds no CA certificate (none with basicConstraints CA:TRUE)",
+		    ca->text);
+	}
 	SSL_CTX_set_client_CA_list(ctx, names);
 	SSL_CTX_set_verify(ctx,
 	    SSL_VERIFY_PEER | (tc->verify_client == TLS_VERIFY_REQUIRED
@@ -302,9 +324,17 @@ static void
 tls_warn_sni_name(const char *file, const struct tls_sni *s, SSL_CTX *ctx,
     const char *service)
 {
-	if (strncmp(s->name, "*.", 2) != 0 &&
-	    X509_check_host(
-	        SSL_CTX_get0_certificate(ctx), s->name, 0, 0, NULL) != 1)
+	char probe[300];
+	const char *name = s->name;
+
+	/* "*.domain" is for any one label more: the certificate must name
+	 * such a host (by its own wildcard, or that host itself) */
+	if (strncmp(name, "*.", 2) == 0) {
+		snprintf(probe, sizeof(probe), "modserv-sni-check%s", name + 1);
+		name = probe;
+	}
+	if (X509_check_host(SSL_CTX_get0_certificate(ctx), name, 0, 0, NULL) !=
+	    1)
 		log_warn(service, "%s:%d: %s: %s does not name %s", file,
 		    s->certificate.line, s->certificate.key,
 		    s->certificate.text, s->name);

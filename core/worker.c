@@ -156,9 +156,9 @@ worker_main(struct ms_service *svc, pid_t master)
 	addr_list_format(
 	    svc->conf->addrs, svc->conf->naddrs, addrs, sizeof(addrs));
 	log_info(service_name(svc),
-	    "worker %d serving %s %s with model %s, module %s", (int)getpid(),
+	    "worker %d serving %s %s with model %s, module %s%s", (int)getpid(),
 	    svc->conf->transport->name, addrs, svc->conf->model->name,
-	    svc->module.path);
+	    svc->module.path, svc->conf->tls ? ", over TLS" : "");
 	rc = svc->conf->model->run(svc);
 	refusals_tick(svc, 1);
 	if (rc == 0 && m->fini)

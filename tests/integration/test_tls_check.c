@@ -137,6 +137,18 @@ a_missing_file_a_bad_ca_and_a_bad_cipher_are_named_with_their_line(void **state)
 	    srv.dir);
 	names_line(9, want);
 
+	/* a certificate, but no CA's: it could verify no client */
+	conf_tls("tcp", PAIR("certs/a.pem",
+	                    "certs/a.key") "\n"
+	                                   "verify_client = \"required\";\n"
+	                                   "client_ca = \"certs/client.pem\";");
+	assert_int_equal(check(), 1);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.client_ca: %s/certs/client.pem holds no CA "
+	    "certificate",
+	    srv.dir);
+	names_line(9, want);
+
 	conf_tls("tcp",
 	    PAIR("certs/a.pem", "certs/a.key") "\n"
 	                                       "ciphers = \"ECDHE-NOPE\";");
@@ -189,6 +201,21 @@ an_sni_certificate_that_does_not_name_its_name_is_a_warning(void **state)
 	snprintf(want, sizeof(want),
 	    "services.[0].tls.sni.[0].certificate: %s/certs/b.pem does not "
 	    "name c.example",
+	    srv.dir);
+	names_line(9, want);
+
+	/* a wildcard entry: its certificate must name a host one label
+	 * below (b.pem names b.example alone) */
+	conf_tls("tcp", PAIR("certs/a.pem",
+	                    "certs/a.key") "\n"
+	                                   "sni = ( { name = \"*.b.example\";\n"
+	                                   "certificate = \"certs/b.pem\"; key "
+	                                   "= \"certs/b.key\"; "
+	                                   "} );");
+	assert_int_equal(check(), 0);
+	snprintf(want, sizeof(want),
+	    "services.[0].tls.sni.[0].certificate: %s/certs/b.pem does not "
+	    "name *.b.example",
 	    srv.dir);
 	names_line(9, want);
 }
