@@ -418,8 +418,9 @@ rotations_taken(void)
 
 /* With a new key every 2 s (1 s would leave a loaded machine too little
  * time between seeing a rotation and resuming), a ticket resumes after
- * one rotation, and not once TLS_TICKET_KEYS (3) more dropped its key:
- * then the handshake is a full one, and served. */
+ * one rotation, and not once three rotations dropped its key (and its
+ * lifetime, two periods, is over): then the handshake is a full one, and
+ * served. */
 static void
 a_ticket_resumes_after_a_rotation_not_once_its_key_is_dropped(void **state)
 {
@@ -460,6 +461,7 @@ static void
 rotated_keys_reach_the_running_workers(void **state)
 {
 	pid_t w[2], now[3], fresh = 0;
+	char taken[128];
 	int n;
 
 	(void)state;
@@ -476,6 +478,11 @@ rotated_keys_reach_the_running_workers(void **state)
 			fresh = now[i];
 	assert_int_equal(n, 2);
 	for (size_t v = 0; v < 2; v++) {
+		/* just after both took a rotation: not while one is stopped */
+		snprintf(taken, sizeof(taken),
+		    "session ticket keys of rotation %d taken",
+		    server_log_count(&srv, "keys: rotation ") + 1);
+		wait_log_count(taken, 2, 10000);
 		tls_connect_past(w[1], versions[v], "-", "x"); /* at fresh */
 		assert_int_equal(
 		    field(tls_connect_past(fresh, versions[v], "x", "-"),
