@@ -64,8 +64,9 @@ control_take_fd(int ctl)
 	int fds[CONTROL_KINDS];
 
 	control_take_fds(ctl, fds);
-	if (fds[1] >= 0)
-		close(fds[1]);
+	for (int i = 1; i < CONTROL_KINDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return fds[0];
 }
 
@@ -73,7 +74,13 @@ control_take_fd(int ctl)
 static int
 control_slot(char kind)
 {
-	return kind == CONTROL_LOG ? 0 : kind == CONTROL_ACCESS_LOG ? 1 : -1;
+	static const char kinds[CONTROL_KINDS] = {
+	    CONTROL_LOG, CONTROL_ACCESS_LOG, CONTROL_TICKET_KEYS};
+
+	for (int i = 0; i < CONTROL_KINDS; i++)
+		if (kinds[i] == kind)
+			return i;
+	return -1;
 }
 
 void

@@ -3,6 +3,7 @@
 #include "generation.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "listeners.h"
 #include "log.h"
@@ -11,10 +12,12 @@
 #include "tls_keys.h"
 
 /* The service's TLS contexts, read now (as root: the workers inherit
- * them, so a key may be root's alone), with the master's ticket keys. */
+ * them, so a key may be root's alone), with the master's ticket keys of
+ * the service (the same a reload ago). */
 static int
 generation_tls(struct generation *g, struct ms_service *svc)
 {
+	const struct tls_ticket_keys *keys = NULL;
 	char err[512];
 
 	svc->conn_arg = tls_ctx_new(
@@ -23,9 +26,9 @@ generation_tls(struct generation *g, struct ms_service *svc)
 		log_error(svc->conf->name, "%s", err);
 		return -1;
 	}
-	const struct tls_ticket_keys *keys = tls_keys_current();
-
 	svc->conn_type = &conn_tls;
+	if (svc->conf->tls->session_tickets)
+		keys = tls_keys_of(svc->conf->name, service_now_ms());
 	if (keys)
 		tls_ctx_set_ticket_keys(svc->conn_arg, keys);
 	return 0;
@@ -72,6 +75,18 @@ generation_new(struct generations *gs, struct config *cfg)
 		}
 	}
 	return g;
+}
+
+void
+generations_set_ticket_keys(struct generations *gs, const char *service,
+    const struct tls_ticket_keys *keys)
+{
+	for (struct generation *g = gs->list; g; g = g->next)
+		for (size_t i = 0; i < g->cfg.nservices; i++)
+			if (g->svcs[i].conn_type == &conn_tls &&
+			    strcmp(g->cfg.services[i].name, service) == 0)
+				tls_ctx_set_ticket_keys(
+				    g->svcs[i].conn_arg, keys);
 }
 
 void

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "service.h"
+#include "tls_tickets.h"
 
 /* One configuration as loaded: the services its slots run. */
 struct generation {
@@ -27,6 +28,10 @@ struct generations {
  * or NULL (logged); one whose listeners failed is collected with the rest
  * of the unused. */
 struct generation *generation_new(struct generations *gs, struct config *cfg);
+/* Sets the service's new ticket keys into its contexts in every
+ * generation: the workers started from now on inherit them. */
+void generations_set_ticket_keys(struct generations *gs, const char *service,
+    const struct tls_ticket_keys *keys);
 /* Frees the generations no one uses. */
 void generations_collect(struct generations *gs);
 

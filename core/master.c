@@ -30,6 +30,8 @@
 #include "slot_state.h"
 #include "stats.h"
 #include "status.h"
+#include "tls_keys.h"
+#include "tls_keys_fd.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -616,6 +618,72 @@ master_notify_status(struct master *m)
 		notify("STATUS=%s", line);
 }
 
+/* ---- session ticket keys ---- */
+
+/* A service's new ticket keys: into the contexts later workers inherit,
+ * and to each of its running workers, sealed in a memfd it takes at the
+ * SIGUSR1 that follows (its request processes keep the keys they have:
+ * the older key still decrypts). */
+static void
+master_hand_ticket_keys(
+    struct master *m, const char *name, const struct tls_ticket_keys *keys)
+{
+	char err[256];
+	int fd;
+
+	generations_set_ticket_keys(&m->gens, name, keys);
+	if ((fd = tls_keys_fd_make(keys, err, sizeof(err))) < 0) {
+		log_warn(name,
+		    "session ticket keys: %s: the workers keep the keys they have",
+		    err);
+		return;
+	}
+	for (struct slot *s = m->slots; s; s = s->next) {
+		if (s->pid == 0 || s->ctl_fd < 0 || !slot_named(s, name))
+			continue;
+		if (control_send_kind(s->ctl_fd, CONTROL_TICKET_KEYS, fd) < 0)
+			log_syserr(MS_LOG_WARN, name,
+			    "handing the session ticket keys to worker %d",
+			    (int)s->pid);
+		else
+			kill(s->pid, SIGUSR1);
+	}
+	close(fd);
+	log_debug(name, "session ticket keys: rotation %llu handed over",
+	    (unsigned long long)keys->generation);
+}
+
+/* Rotates the ticket keys of the services whose period is over: ms until
+ * the next rotation is due, or -1 when none is. */
+static int
+master_rotate_ticket_keys(struct master *m)
+{
+	long long now = service_now_ms(), next = -1;
+
+	for (size_t i = 0; i < m->current->cfg.nservices; i++) {
+		const struct service_conf *sc = &m->current->cfg.services[i];
+		const struct tls_ticket_keys *keys;
+
+		if (sc->tls == NULL || !sc->tls->session_tickets)
+			continue;
+		keys = tls_keys_rotate_due(
+		    sc->name, sc->tls->session_ticket_rotation, now, &next);
+		if (keys)
+			master_hand_ticket_keys(m, sc->name, keys);
+	}
+	return (int)next;
+}
+
+/* Whether the configuration (a struct config) gives the service named
+ * name session tickets: else its keys are forgotten. */
+static int
+master_keeps_ticket_keys(const char *name, void *cfg)
+{
+	const struct service_conf *sc = config_service(cfg, name);
+
+	return sc && sc->tls && sc->tls->session_tickets;
+}
+
 /* ---- reload ---- */
 
 /* Logs why a reload changes nothing. */
@@ -760,6 +828,7 @@ master_reload_checked(struct master *m)
 	}
 	m->current->users--;
 	m->current = g;
+	tls_keys_forget(master_keeps_ticket_keys, &g->cfg);
 	master_sweep_listeners(m);
 	generations_collect(&m->gens);
 	log_info(NULL,
@@ -924,6 +993,7 @@ master_supervise(struct master *m)
 	for (;;) {
 		nfds_t n = 2, nslots;
 		int timeout = master_next_restart(m);
+		int keys_due = master_rotate_ticket_keys(m);
 		long long now;
 		size_t want = 2;
 
@@ -965,6 +1035,8 @@ master_supervise(struct master *m)
 		for (struct slot *s = m->slots; s; s = s->next)
 			if (s->watch && (timeout < 0 || timeout > 250))
 				timeout = 250;
+		if (keys_due >= 0 && (timeout < 0 || timeout > keys_due))
+			timeout = keys_due;
 		if (notify_enabled() && (timeout < 0 || timeout > 5000))
 			timeout = 5000;
 		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {

@@ -16,6 +16,8 @@
 #include "model.h"
 #include "optspec.h"
 #include "request.h"
+#include "tls_ctx.h"
+#include "tls_keys_fd.h"
 #include "transport.h"
 
 const char *
@@ -172,6 +174,51 @@ fail:
 	return -1;
 }
 
+/* The master's new ticket keys for the service, from fd (closed). */
+static void
+service_take_ticket_keys(struct ms_service *svc, int fd)
+{
+	struct tls_ticket_keys keys;
+	char err[256];
+
+	if (svc->conn_type != &conn_tls) { /* it was a TLS service once */
+		close(fd);
+		return;
+	}
+	if (tls_keys_fd_read(fd, &keys, err, sizeof(err)) < 0)
+		log_warn(service_name(svc),
+		    "session ticket keys: %s: serving on with the keys it has",
+		    err);
+	else {
+		tls_ctx_set_ticket_keys(svc->conn_arg, &keys);
+		log_debug(service_name(svc),
+		    "session ticket keys of rotation %llu taken",
+		    (unsigned long long)keys.generation);
+	}
+	tls_ticket_keys_wipe(&keys);
+	close(fd);
+}
+
+/* SIGUSR1: the master sent what it hands over (control.h) before the
+ * signal.  Without a log file (a killall, say) the file stays as it is:
+ * the master's own SIGUSR1 hands it over. */
+static void
+service_take_handed(struct ms_service *svc)
+{
+	int fds[CONTROL_KINDS];
+
+	control_take_fds(svc->ctl_fd, fds);
+	if (fds[0] >= 0)
+		log_adopt(fds[0]);
+	else if (log_file_fd() < 0 && fds[2] < 0) /* syslog: reconnect,
+	                                              unless it was keys */
+		log_reopen();
+	if (fds[1] >= 0)
+		accesslog_adopt(svc, fds[1]);
+	if (fds[2] >= 0)
+		service_take_ticket_keys(svc, fds[2]);
+}
+
 void
 service_read_signals(struct ms_service *svc)
 {
@@ -179,18 +226,7 @@ service_read_signals(struct ms_service *svc)
 
 	while (read(svc->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGUSR1) {
-			/* the master sent the new log file before the signal;
-			 * without one (a killall, say) a file stays as it is:
-			 * the master's own SIGUSR1 hands it over */
-			int fds[CONTROL_KINDS];
-
-			control_take_fds(svc->ctl_fd, fds);
-			if (fds[0] >= 0)
-				log_adopt(fds[0]);
-			else if (log_file_fd() < 0) /* syslog: reconnect */
-				log_reopen();
-			if (fds[1] >= 0)
-				accesslog_adopt(svc, fds[1]);
+			service_take_handed(svc);
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) /* a terminal's hangup: the master

@@ -48,7 +48,8 @@ struct tls_conf {
 	                no ALPN */
 	double handshake_timeout; /* seconds */
 	int session_tickets;      /* resumption by tickets the master keys */
-	int ktls;                 /* kernel TLS where the kernel has it */
+	double session_ticket_rotation; /* seconds between new ticket keys */
+	int ktls;                       /* kernel TLS where the kernel has it */
 	struct tls_sni *sni;
 	size_t nsni;
 };

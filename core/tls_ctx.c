@@ -257,7 +257,9 @@ tls_ctx_settings(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_conf *tc,
 		SSL_CTX_set_num_tickets(ctx, 0);
 		return 0;
 	}
-	if (tls_ticket_attach(ctx, &t->tickets, why, sizeof(why)) < 0) {
+	if (tls_ticket_attach(ctx, &t->tickets,
+	        tls_ticket_lifetime(tc->session_ticket_rotation), why,
+	        sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s:%d: tls: %s", file, tc->line, why);
 		return -1;
 	}

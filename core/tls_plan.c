@@ -43,10 +43,14 @@ tls_plan_print(FILE *out, const struct service_conf *sc)
 	    tls_plan_verify_name(tc->verify_client));
 	if (tc->client_ca.text)
 		fprintf(out, " (client_ca %s)", tc->client_ca.text);
-	fprintf(out,
-	    "\n    tls handshake_timeout %g s, session_tickets %s, ktls %s\n",
-	    tc->handshake_timeout, tc->session_tickets ? "on" : "off",
-	    tc->ktls ? "on" : "off");
+	fprintf(out, "\n    tls handshake_timeout %g s, session_tickets ",
+	    tc->handshake_timeout);
+	if (tc->session_tickets)
+		fprintf(out, "on (keys rotated every %g s)",
+		    tc->session_ticket_rotation);
+	else
+		fprintf(out, "off");
+	fprintf(out, ", ktls %s\n", tc->ktls ? "on" : "off");
 	if (tc->ciphers.text)
 		fprintf(out, "    tls ciphers \"%s\"\n", tc->ciphers.text);
 	if (tc->ciphersuites.text)

@@ -154,9 +154,15 @@ tls_ticket_callback(SSL *ssl, unsigned char name[TLS_TICKET_NAME_LEN],
 	return rc;
 }
 
+long
+tls_ticket_lifetime(double period)
+{
+	return (long)((TLS_TICKET_KEYS - 1) * period + 0.999);
+}
+
 int
-tls_ticket_attach(
-    SSL_CTX *ctx, struct tls_ticket_store *st, char *err, size_t errlen)
+tls_ticket_attach(SSL_CTX *ctx, struct tls_ticket_store *st, long lifetime,
+    char *err, size_t errlen)
 {
 	char why[256];
 
@@ -169,6 +175,6 @@ tls_ticket_attach(
 		    tls_text_error(why, sizeof(why)));
 		return -1;
 	}
-	SSL_CTX_set_timeout(ctx, TLS_TICKET_LIFETIME);
+	SSL_CTX_set_timeout(ctx, lifetime);
 	return 0;
 }

@@ -13,10 +13,6 @@
 #define TLS_TICKET_NAME_LEN 16   /* what a ticket names its key by */
 #define TLS_TICKET_SECRET_LEN 32 /* AES-256-CBC key, HMAC-SHA256 key */
 #define TLS_TICKET_KEYS 3        /* the encrypting key and two older ones */
-/* Seconds between rotations: a ticket resumes for at least
- * (TLS_TICKET_KEYS - 1) of them, which the lifetime hint says. */
-#define TLS_TICKET_PERIOD 3600
-#define TLS_TICKET_LIFETIME ((TLS_TICKET_KEYS - 1) * TLS_TICKET_PERIOD)
 
 struct tls_ticket_key {
 	unsigned char name[TLS_TICKET_NAME_LEN];
@@ -56,9 +52,13 @@ void tls_ticket_store_destroy(struct tls_ticket_store *st);
 /* Takes keys unless the store holds a newer generation already. */
 void tls_ticket_store_set(
     struct tls_ticket_store *st, const struct tls_ticket_keys *keys);
-/* Makes ctx issue and accept tickets under st's keys.  0, or -1 with
- * err. */
-int tls_ticket_attach(
-    SSL_CTX *ctx, struct tls_ticket_store *st, char *err, size_t errlen);
+/* Seconds a ticket resumes at least when keys rotate every period
+ * seconds: until its key is dropped, (TLS_TICKET_KEYS - 1) rotations on.
+ * What its lifetime hint says. */
+long tls_ticket_lifetime(double period);
+/* Makes ctx issue and accept tickets under st's keys, each for lifetime
+ * seconds.  0, or -1 with err. */
+int tls_ticket_attach(SSL_CTX *ctx, struct tls_ticket_store *st, long lifetime,
+    char *err, size_t errlen);
 
 #endif

@@ -243,6 +243,17 @@ file_wait_for(
 	}
 }
 
+int
+server_log_count(struct server *s, const char *text)
+{
+	const char *log = server_log(s, 0);
+	int n = 0;
+
+	for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
+		n++;
+	return n;
+}
+
 /* The word before ": " that ends at p in text ("s" of "... s: listening"). */
 static void
 service_before(const char *text, const char *p, char *name, size_t size)

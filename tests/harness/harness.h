@@ -104,6 +104,8 @@ int server_spawn(struct server *s, const char *const *argv);
 int modserv_run(char *out, size_t outlen, ...);
 /* Reads what modserv logged so far (waits up to ms for more). */
 const char *server_log(struct server *s, int ms);
+/* Times text occurs in what modserv logged so far. */
+int server_log_count(struct server *s, const char *text);
 /* Waits up to ms for text to appear in the log; 1 if it did. */
 int server_wait_log(struct server *s, const char *text, int ms);
 /* Reads the file path into buf (size bytes at most) until want is in it,

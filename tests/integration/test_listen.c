@@ -164,22 +164,10 @@ listener_on(const char *ip)
 	return -1;
 }
 
-/* Times modserv logged text. */
-static int
-logged(const char *text)
-{
-	const char *log = server_log(&srv, 0);
-	int n = 0;
-
-	for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
-		n++;
-	return n;
-}
-
 static int
 listening_lines(void)
 {
-	return logged("listening on ");
+	return server_log_count(&srv, "listening on ");
 }
 
 /* SIGHUP, then up to 10 s for the n-th time text is logged. */
@@ -189,9 +177,9 @@ reload(const char *text, int n)
 	long long end = now_ms() + 10000;
 
 	assert_int_equal(kill(srv.pid, SIGHUP), 0);
-	while (logged(text) < n && now_ms() < end)
+	while (server_log_count(&srv, text) < n && now_ms() < end)
 		server_log(&srv, 20);
-	if (logged(text) < n)
+	if (server_log_count(&srv, text) < n)
 		fail_msg("no \"%s\" after SIGHUP:\n%s", text, srv.log);
 }
 
@@ -351,7 +339,7 @@ a_reload_follows_what_the_name_resolves_to_now(void **state)
 	port = port_of(srv.addr[0]);
 	snprintf(v6, sizeof(v6), "listening on tcp [::1]:%d", port);
 	reload("the new workers serve", 1);
-	assert_int_equal(logged(v6), 1);
+	assert_int_equal(server_log_count(&srv, v6), 1);
 	both_served("tcp", port);
 	hosts_file("127.0.0.1 localhost\n");
 	reload("the new workers serve", 2);
@@ -359,7 +347,7 @@ a_reload_follows_what_the_name_resolves_to_now(void **state)
 	snprintf(v6, sizeof(v6), "closed tcp [::1]:%d", port);
 	/* its own line, just after the one reload waited for */
 	assert_true(server_wait_log(&srv, v6, 5000));
-	assert_int_equal(logged(v6), 1);
+	assert_int_equal(server_log_count(&srv, v6), 1);
 	snprintf(v6, sizeof(v6), "[::1]:%d", port);
 	/* gone once the workers that had it stop accepting */
 	for (end = now_ms() + 5000;

@@ -20,18 +20,6 @@
 
 #include "harness.h"
 
-/* Times "text" occurs in what the server logged. */
-static int
-log_count(const char *text)
-{
-	const char *log = server_log(&srv, 0);
-	int n = 0;
-
-	for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
-		n++;
-	return n;
-}
-
 /* Sends SIGHUP and waits for the outcome's log line (the n-th of it). */
 static void
 reload(const char *outcome, int n)
@@ -39,9 +27,9 @@ reload(const char *outcome, int n)
 	long long end = now_ms() + 10000;
 
 	assert_int_equal(kill(srv.pid, SIGHUP), 0);
-	while (log_count(outcome) < n && now_ms() < end)
+	while (server_log_count(&srv, outcome) < n && now_ms() < end)
 		server_log(&srv, 20);
-	if (log_count(outcome) < n)
+	if (server_log_count(&srv, outcome) < n)
 		fail_msg("no %d-th \"%s\" after SIGHUP:\n%s", n, outcome,
 		    server_log(&srv, 0));
 }
@@ -227,11 +215,12 @@ swap_under_load(void)
 	assert_true(atomic_load(&l.upper) > 100);
 	assert_true(atomic_load(&l.echo) > 100);
 	/* every model served; every reload started a new worker */
-	assert_true(log_count("with model select") >= 2);
-	assert_true(log_count("with model fork") >= 2);
-	assert_true(log_count("with model thread") >= 3);
+	assert_true(server_log_count(&srv, "with model select") >= 2);
+	assert_true(server_log_count(&srv, "with model fork") >= 2);
+	assert_true(server_log_count(&srv, "with model thread") >= 3);
 	assert_int_equal(
-	    log_count("0 services unchanged, 1 restarted"), reloads);
+	    server_log_count(&srv, "0 services unchanged, 1 restarted"),
+	    reloads);
 	/* the last module file is what answers now */
 	{
 		char reply[16];
@@ -240,10 +229,10 @@ swap_under_load(void)
 		assert_string_equal(reply, "LAST\n");
 	}
 	/* and a reload that changes nothing leaves the worker alone */
-	unchanged = log_count(serving);
+	unchanged = server_log_count(&srv, serving);
 	reload("1 service unchanged, 0 restarted", 1);
 	usleep(200000);
-	assert_int_equal(log_count(serving), unchanged);
+	assert_int_equal(server_log_count(&srv, serving), unchanged);
 	assert_int_equal(server_stop(&srv), 0);
 }
 
@@ -368,7 +357,7 @@ services_come_go_and_stay_across_a_reload(void **state)
 	/* keep: same port, same worker (no second "keep: worker" line) */
 	ask(keep, "k\n", reply, sizeof(reply));
 	assert_string_equal(reply, "K\n");
-	assert_int_equal(log_count("keep: worker "), 1);
+	assert_int_equal(server_log_count(&srv, "keep: worker "), 1);
 	/* gone: its socket file removed, clients refused */
 	assert_int_equal(stat(gone, &st), -1);
 	assert_int_equal(client_connect("unix", gone), -1);
@@ -677,7 +666,7 @@ a_module_hanging_while_loaded_on_reload_stalls_nothing(void **state)
 	read_status(sock, status, sizeof(status));
 	assert_non_null(strstr(status, "modserv_workers{service=\"a\"} 1"));
 	/* all of it while the check still hung */
-	assert_int_equal(log_count("reload failed"), 0);
+	assert_int_equal(server_log_count(&srv, "reload failed"), 0);
 
 	/* past check_timeout: refused, naming the module; nothing changed */
 	assert_true(server_wait_log(&srv, "reload failed", 30000));
@@ -695,8 +684,8 @@ a_module_hanging_while_loaded_on_reload_stalls_nothing(void **state)
 	assert_true(hanging_check_among(kids) > 0);
 	write_two("@MODULES@/upper.so");
 	reload("reloaded: 1 service unchanged, 1 restarted", 1);
-	assert_int_equal(log_count("reload failed"), 1);
-	assert_int_equal(log_count("that check is dropped"), 1);
+	assert_int_equal(server_log_count(&srv, "reload failed"), 1);
+	assert_int_equal(server_log_count(&srv, "that check is dropped"), 1);
 	/* the new worker serves alone once the old one has drained */
 	assert_true(children_become(2, kids));
 	ask(b, "new\n", reply, sizeof(reply));

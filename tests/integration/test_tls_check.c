@@ -88,7 +88,8 @@ check_prints_each_services_tls_settings(void **state)
 	assert_non_null(strstr(out, "    tls min_version TLSv1.3, "
 	                            "verify_client optional (client_ca "));
 	assert_non_null(strstr(out, "    tls handshake_timeout 10 s, "
-	                            "session_tickets on, ktls off\n"));
+	                            "session_tickets on (keys rotated every "
+	                            "3600 s), ktls off\n"));
 	assert_non_null(strstr(out, "    tls alpn x-upper, h2\n"));
 	assert_non_null(strstr(out, "    tls sni b.example: certificate "));
 	assert_non_null(strstr(out, "configuration ok, 1 service"));

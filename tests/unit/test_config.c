@@ -416,6 +416,7 @@ a_tls_group_gives_safe_defaults_and_paths_from_the_config_folder(void **state)
 	assert_int_equal(tc->min_version, TLS_VERSION_1_2);
 	assert_true(tc->handshake_timeout == 10.0);
 	assert_int_equal(tc->session_tickets, 1);
+	assert_true(tc->session_ticket_rotation == 3600);
 	assert_int_equal(tc->ktls, 0);
 	assert_null(tc->alpn);
 	assert_null(tc->ciphers.text);
@@ -437,7 +438,8 @@ every_tls_key_is_read(void **state)
 	                 "\"TLSv1.3\";\nciphers = \"HIGH\"; ciphersuites = "
 	                 "\"TLS_AES_128_GCM_SHA256\";\nalpn = [ \"x-upper\", "
 	                 "\"h2\" ]; handshake_timeout = 2.5;\n"
-	                 "session_tickets = false; ktls = true;\n"
+	                 "session_tickets = false; ktls = true; "
+	                 "session_ticket_rotation = 60;\n"
 	                 "sni = ( { name = \"b.example\"; certificate = "
 	                 "\"/b.pem\"; key = \"/b.key\"; },\n"
 	                 "{ name = \"*.c.example\"; certificate = \"/c.pem\"; "
@@ -454,6 +456,7 @@ every_tls_key_is_read(void **state)
 	assert_null(tc->alpn[2]);
 	assert_true(tc->handshake_timeout == 2.5);
 	assert_int_equal(tc->session_tickets, 0);
+	assert_true(tc->session_ticket_rotation == 60);
 	assert_int_equal(tc->ktls, 1);
 	assert_int_equal(tc->nsni, 2);
 	assert_string_equal(tc->sni[0].name, "b.example");
@@ -472,7 +475,8 @@ a_top_level_tls_group_is_every_service_groups_default(void **state)
 	(void)state;
 	assert_int_equal(
 	    load("tls = { " TLS_PAIR " alpn = [ \"x\" ];\n"
-	         "handshake_timeout = 3; sni = ( { name = \"d.example\"; "
+	         "handshake_timeout = 3; session_ticket_rotation = 5;\n"
+	         "sni = ( { name = \"d.example\"; "
 	         "certificate = \"/d.pem\"; key = \"/d.key\"; } ); };\n" HEAD
 	         "services = ( {\n" GOOD "tls = { };\n}, {\n" GOOD2
 	         "tls = { key = \"/own.key\"; certificate = \"/own.pem\";\n"
@@ -487,11 +491,13 @@ a_top_level_tls_group_is_every_service_groups_default(void **state)
 	assert_int_equal(a->certificate.line, 1);
 	assert_string_equal(a->alpn[0], "x");
 	assert_true(a->handshake_timeout == 3.0);
+	assert_true(a->session_ticket_rotation == 5.0);
 	assert_int_equal(a->nsni, 1);
 	assert_string_equal(b->certificate.text, "/own.pem");
 	assert_string_equal(b->key.key, "services.[1].tls.key");
 	assert_string_equal(b->alpn[0], "x");
 	assert_true(b->handshake_timeout == 4.0);
+	assert_true(b->session_ticket_rotation == 5.0);
 	assert_int_equal(b->nsni, 0);
 	/* the default alone serves no service over TLS */
 	assert_null(cfg.services[2].tls);
@@ -538,6 +544,10 @@ tls_mistakes_name_their_line(void **state)
 	fails_with(TLS_SVC("{ " TLS_PAIR " handshake_timeout = 0; }"), 3,
 	    "services.[0].tls.handshake_timeout: 0 is not in 0.1..3600 "
 	    "seconds");
+	fails_with(TLS_SVC("{ " TLS_PAIR " session_ticket_rotation = 0.5; }"),
+	    3,
+	    "services.[0].tls.session_ticket_rotation: 0.5 is not in "
+	    "1..604800 seconds");
 	fails_with(TLS_SVC("{ " TLS_PAIR " cert = \"x\"; }"), 3,
 	    "services.[0].tls.cert: unknown key");
 	fails_with(

@@ -51,7 +51,8 @@ conf_default(void)
 	    .verify_client = TLS_VERIFY_NONE,
 	    .min_version = TLS_VERSION_1_2,
 	    .handshake_timeout = 10,
-	    .session_tickets = 1};
+	    .session_tickets = 1,
+	    .session_ticket_rotation = 3600};
 
 	text(&tc.certificate, "a.pem", "services.[0].tls.certificate", 3);
 	text(&tc.key, "a.key", "services.[0].tls.key", 4);
@@ -406,6 +407,34 @@ a_ticket_outlives_rotations_until_its_key_is_dropped(void **state)
 	tls_ctx_free(t);
 }
 
+/* A client is told a ticket resumes for as long as its key is kept:
+ * (TLS_TICKET_KEYS - 1) rotations of session_ticket_rotation. */
+static void
+a_tickets_lifetime_hint_follows_the_rotation_period(void **state)
+{
+	struct tls_conf tc = conf_default();
+	struct tls_ticket_keys keys;
+	SSL_SESSION *s;
+
+	(void)state;
+	assert_int_equal(tls_ticket_keys_make(&keys, err, sizeof(err)), 0);
+	for (int period = 1; period <= 1000; period *= 10) {
+		struct tls_ctx *t;
+
+		tc.session_ticket_rotation = period;
+		t = build(&tc);
+		tls_ctx_set_ticket_keys(t, &keys);
+		for (int v = TLS1_2_VERSION; v <= TLS1_3_VERSION; v++) {
+			assert_false(resumes(t, v, NULL, &s));
+			assert_int_equal(
+			    SSL_SESSION_get_ticket_lifetime_hint(s),
+			    (TLS_TICKET_KEYS - 1) * period);
+			SSL_SESSION_free(s);
+		}
+		tls_ctx_free(t);
+	}
+}
+
 /* A worker thread's connections, each resuming the session before. */
 struct resumer {
 	const struct tls_ctx *t;
@@ -620,6 +649,8 @@ main(void)
 	        a_ticket_outlives_rotations_until_its_key_is_dropped),
 	    cmocka_unit_test(keys_rotated_under_load_fail_no_handshake),
 	    cmocka_unit_test(session_tickets_false_issues_none),
+	    cmocka_unit_test(
+	        a_tickets_lifetime_hint_follows_the_rotation_period),
 	    cmocka_unit_test(each_mistake_is_named_with_its_line),
 	    cmocka_unit_test(the_store_keeps_the_newest_keys_it_was_given),
 	};
