@@ -85,13 +85,22 @@ def rss_kb(root):
 
 class Server:
     """A server process; its address from its "listening on" line, or
-    fixed (inetd) and then ready once it accepts a connection."""
+    fixed (inetd) and then ready once it accepts a connection.
+
+    Each server starts in a session of its own, as a service manager starts
+    it: with the kernel's autogroup scheduling a session is a group of its
+    own, and a server in the load generator's session is scheduled with it.
+    modserv's workers make sessions of their own as root anyway, so without
+    this the baselines alone shared the load generator's group, which made
+    the thread model seem 10-17 % dearer per request than its C baseline
+    (about 5 % with every server apart)."""
 
     def __init__(self, argv, folder, addr=None, cpus=None):
         self.log = open(os.path.join(folder, "server.log"), "a+")
         self.p = subprocess.Popen(argv, stderr=self.log,
                                   stdout=subprocess.DEVNULL, cwd=folder,
-                                  preexec_fn=pinner(cpus))
+                                  preexec_fn=pinner(cpus),
+                                  start_new_session=True)
         deadline = time.time() + 10
         while time.time() < deadline:
             self.log.seek(0)
@@ -547,6 +556,11 @@ def write_report(rows, mem, args):
            "another (`--pin`; not the 2-workers rows).  " if args.pin else
            "the load generator runs on the same cores, so server CPU per "
            "request is the steadier figure.  ") +
+        "Every server starts in a session of its own, as a service "
+        "manager starts it: with the kernel's autogroup scheduling a "
+        "session is scheduled as a group, and one shared with the load "
+        "generator made the C thread server's CPU per request 8–20 % "
+        "lower on this machine.  "
         "The machine is shared and noisy: one C epoll server measured six "
         "times in a row gave 100k–151k req/s and 5.8–8.7 µs CPU per "
         "request, so each row is the median of several pairs, and the "
