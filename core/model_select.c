@@ -321,6 +321,7 @@ static void
 select_conn_event(struct selector *l, struct select_conn *c, uint32_t events)
 {
 	struct ms_request *r = &c->req;
+	int starved = 0;
 
 	if (c->pidfd >= 0) { /* the program ended */
 		if (request_exec_reap(r, 0))
@@ -345,6 +346,10 @@ select_conn_event(struct selector *l, struct select_conn *c, uint32_t events)
 					select_close(l, c);
 					return;
 				}
+				/* what the connection holds is not yet
+				 * readable (part of a record, or a read that
+				 * must write first): the socket says when */
+				starved = 1;
 				break;
 			}
 			if (l->pool) {
@@ -358,7 +363,8 @@ select_conn_event(struct selector *l, struct select_conn *c, uint32_t events)
 			select_close(l, c);
 			return;
 		}
-	} while (select_buffered(r)); /* what the flush let it take */
+	} while (!starved && select_buffered(r)); /* what the flush let it
+	                                             take */
 	select_rearm(l, c);
 }
 

@@ -179,22 +179,45 @@ request_handshake_ms(const struct ms_service *svc)
 	           : 0;
 }
 
+/* A PROXY header not whole by the deadline. */
+static void
+request_proxy_late(struct ms_request *r, long long limit_ms)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "no PROXY header in %g s: closed",
+	    (double)limit_ms / 1000);
+	refusals_note(r->svc, REFUSAL_PROXY_HEADER, (struct sockaddr *)&r->peer,
+	    r->peerlen, NULL, 0, MS_LOG_INFO, what);
+	stats_add(r->svc->stats, STAT_REFUSED, 1);
+}
+
 void
 request_handshake_late(struct ms_request *r)
 {
 	char why[64];
 
+	if (r->await_proxy) { /* the PROXY header is part of the deadline */
+		request_proxy_late(r, request_handshake_ms(r->svc));
+		return;
+	}
 	snprintf(why, sizeof(why), "TLS handshake not done in %g s: closed",
 	    r->svc->conf->tls->handshake_timeout);
 	request_handshake_failed(r, why);
 }
 
-/* The handshake on a blocking socket (thread, fork): run non-blocking, so
- * that handshake_timeout bounds it as a whole, not each read of it. */
+/* The PROXY header and the handshake on a blocking socket (thread,
+ * fork): run non-blocking, so that one deadline bounds them as a whole,
+ * however a client trickles them, not each read: handshake_timeout over
+ * TLS, else idle_timeout (none when it is 0).  1 when both are done, -1
+ * when not (logged). */
 static int
-request_handshake_waiting(struct ms_request *r)
+request_start_waiting(struct ms_request *r)
 {
-	long long deadline = service_now_ms() + request_handshake_ms(r->svc);
+	long long limit = r->await_handshake
+	                      ? request_handshake_ms(r->svc)
+	                      : (long long)(r->svc->conf->idle_timeout * 1000);
+	long long deadline = service_now_ms() + limit;
 	int fd = conn_fd(&r->conn), fl = fcntl(fd, F_GETFL), rc;
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -202,15 +225,21 @@ request_handshake_waiting(struct ms_request *r)
 		    MS_LOG_WARN, service_name(r->svc), "%s: fcntl", ms_peer(r));
 		return -1;
 	}
-	while ((rc = request_handshake(r)) == 0) {
+	while ((rc = request_take_proxy(r)) == 0 ||
+	       (rc > 0 && (rc = request_handshake(r)) == 0)) {
 		struct pollfd p = {.fd = fd,
 		    .events = conn_wants(&r->conn) & CONN_WANT_WRITE ? POLLOUT
 		                                                     : POLLIN};
 		long long left = deadline - service_now_ms();
-		int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+		int n = limit == 0 ? poll(&p, 1, -1)
+		        : left > 0 ? poll(&p, 1, (int)left)
+		                   : 0;
 
 		if (n == 0) {
-			request_handshake_late(r);
+			if (r->await_handshake)
+				request_handshake_late(r);
+			else
+				request_proxy_late(r, limit);
 			return -1;
 		}
 		if (n < 0 && errno != EINTR) {
@@ -394,27 +423,8 @@ request_finish(struct ms_request *r)
 MS_HOT void
 request_serve_stream(struct ms_request *r)
 {
-	while (r->await_proxy) {
-		int rc = request_take_proxy(r);
-
-		if (rc == 0 && errno == EAGAIN) {
-			char what[64];
-
-			snprintf(what, sizeof(what),
-			    "no PROXY header in %g s: closed",
-			    r->svc->conf->idle_timeout);
-			refusals_note(r->svc, REFUSAL_PROXY_HEADER,
-			    (struct sockaddr *)&r->peer, r->peerlen, NULL, 0,
-			    MS_LOG_INFO, what);
-			stats_add(r->svc->stats, STAT_REFUSED, 1);
-		}
-		if (rc < 0 || (rc == 0 && errno == EAGAIN)) {
-			accesslog_records_refused();
-			request_release(r);
-			return;
-		}
-	}
-	if (r->await_handshake && request_handshake_waiting(r) < 0) {
+	if ((r->await_proxy || r->await_handshake) &&
+	    request_start_waiting(r) < 0) {
 		accesslog_records_refused();
 		request_release(r);
 		return;

@@ -79,8 +79,9 @@ int request_take_proxy(struct ms_request *r);
  * (conn_wants says for what), -1 when it failed (logged, summarised by
  * refusals.c, counted; the caller releases the request). */
 int request_handshake(struct ms_request *r);
-/* A handshake not done in handshake_timeout: logged and counted as
- * request_handshake's failures (the caller releases the request). */
+/* A handshake (or the PROXY header before it) not done in
+ * handshake_timeout: logged and counted as request_handshake's failures,
+ * or as a PROXY header's (the caller releases the request). */
 void request_handshake_late(struct ms_request *r);
 /* handshake_timeout in ms. */
 long long request_handshake_ms(const struct ms_service *svc);
