@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#define HARNESS_MAX_LISTEN 8
+#define HARNESS_MAX_LISTEN 24
 
 struct server {
 	pid_t pid;
@@ -106,6 +106,10 @@ int modserv_run(char *out, size_t outlen, ...);
 const char *server_log(struct server *s, int ms);
 /* Waits up to ms for text to appear in the log; 1 if it did. */
 int server_wait_log(struct server *s, const char *text, int ms);
+/* The value of metric NAME{service="SERVICE"} in s's status output
+ * (modserv -c s->conf -s, which must succeed), or -1. */
+long long server_metric(
+    struct server *s, const char *name, const char *service);
 /* SIGTERM, then waits (up to 20 s) for the exit: its exit status, 128+sig
  * when killed, or -1 when it did not exit (it is then killed). */
 int server_stop(struct server *s);
