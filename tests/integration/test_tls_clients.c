@@ -379,7 +379,10 @@ through_haproxy(int front, char *reply, size_t size)
 	snprintf(want, sizeof(want), "127.0.0.5:%d Loop-", ntohs(src.sin_port));
 	if (strncmp(reply, want, strlen(want)) != 0 ||
 	    !strstr(reply, ": hello\n"))
-		fail_msg("wanted %s...: hello, got: %s", want, reply);
+		fail_msg("wanted %s...: hello, got: %s\nHAProxy's log:\n%s\n"
+		         "a's:\n%s\nb's:\n%s",
+		    want, reply, haproxy_log(&ha), server_log(&a, 0),
+		    server_log(&b, 0));
 }
 
 /* What a file holds (its first size - 1 bytes). */
