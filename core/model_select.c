@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
+#include "refusals.h"
 #include "request.h"
 #include "request_exec.h"
 #include "transport.h"
@@ -601,8 +602,10 @@ select_loop(struct selector *l)
 			select_cut_off(l);
 			return 1;
 		}
-		timeout =
-		    accesslog_flush_timeout(select_idle_sweep(l, timeout));
+		/* the sweep's handshake timeouts are refusals: their
+		 * summary is due after the one loop_prepare counted with */
+		timeout = accesslog_flush_timeout(
+		    refusals_timeout(svc, select_idle_sweep(l, timeout)));
 		n = epoll_wait(l->loop.epfd, evs, SELECT_EVENTS, timeout);
 		l->now = service_now_ms();
 		for (int i = 0; i < n; i++) {

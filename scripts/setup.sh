@@ -9,7 +9,8 @@ packages=(build-essential cmake pkg-config libconfig-dev libcmocka-dev libjson-c
 	python3 binutils procps clang libclang-rt-14-dev groff-base
 	netcat-openbsd # nc, the client of the docs' examples (docs/examples)
 	systemd # systemd-socket-activate, for the socket activation test
-	haproxy) # in front of two instances, started by its test
+	haproxy # in front of two instances, started by its test
+	curl) # asks health over https in the TLS tests
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -414,6 +414,20 @@ modserv_run(char *out, size_t outlen, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+long long
+server_metric(struct server *s, const char *name, const char *service)
+{
+	static char status[1 << 16];
+	char key[160];
+	const char *p;
+
+	assert_int_equal(
+	    modserv_run(status, sizeof(status), "-c", s->conf, "-s", NULL), 0);
+	snprintf(
+	    key, sizeof(key), "modserv_%s{service=\"%s\"} ", name, service);
+	return (p = strstr(status, key)) ? atoll(p + strlen(key)) : -1;
+}
+
 int
 server_stop(struct server *s)
 {

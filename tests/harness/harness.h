@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#define HARNESS_MAX_LISTEN 8
+#define HARNESS_MAX_LISTEN 24
 
 struct server {
 	pid_t pid;
@@ -112,6 +112,10 @@ int server_wait_log(struct server *s, const char *text, int ms);
  * waiting up to ms; 1 if it came. */
 int file_wait_for(
     const char *path, const char *want, int ms, char *buf, size_t size);
+/* The value of metric NAME{service="SERVICE"} in s's status output
+ * (modserv -c s->conf -s, which must succeed), or -1. */
+long long server_metric(
+    struct server *s, const char *name, const char *service);
 /* SIGTERM, then waits (up to 20 s) for the exit: its exit status, 128+sig
  * when killed, or -1 when it did not exit (it is then killed). */
 int server_stop(struct server *s);

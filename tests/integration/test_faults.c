@@ -318,23 +318,6 @@ send_forged_udp(int from, int to, const char *msg)
 	close(fd);
 }
 
-/* The value of metric{service="name"} in `modserv -s` output, or -1. */
-static long long
-metric(const char *name, const char *service)
-{
-	static char status[1 << 14];
-	char key[160];
-	const char *p;
-
-	assert_int_equal(
-	    modserv_run(status, sizeof(status), "-c", srv.conf, "-s", NULL), 0);
-	snprintf(
-	    key, sizeof(key), "modserv_%s{service=\"%s\"} ", name, service);
-	if ((p = strstr(status, key)) == NULL)
-		return -1;
-	return atoll(p + strlen(key));
-}
-
 static int
 port_of(const char *addr)
 {
@@ -382,9 +365,9 @@ a_datagram_from_a_listening_address_is_not_answered(void **state)
 	end = now_ms() + 1000;
 	while (now_ms() < end)
 		usleep(50000);
-	assert_true(metric("accepted_total", "a") < 10);
-	assert_true(metric("accepted_total", "b") < 10);
-	assert_int_equal(metric("refused_total", "a"), 2);
+	assert_true(server_metric(&srv, "accepted_total", "a") < 10);
+	assert_true(server_metric(&srv, "accepted_total", "b") < 10);
+	assert_int_equal(server_metric(&srv, "refused_total", "a"), 2);
 	/* and a client is answered */
 	fd = client_connect("udp", srv.addr[0]);
 	assert_true(served(fd, "still here"));
@@ -438,8 +421,8 @@ a_unix_datagram_whose_answer_would_come_back_is_not_answered(void **state)
 	end = now_ms() + 1000;
 	while (now_ms() < end)
 		usleep(50000);
-	assert_true(metric("accepted_total", "d") < 10);
-	assert_int_equal(metric("refused_total", "d"), 1);
+	assert_true(server_metric(&srv, "accepted_total", "d") < 10);
+	assert_int_equal(server_metric(&srv, "refused_total", "d"), 1);
 	fd = client_connect("unix-dgram", sock); /* and a client is answered */
 	assert_true(served(fd, "still here"));
 	close(fd);

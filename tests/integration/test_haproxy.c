@@ -23,15 +23,14 @@
 
 #include <cmocka.h>
 
+#include "haproxy.h"
 #include "harness.h"
 
-#define HAPROXY "/usr/sbin/haproxy"
 #define CLIENTS 4
 
 static struct server a, b;
 static int port_a, port_b, health_a, health_b, front;
-static pid_t haproxy = -1;
-static char hadir[256];
+static struct haproxy ha;
 
 /* A modserv with ident (PROXY protocol, the client's address shown) on
  * port and the health agent on health. */
@@ -80,75 +79,11 @@ static const char haproxy_conf[] =
 static void
 start_haproxy(void)
 {
-	char conf[320], log[320];
-	FILE *f;
-	long long end = now_ms() + 5000;
+	char conf[sizeof(haproxy_conf) + 64];
 
-	snprintf(hadir, sizeof(hadir), "/tmp/modserv-haproxy.XXXXXX");
-	assert_non_null(mkdtemp(hadir));
-	snprintf(conf, sizeof(conf), "%s/haproxy.cfg", hadir);
-	snprintf(log, sizeof(log), "%s/haproxy.log", hadir);
-	assert_non_null(f = fopen(conf, "w"));
-	fprintf(f, haproxy_conf, front, port_a, health_a, port_b, health_b);
-	fclose(f);
-	if ((haproxy = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execl(HAPROXY, "haproxy", "-db", "-f", conf, (char *)NULL);
-		_exit(127);
-	}
-	assert_true(haproxy > 0);
-	for (;;) { /* up once its frontend accepts */
-		char addr[32];
-		int fd;
-
-		snprintf(addr, sizeof(addr), "127.0.0.1:%d", front);
-		if ((fd = client_connect("tcp", addr)) >= 0) {
-			close(fd);
-			break;
-		}
-		if (now_ms() > end)
-			fail_msg("haproxy did not start");
-		usleep(20000);
-	}
-}
-
-static void
-stop_haproxy(void)
-{
-	char cmd[600];
-
-	if (haproxy > 0) {
-		kill(haproxy, SIGTERM);
-		waitpid(haproxy, NULL, 0);
-		haproxy = -1;
-	}
-	if (hadir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", hadir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", hadir);
-		hadir[0] = '\0';
-	}
-}
-
-/* What HAProxy logged so far. */
-static const char *
-haproxy_log(void)
-{
-	static char text[1 << 16];
-	char path[320];
-	FILE *f;
-	size_t n = 0;
-
-	snprintf(path, sizeof(path), "%s/haproxy.log", hadir);
-	if ((f = fopen(path, "r")) != NULL) {
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-	}
-	text[n] = '\0';
-	return text;
+	snprintf(conf, sizeof(conf), haproxy_conf, front, port_a, health_a,
+	    port_b, health_b);
+	haproxy_start(&ha, conf, front);
 }
 
 /* ---- clients ---- */
@@ -274,9 +209,7 @@ behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request(
 	int nkids, status;
 
 	(void)state;
-	if (access(HAPROXY, X_OK) != 0)
-		fail_msg("%s is missing: scripts/setup.sh installs haproxy",
-		    HAPROXY);
+	haproxy_needed();
 	memset(&load, 0, sizeof(load));
 	port_a = free_port();
 	port_b = free_port();
@@ -315,7 +248,7 @@ behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request(
 	assert_true(server_wait_log(&a, "draining: serving on", 0));
 	/* HAProxy heard "drain" from the agent before a's port closed */
 	{
-		const char *log = haproxy_log(),
+		const char *log = haproxy_log(&ha),
 		           *drain =
 		               strstr(log, "Server modserv/a enters drain"),
 		           *down = strstr(log, "Server modserv/a is DOWN");
@@ -355,7 +288,7 @@ behind_haproxy_clients_keep_their_address_and_no_stop_loses_a_request(
 	atomic_store(&load.stop, 1);
 	for (int i = 0; i < CLIENTS; i++)
 		pthread_join(t[i], NULL);
-	stop_haproxy();
+	haproxy_stop(&ha);
 	assert_int_equal(server_stop(&b), 0);
 	server_cleanup(&a);
 	server_cleanup(&b);
@@ -366,7 +299,7 @@ teardown(void **state)
 {
 	(void)state;
 	atomic_store(&load.stop, 1);
-	stop_haproxy();
+	haproxy_stop(&ha);
 	server_cleanup(&a);
 	server_cleanup(&b);
 	return 0;

@@ -2,13 +2,18 @@
 model, over every transport it serves; then a correct client of each still
 gets correct answers, and no worker died.
 
-    test_netfuzz.py MODSERV_BIN MODULE_DIR [SEED]
+    test_netfuzz.py MODSERV_BIN MODULE_DIR [SEED] [--tls]
+
+With --tls every service is a TLS one (stream transports only): the
+hostile bytes come instead of a ClientHello, after half of one, or after a
+handshake; the correct clients verify the server's certificate.
 """
 import json
 import os
 import random
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -19,7 +24,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from operator_mode import private_modules, service_user  # noqa: E402
 
 MODSERV, MODULES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-SEED = int(sys.argv[3]) if len(sys.argv) > 3 else int(time.time())
+TLS = "--tls" in sys.argv[3:]
+SEEDS = [a for a in sys.argv[3:] if a != "--tls"]
+SEED = int(SEEDS[0]) if SEEDS else int(time.time())
+MAKE_CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "tls", "make_certs.sh")
+CTX = None  # with --tls: the correct clients' context, trusting the test CA
 ROUNDS = 60          # hostile connections per service
 DEADLINE = 60        # seconds at most per model
 
@@ -34,8 +44,12 @@ def conf(folder, model):
         opts = {"filexfer": 'options = { root = "files"; };',
                 "cmd": 'options = { allow = [ "echo" ]; timeout = 1; };'}
         opts = opts.get(name, "")
-        transports = ["tcp", "unix"] + ([] if name in STREAM_ONLY
+        transports = ["tcp", "unix"] + ([] if name in STREAM_ONLY or TLS
                                         else ["udp", "unix-dgram"])
+        if TLS:
+            opts += (f' tls = {{ certificate = "{folder}/certs/a.pem"; '
+                     f'key = "{folder}/certs/a.key"; '
+                     'handshake_timeout = 2; };')
         for t in transports:
             listen = (f"{folder}/{name}-{t}.sock" if t.startswith("unix")
                       else "127.0.0.1:0")
@@ -74,6 +88,12 @@ def start(folder, model):
 
 
 def connect(transport, addr, timeout=3):
+    """A client socket; with --tls, after its handshake."""
+    s = plain_connect(transport, addr, timeout)
+    return CTX.wrap_socket(s, server_hostname="a.example") if TLS else s
+
+
+def plain_connect(transport, addr, timeout):
     if transport.startswith("unix"):
         kind = socket.SOCK_DGRAM if transport == "unix-dgram" else \
             socket.SOCK_STREAM
@@ -110,10 +130,47 @@ def hostile(rng):
     return b""
 
 
+def half_client_hello(rng):
+    """The first bytes of a real ClientHello, cut short."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).wrap_bio(
+        incoming, outgoing, server_hostname="a.example")
+    try:
+        c.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = outgoing.read()
+    return hello[:rng.randrange(1, len(hello))]
+
+
+def tls_attack(rng, transport, addr):
+    """A socket to attack a TLS service with: the hostile bytes come in
+    place of a ClientHello, after half of one, or after a handshake."""
+    s = plain_connect(transport, addr, 0.5)
+    kind = rng.randrange(3)
+    if kind == 1:
+        s.sendall(half_client_hello(rng))
+    elif kind == 2:
+        s = CTX.wrap_socket(s, server_hostname="a.example")
+        s.sendall(hostile(rng)[:65536])
+        return s, b""
+    return s, hostile(rng)
+
+
 def attack(rng, transport, addr, held):
     """Sends hostile bytes; the socket is closed later, with the others."""
     try:
-        s = connect(transport, addr, timeout=0.5)
+        if TLS:
+            s, data = tls_attack(rng, transport, addr)
+            held.append(s)
+            s.setblocking(False)
+            if data:
+                try:
+                    s.send(data)
+                except BlockingIOError:
+                    pass
+            return
+        s = plain_connect(transport, addr, 0.5)
         data = hostile(rng)
         if transport in ("udp", "unix-dgram"):
             s.send(data[:60000])
@@ -172,7 +229,8 @@ def probe(name, transport, addr):
 
 
 def main():
-    print(f"seed {SEED}")
+    global CTX
+    print(f"seed {SEED}{', TLS' if TLS else ''}")
     rng = random.Random(SEED)
     passed = failed = 0
     for model in ("thread", "fork", "select"):
@@ -180,30 +238,40 @@ def main():
             os.mkdir(os.path.join(folder, "files"))
             with open(os.path.join(folder, "files", "f.txt"), "w") as f:
                 f.write("data")
+            if TLS:
+                subprocess.run(["sh", MAKE_CERTS, f"{folder}/certs"],
+                               check=True)
+                CTX = ssl.create_default_context(
+                    cafile=f"{folder}/certs/ca.pem")
             p, log, addrs = start(folder, model)
-            end = time.time() + DEADLINE
-            attacks = 0
-            for _ in range(ROUNDS):
-                held = []
-                for svc, (transport, addr) in addrs.items():
-                    if time.time() < end:
-                        attack(rng, transport, addr, held)
-                        attacks += 1
-                time.sleep(0.05)  # let the server read, then all go
-                for s in held:
-                    s.close()
-            for svc, (transport, addr) in sorted(addrs.items()):
-                name = svc.rsplit("-", 1)[0] if not svc.endswith("-dgram") \
-                    else svc[:-len("-unix-dgram")]
-                try:
-                    ok = probe(name, transport, addr)
-                except OSError as e:
-                    ok = False
-                    print(f"  {svc}: {e}")
-                print(f"{'ok' if ok else 'FAIL'}: {svc} answers correctly "
-                      f"after hostile clients, model {model}")
-                passed += bool(ok)
-                failed += not ok
+            try:  # never left behind holding the test's output
+                end = time.time() + DEADLINE
+                attacks = 0
+                for _ in range(ROUNDS):
+                    held = []
+                    for svc, (transport, addr) in addrs.items():
+                        if time.time() < end:
+                            attack(rng, transport, addr, held)
+                            attacks += 1
+                    time.sleep(0.05)  # let the server read, then all go
+                    for s in held:
+                        s.close()
+                for svc, (transport, addr) in sorted(addrs.items()):
+                    name = svc.rsplit("-", 1)[0] if not svc.endswith("-dgram") \
+                        else svc[:-len("-unix-dgram")]
+                    try:
+                        ok = probe(name, transport, addr)
+                    except OSError as e:
+                        ok = False
+                        print(f"  {svc}: {e}")
+                    print(f"{'ok' if ok else 'FAIL'}: {svc} answers correctly "
+                          f"after hostile clients, model {model}")
+                    passed += bool(ok)
+                    failed += not ok
+            except BaseException:
+                p.kill()
+                p.wait()
+                raise
             log.seek(0)
             text = log.read()
             died = re.findall(r".*killed by signal.*", text)
