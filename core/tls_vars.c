@@ -46,12 +46,22 @@ tls_var_resumed(const SSL *ssl, X509 *peer, char *buf, size_t len)
 	    SSL_session_reused(ssl) ? "Resumed" : "Initial", buf, len);
 }
 
+/* The name the client asked for, before anything is verified: only a
+ * host name's letters, digits, '-', '.' and '_' reach a module, a
+ * program's environment or the log; other bytes (a newline, an escape)
+ * make it no value at all. */
 static int
 tls_var_sni(const SSL *ssl, X509 *peer, char *buf, size_t len)
 {
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
 	(void)peer;
-	return tls_var_text(
-	    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), buf, len);
+	if (name == NULL ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")] !=
+	        '\0')
+		return -1;
+	return tls_var_text(name, buf, len);
 }
 
 static int
@@ -116,12 +126,15 @@ static int
 tls_var_subject_cn(const SSL *ssl, X509 *peer, char *buf, size_t len)
 {
 	(void)ssl;
-	if (peer == NULL || len > INT_MAX)
+	if (peer == NULL || len > INT_MAX ||
+	    X509_NAME_get_text_by_NID(
+	        X509_get_subject_name(peer), NID_commonName, buf, (int)len) < 0)
 		return -1;
-	return X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
-	           NID_commonName, buf, (int)len) < 0
-	           ? -1
-	           : 0;
+	/* a CA signed it, yet no control byte goes on to a program */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return 0;
 }
 
 /* The serial number in upper-case hexadecimal, as mod_ssl. */

@@ -53,6 +53,24 @@ without_a_client_certificate_only_the_connections_variables_are_set(
 	SSL_CTX_free(s);
 }
 
+static void
+an_sni_name_of_other_bytes_than_a_hosts_is_no_value(void **state)
+{
+	SSL_CTX *s = tls_pair_server(tls_certs);
+	struct tls_pair p;
+
+	(void)state;
+	assert_true(tls_pair_open(&p, s,
+	    &(struct tls_client){.sni = "a.example\n\x1b[31mx"}, tls_certs));
+	assert_null(var(&p, "SSL_TLS_SNI"));
+	tls_pair_close(&p);
+	assert_true(tls_pair_open(
+	    &p, s, &(struct tls_client){.sni = "B-2_x.example"}, tls_certs));
+	assert_string_equal(var(&p, "SSL_TLS_SNI"), "B-2_x.example");
+	tls_pair_close(&p);
+	SSL_CTX_free(s);
+}
+
 /* The client certificate's serial, as `openssl x509 -serial` says. */
 static void
 client_serial(char *out, size_t len)
@@ -178,6 +196,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
 	        without_a_client_certificate_only_the_connections_variables_are_set),
+	    cmocka_unit_test(
+	        an_sni_name_of_other_bytes_than_a_hosts_is_no_value),
 	    cmocka_unit_test(a_verified_client_certificate_is_described),
 	    cmocka_unit_test(a_certificate_that_did_not_verify_says_why),
 	    cmocka_unit_test(alpn_and_resumption_are_told),
