@@ -191,7 +191,7 @@ static int
 config_walk(struct parse *p, const char *path, config_setting_t *s,
     const struct key *keys, void *dst)
 {
-	char sub[256];
+	char sub[512]; /* a caller's path (256 at most) and a key */
 	int i, n = config_setting_length(s);
 
 	for (i = 0; i < n; i++) {

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,8 +90,19 @@ tls_peek(struct conn *c, void *buf, size_t len)
 	return tls_result(ssl, SSL_peek(ssl, buf, tls_len(len)));
 }
 
+/* Whether writes wait: thread's and fork's sockets, not select's. */
+static int
+tls_blocking(const struct conn *c)
+{
+	int fl = fcntl(c->fd, F_GETFL);
+
+	return fl < 0 || !(fl & O_NONBLOCK);
+}
+
 /* CONN_NOWAIT cannot be asked of OpenSSL on a blocking socket: such a
- * write says EAGAIN and its bytes are queued for the next flush. */
+ * write says EAGAIN and its bytes are queued for the next flush.  On a
+ * non-blocking one every write is CONN_NOWAIT's, and a large reply is
+ * encrypted from where the module wrote it, not copied to the queue. */
 MS_HOT static ssize_t
 tls_write(struct conn *c, const void *buf, size_t len, int flags)
 {
@@ -99,7 +112,7 @@ tls_write(struct conn *c, const void *buf, size_t len, int flags)
 		errno = ENOTCONN;
 		return -1;
 	}
-	if (flags & CONN_NOWAIT) {
+	if (flags & CONN_NOWAIT && tls_blocking(c)) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -249,6 +262,18 @@ tls_why_certificate(SSL *ssl, char *why, size_t whylen)
 		    X509_verify_cert_error_string(v));
 }
 
+/* A reply of more than one record is written a record at a time: Nagle
+ * would hold each record after the first until the peer's delayed ACK
+ * (40 ms).  Records are whole messages already, as nginx has it.  A unix
+ * socket has no Nagle: nothing to set. */
+static void
+tls_no_delay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static int
 tls_handshake(struct conn *c, char *why, size_t whylen)
 {
@@ -263,6 +288,7 @@ tls_handshake(struct conn *c, char *why, size_t whylen)
 			return -1;
 		}
 		SSL_set_accept_state(ssl);
+		tls_no_delay(c->fd);
 		c->priv = ssl;
 	}
 	errno = 0;

@@ -7,10 +7,7 @@
  *
  * Prints "listening on ADDR" (the port resolved) on stderr, like modserv.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,64 +16,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The same loop as modules/upper, in place as it is (one the compiler
- * vectorizes). */
-static void
-upper(char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
-}
-
-static int
-listen_on(const char *addr, int type)
-{
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
-	int fd, one = 1;
-
-	if (strchr(addr, '/')) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
-
-		unlink(addr);
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", addr);
-		len = sizeof(*sun);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		char host[64];
-		const char *colon = strrchr(addr, ':');
-
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)atoi(colon + 1));
-		inet_pton(AF_INET, host, &sin->sin_addr);
-		len = sizeof(*sin);
-	}
-	fd = socket(ss.ss_family, type, 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, SOMAXCONN) < 0)) {
-		perror(addr);
-		exit(1);
-	}
-	if (ss.ss_family == AF_INET) {
-		char host[64];
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		getsockname(fd, (struct sockaddr *)&ss, &len);
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		fprintf(
-		    stderr, "listening on %s:%d\n", host, ntohs(sin->sin_port));
-	} else {
-		fprintf(stderr, "listening on %s\n", addr);
-	}
-	return fd;
-}
+#include "epoll_loop.h"
+#include "listen.h"
+#include "upper.h"
 
 /* Blocking: read, uppercase, write everything, until the peer closes. */
 static void
@@ -156,85 +101,60 @@ run_fork(int lfd)
 
 /* epoll: non-blocking, per-connection output buffer, stop reading while
  * output is pending; reads again at once only after a full read (a short
- * one drained the socket), and changes the epoll interest only when it
- * changes. */
+ * one drained the socket). */
 struct econn {
-	int fd;
-	uint32_t events;
+	struct epoll_conn ec;
 	char out[16384];
 	size_t off, len;
 };
 
-/* Reads, answers, repeats while there may be more: 0, or -1 to drop. */
-static int
-econn_serve(struct econn *c)
+/* Reads, answers, repeats while there may be more: what to wait for, or 0
+ * to drop. */
+static uint32_t
+econn_serve(struct epoll_conn *ec)
 {
+	struct econn *c = (struct econn *)ec;
+
 	for (;;) {
 		ssize_t r;
 
 		if (c->len == 0) {
-			r = read(c->fd, c->out, sizeof(c->out));
+			r = read(ec->fd, c->out, sizeof(c->out));
 			if (r <= 0)
-				return r < 0 && errno == EAGAIN ? 0 : -1;
+				return r < 0 && errno == EAGAIN ? EPOLLIN : 0;
 			upper(c->out, (size_t)r);
 			c->off = 0;
 			c->len = (size_t)r;
 		}
-		r = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
+		r = send(
+		    ec->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
 		if (r < 0)
-			return errno == EAGAIN ? 0 : -1;
+			return errno == EAGAIN ? EPOLLOUT : 0;
 		c->off += (size_t)r;
 		if (c->off < c->len)
-			return 0;
+			return EPOLLOUT;
 		r = (ssize_t)c->len;
 		c->len = 0;
 		if (r < (ssize_t)sizeof(c->out))
-			return 0;
+			return EPOLLIN;
 	}
+}
+
+static struct epoll_conn *
+econn_open(int fd, void *arg)
+{
+	(void)fd, (void)arg;
+	return calloc(1, sizeof(struct econn));
 }
 
 static void
-run_epoll(int lfd)
+econn_free(struct epoll_conn *ec)
 {
-	int ep = epoll_create1(0);
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}, evs[256];
-
-	fcntl(lfd, F_SETFL, O_NONBLOCK);
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	for (;;) {
-		int n = epoll_wait(ep, evs, 256, -1);
-
-		for (int i = 0; i < n; i++) {
-			struct econn *c = evs[i].data.ptr;
-			uint32_t want;
-
-			if (c == NULL) {
-				int fd;
-
-				while ((fd = accept4(lfd, NULL, NULL,
-				            SOCK_NONBLOCK)) >= 0) {
-					c = calloc(1, sizeof(*c));
-					c->fd = fd;
-					c->events = EPOLLIN;
-					ev = (struct epoll_event){EPOLLIN, {c}};
-					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-				}
-				continue;
-			}
-			if (econn_serve(c) < 0) {
-				close(c->fd);
-				free(c);
-				continue;
-			}
-			want = c->len ? EPOLLOUT : EPOLLIN;
-			if (want != c->events) {
-				c->events = want;
-				ev = (struct epoll_event){want, {c}};
-				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
-			}
-		}
-	}
+	free(ec);
 }
+
+static const struct epoll_ops econn_ops = {
+    .open = econn_open, .serve = econn_serve, .free = econn_free};
 
 static void
 run_dgram(int fd)
@@ -317,7 +237,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[1], "udp-thread") == 0)
 		run_dgram_thread(listen_on(argv[2], SOCK_DGRAM));
 	else if (strcmp(argv[1], "epoll") == 0)
-		run_epoll(listen_on(argv[2], SOCK_STREAM));
+		epoll_loop(listen_on(argv[2], SOCK_STREAM), &econn_ops, NULL);
 	else if (strcmp(argv[1], "thread") == 0)
 		run_thread(listen_on(argv[2], SOCK_STREAM));
 	else if (strcmp(argv[1], "fork") == 0)

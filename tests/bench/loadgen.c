@@ -7,6 +7,13 @@
  *   requests=N errors=N timeouts=N rps=N p50_us=N p99_us=N p999_us=N
  *
  *   loadgen -t tcp -a 127.0.0.1:8888 -c 50 -s 64 -d 5 [-n] [-p DEPTH] [-e]
+ *           [-T CAFILE [-V 1.2|1.3] [-r]]
+ *
+ * -T speaks TLS over a stream transport, verifying the server's chain
+ * against CAFILE, at the version -V names (else any from TLS 1.2); with
+ * -n each request then costs a full handshake, or with -r a resumed one
+ * (the session saved from a first connection).  The line then ends with
+ * handshakes=N resumed=N tls=VERSION/CIPHER.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,16 +31,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loadgen_tls.h"
+
 struct conn {
 	int fd;
 	size_t sent, got;  /* of the batch in flight */
 	long long started; /* when the batch was sent, ns */
 	int connecting;
-	int out; /* EPOLLOUT armed */
+	int out;         /* EPOLLOUT armed */
+	SSL *ssl;        /* with -T */
+	int handshaking; /* the TLS handshake is to finish */
 };
 
 static struct {
-	int dgram, fresh, depth, conns;
+	int dgram, fresh, depth, conns, tls;
 	size_t size;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -122,13 +133,31 @@ send_rest(struct conn *c)
 	return n < 0 ? -1 : 0;
 }
 
+/* A TLS connection goes on from the loop once EPOLLOUT says it may: the
+ * connect is done then, whether it was at once or not. */
+static int
+open_tls(int ep, struct conn *c, int connected)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+
+	if ((c->ssl = lg_tls_new(c->fd)) == NULL) {
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	c->handshaking = 1;
+	c->connecting = !connected;
+	c->out = 1;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
 /* Connects and sends the first batch at once: on loopback the handshake
  * is done when connect returns.  If it is not, or the send fails, EPOLLOUT
  * says when the connect finished and SO_ERROR how. */
 static int
 open_conn(int ep, struct conn *c)
 {
-	int one = 1;
+	int one = 1, rc;
 
 	c->fd = socket(g.ss.ss_family,
 	    (g.dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
@@ -144,12 +173,14 @@ open_conn(int ep, struct conn *c)
 	c->sent = c->got = 0;
 	c->connecting = 1;
 	c->started = now_ns();
-	if (connect(c->fd, (struct sockaddr *)&g.ss, g.sslen) < 0 &&
-	    errno != EINPROGRESS && errno != EAGAIN) {
+	rc = connect(c->fd, (struct sockaddr *)&g.ss, g.sslen);
+	if (rc < 0 && errno != EINPROGRESS && errno != EAGAIN) {
 		close(c->fd);
 		c->fd = -1;
 		return -1;
 	}
+	if (g.tls)
+		return open_tls(ep, c, rc == 0);
 	if (send_rest(c) == 0)
 		c->connecting = 0;
 	c->out = c->connecting || c->sent < g.batch;
@@ -160,13 +191,114 @@ open_conn(int ep, struct conn *c)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
-/* Closing the descriptor takes it out of the epoll set. */
+/* Closing the descriptor takes it out of the epoll set.  well: the
+ * connection ended as it should (a TLS one says close_notify). */
 static void
-restart(int ep, struct conn *c)
+restart(int ep, struct conn *c, int well)
 {
+	lg_tls_close(c->ssl, well);
+	c->ssl = NULL;
 	close(c->fd);
 	if (open_conn(ep, c) < 0)
 		g.errors++;
+}
+
+static void
+fail(int ep, struct conn *c)
+{
+	g.errors++;
+	restart(ep, c, 0);
+}
+
+/* A connect that EPOLLOUT says is over: 0 if it succeeded. */
+static int
+connect_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return err;
+}
+
+/* A reply is all in. */
+static void
+count_reply(struct conn *c)
+{
+	record(now_ns() - c->started);
+	g.requests += g.depth;
+}
+
+/* Sends what is left of the batch and reads what has come of its reply,
+ * over TLS: 1 when all of it is in, 0 to wait for what OpenSSL wants, -1
+ * on an error or a wrong byte. */
+static int
+tls_exchange(struct conn *c)
+{
+	char buf[65536 + 64];
+	int n;
+
+	while (c->sent < g.batch) {
+		n = lg_tls_result(c->ssl, SSL_write(c->ssl, g.msg + c->sent,
+		                              (int)(g.batch - c->sent)));
+		if (n <= 0)
+			return n;
+		c->sent += (size_t)n;
+	}
+	while (c->got < g.batch) {
+		n = lg_tls_result(c->ssl, SSL_read(c->ssl, buf, sizeof(buf)));
+		if (n <= 0)
+			return n;
+		if (c->got + (size_t)n > g.batch ||
+		    memcmp(buf, g.want + c->got, (size_t)n) != 0)
+			return -1;
+		c->got += (size_t)n;
+	}
+	return 1;
+}
+
+/* A TLS connection goes as far as it can: the connect, the handshake,
+ * then batches sent and their replies read, until OpenSSL must wait. */
+static void
+on_tls_event(int ep, struct conn *c, uint32_t events)
+{
+	int rc;
+
+	if (c->connecting) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (connect_error(c->fd)) {
+			fail(ep, c);
+			return;
+		}
+		c->connecting = 0;
+	}
+	if (c->handshaking) {
+		if ((rc = lg_tls_handshake(c->ssl)) <= 0) {
+			if (rc < 0)
+				fail(ep, c);
+			else
+				arm(ep, c, SSL_want_write(c->ssl));
+			return;
+		}
+		c->handshaking = 0;
+		if (!g.fresh)
+			c->started = now_ns();
+	}
+	while ((rc = tls_exchange(c)) > 0) {
+		count_reply(c);
+		lg_tls_replied(c->ssl);
+		if (g.fresh) {
+			restart(ep, c, 1);
+			return;
+		}
+		c->sent = c->got = 0;
+		c->started = now_ns();
+	}
+	if (rc < 0)
+		fail(ep, c);
+	else
+		arm(ep, c, SSL_want_write(c->ssl));
 }
 
 static void
@@ -175,15 +307,14 @@ on_event(int ep, struct conn *c, uint32_t events)
 	char buf[65536 + 64];
 	ssize_t n;
 
+	if (g.tls) {
+		on_tls_event(ep, c, events);
+		return;
+	}
 	if (events & EPOLLOUT && c->out) {
 		if (c->connecting) {
-			int err = 0;
-			socklen_t len = sizeof(err);
-
-			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			if (err) {
-				g.errors++;
-				restart(ep, c);
+			if (connect_error(c->fd)) {
+				fail(ep, c);
 				return;
 			}
 			c->connecting = 0;
@@ -200,17 +331,15 @@ on_event(int ep, struct conn *c, uint32_t events)
 		return;
 	if (n <= 0 || c->got + (size_t)n > g.batch ||
 	    memcmp(buf, g.want + c->got, (size_t)n) != 0) {
-		g.errors++;
-		restart(ep, c);
+		fail(ep, c);
 		return;
 	}
 	c->got += (size_t)n;
 	if (c->got < g.batch)
 		return;
-	record(now_ns() - c->started);
-	g.requests += g.depth;
+	count_reply(c);
 	if (g.fresh) {
-		restart(ep, c);
+		restart(ep, c, 1);
 		return;
 	}
 	c->sent = c->got = 0;
@@ -229,7 +358,7 @@ sweep(int ep, struct conn *cs)
 	for (int i = 0; i < g.conns; i++)
 		if (cs[i].fd >= 0 && now - cs[i].started > 1000000000LL) {
 			g.timeouts++;
-			restart(ep, &cs[i]);
+			restart(ep, &cs[i], 0);
 		}
 }
 
@@ -244,18 +373,19 @@ cmp_u32(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	const char *transport = "tcp", *addr = NULL;
+	const char *transport = "tcp", *addr = NULL, *cafile = NULL;
+	const char *version = NULL;
 	double seconds = 5;
 	struct epoll_event evs[512];
 	struct rlimit rl;
 	struct conn *cs;
 	long long t0, end, last_sweep;
-	int opt, ep, echo = 0;
+	int opt, ep, echo = 0, resume = 0;
 
 	g.conns = 50;
 	g.size = 64;
 	g.depth = 1;
-	while ((opt = getopt(argc, argv, "t:a:c:s:d:np:e")) != -1) {
+	while ((opt = getopt(argc, argv, "t:a:c:s:d:np:eT:V:r")) != -1) {
 		switch (opt) {
 		case 't':
 			transport = optarg;
@@ -281,10 +411,20 @@ main(int argc, char **argv)
 		case 'e':
 			echo = 1;
 			break;
+		case 'T':
+			cafile = optarg;
+			break;
+		case 'V':
+			version = optarg;
+			break;
+		case 'r':
+			resume = 1;
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: loadgen -t T -a ADDR [-c N] "
-			    "[-s BYTES] [-d SECONDS] [-n] [-p DEPTH] [-e]\n");
+			    "[-s BYTES] [-d SECONDS] [-n] [-p DEPTH] [-e] "
+			    "[-T CAFILE [-V 1.2|1.3] [-r]]\n");
 			return 2;
 		}
 	}
@@ -293,10 +433,13 @@ main(int argc, char **argv)
 	if (g.dgram)
 		g.depth = 1;
 	if (addr == NULL || parse_addr(transport, addr) < 0 || g.conns < 1 ||
-	    g.size < 1 || g.depth < 1) {
+	    g.size < 1 || g.depth < 1 || (cafile && g.dgram)) {
 		fprintf(stderr, "loadgen: bad arguments\n");
 		return 2;
 	}
+	g.tls = cafile != NULL;
+	if (g.tls && lg_tls_init(cafile, version, resume) < 0)
+		return 2;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -330,8 +473,21 @@ main(int argc, char **argv)
 	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_u32);
 #define PCT(p) (g.nlat ? g.lat[(size_t)((double)(g.nlat - 1) * (p))] : 0)
 	printf("requests=%lld errors=%lld timeouts=%lld rps=%.0f p50_us=%u "
-	       "p99_us=%u p999_us=%u\n",
+	       "p99_us=%u p999_us=%u",
 	    g.requests, g.errors, g.timeouts, (double)g.requests / elapsed,
 	    PCT(0.50), PCT(0.99), PCT(0.999));
+	if (g.tls)
+		lg_tls_print();
+	printf("\n");
+	for (int i = 0; i < g.conns; i++) {
+		lg_tls_close(cs[i].ssl, 0);
+		if (cs[i].fd >= 0)
+			close(cs[i].fd);
+	}
+	lg_tls_end();
+	free(cs);
+	free(g.lat);
+	free(g.msg);
+	free(g.want);
 	return 0;
 }

@@ -1,7 +1,8 @@
 """The benchmark: modserv's models against hand-written baselines of the
 same model and against Python's socketserver, interleaved (A B A B ...) so
 drift cancels; requests/s, latency, server CPU per request (from /proc)
-and peak RSS; writes docs/benchmarks.md with the table and a chart.
+and peak RSS; writes docs/benchmarks.md with the table and a chart.  The
+TLS rows are tls_rows.py's.
 
     python3 tests/bench/run.py [--quick] [--seconds S] [--repeat N]
 """
@@ -18,10 +19,10 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build-release")
-TICK = os.sysconf("SC_CLK_TCK")
+import tls_rows
+from servers import (BUILD, INETD_ADDR, ROOT, TICK, Server, baseline,
+                     children_of, inetd, inetd_usable, modserv, peer,
+                     pinner, vm_rss)
 
 
 def build():
@@ -30,109 +31,8 @@ def build():
                    stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", BUILD, "-j", str(os.cpu_count()),
                     "--target", "modserv", "upper", "echo", "loadgen",
-                    "baseline"],
+                    "baseline", "baseline_tls"],
                    check=True, stdout=subprocess.DEVNULL)
-
-
-def stat(pid):
-    """The fields of /proc/PID/stat after the command name (state is the
-    first, the parent the second), or None when the process is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def vm_rss(pid):
-    """KiB, 0 when the process is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
-    except (OSError, TypeError):
-        return 0
-
-
-def children_of():
-    """pid -> parent pid, for every process."""
-    parent = {}
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and (v := stat(pid)) is not None:
-            parent[int(pid)] = int(v[1])
-    return parent
-
-
-def tree(root):
-    """pid and its descendants."""
-    parent = children_of()
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(c for c, pp in parent.items() if pp == p)
-    return out
-
-
-def cpu_ticks(root):
-    """CPU of the tree, reaped children included (cutime, cstime)."""
-    return sum(sum(int(x) for x in v[11:15])
-               for v in map(stat, tree(root)) if v is not None)
-
-
-def rss_kb(root):
-    return sum(vm_rss(pid) for pid in tree(root))
-
-
-class Server:
-    """A server process; its address from its "listening on" line, or
-    fixed (inetd) and then ready once it accepts a connection.
-
-    Each server starts in a session of its own, as a service manager starts
-    it: with the kernel's autogroup scheduling a session is a group of its
-    own, and a server in the load generator's session is scheduled with it.
-    modserv's workers make sessions of their own as root anyway, so without
-    this the baselines alone shared the load generator's group, which made
-    the thread model seem 10-17 % dearer per request than its C baseline
-    (about 5 % with every server apart)."""
-
-    def __init__(self, argv, folder, addr=None, cpus=None):
-        self.log = open(os.path.join(folder, "server.log"), "a+")
-        self.p = subprocess.Popen(argv, stderr=self.log,
-                                  stdout=subprocess.DEVNULL, cwd=folder,
-                                  preexec_fn=pinner(cpus),
-                                  start_new_session=True)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            self.log.seek(0)
-            m = re.search(r"listening on (?:\S+ )?(\S+)\n", self.log.read())
-            if addr and accepts(addr):
-                self.addr = addr
-                return
-            if m:
-                self.addr = m.group(1)
-                time.sleep(0.2)  # workers forked
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{argv} did not start")
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-        for pid in tree(self.p.pid)[1:]:  # a fork server's children
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
-
-
-def pinner(cpus):
-    """For Popen: runs the process (and what it starts) on those CPUs."""
-    return None if cpus is None else lambda: os.sched_setaffinity(0, cpus)
 
 
 def cpu_split(pin):
@@ -145,78 +45,25 @@ def cpu_split(pin):
     return set(cpus[1:]), {cpus[0]}
 
 
-def accepts(addr):
-    host, port = addr.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def modserv(model, transport, folder, module="upper", extra="",
-            max_clients=4096):
-    listen = (f"{folder}/s.sock" if transport.startswith("unix")
-              else "127.0.0.1:0")
-    conf = os.path.join(folder, "bench.conf")
-    if "access_log" not in extra:  # against servers that log nothing
-        extra += ' access_log = "off";'
-    with open(conf, "w") as f:
-        f.write(f'module_path = "{BUILD}/modules";\nlog_level = "warn";\n'
-                f'user = "{os.environ.get("USER", "root")}";\n'
-                f'services = ( {{ name = "s"; transport = "{transport}"; '
-                f'listen = "{listen}"; model = "{model}"; module = "{module}"; '
-                f'max_clients = {max_clients}; {extra} }} );\n')
-    return [f"{BUILD}/modserv", "-c", conf, "-l", "info"]
-
-
-def baseline(kind, transport, folder):
-    addr = f"{folder}/b.sock" if transport.startswith("unix") else \
-        "127.0.0.1:0"
-    return [f"{BUILD}/tests/baseline", kind, addr]
-
-
-def peer(kind, transport, folder):
-    addr = f"{folder}/p.sock" if transport.startswith("unix") else \
-        "127.0.0.1:0"
-    return [sys.executable, os.path.join(ROOT, "tests/bench/"
-                                         "peer_socketserver.py"), kind, addr]
-
-
-INETD_ADDR = "127.0.0.1:7"  # its built-in echo: the name "echo", port 7
-
-
-def inetd(folder):
-    conf = os.path.join(folder, "inetd.conf")
-    with open(conf, "w") as f:
-        f.write("127.0.0.1:echo stream tcp nowait nobody internal\n")
-    # -i: in the foreground; -R: no invocation rate cap
-    return ["inetd", "-i", "-R", "100000000", conf]
-
-
-def inetd_usable():
-    return (shutil.which("inetd") is not None and os.geteuid() == 0 and
-            not accepts(INETD_ADDR))
-
-
-def measure(argv, transport, conns, size, fresh, seconds, echo=False,
-            addr=None, pin=False):
+def measure(start, transport, conns, size, fresh, seconds, args=(),
+            pin=False):
+    """One run: start(folder, cpus) gives the server (its addr, cpu(),
+    rss(), stop()); the load generator runs against it with args."""
     server_cpus, loadgen_cpus = cpu_split(pin)
     with tempfile.TemporaryDirectory() as folder:
-        srv = Server(argv(folder), folder, addr, server_cpus)
+        srv = start(folder, server_cpus)
         try:
-            cpu0, peak = cpu_ticks(srv.p.pid), 0
+            cpu0, peak = srv.cpu(), 0
             cmd = [f"{BUILD}/tests/loadgen", "-t", transport, "-a",
                    srv.addr, "-c", str(conns), "-s", str(size), "-d",
-                   str(seconds)] + (["-n"] if fresh else []) + \
-                (["-e"] if echo else [])
+                   str(seconds)] + (["-n"] if fresh else []) + list(args)
             lg = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
                                   preexec_fn=pinner(loadgen_cpus))
             while lg.poll() is None:
-                peak = max(peak, rss_kb(srv.p.pid))
+                peak = max(peak, srv.rss())
                 time.sleep(0.5)  # a scan of /proc costs the machine too
             out = dict(kv.split("=") for kv in lg.stdout.read().split())
-            cpu = cpu_ticks(srv.p.pid) - cpu0
+            cpu = srv.cpu() - cpu0
         finally:
             srv.stop()
     req = int(out["requests"])
@@ -224,7 +71,9 @@ def measure(argv, transport, conns, size, fresh, seconds, echo=False,
             "p50": int(out["p50_us"]), "errors": int(out["errors"]),
             "timeouts": int(out["timeouts"]),
             "cpu_us": cpu * 1e6 / TICK / req if req else float("nan"),
-            "rss": peak}
+            "rss": peak, "tls": out.get("tls", ""),
+            "handshakes": int(out.get("handshakes", 0)),
+            "resumed": int(out.get("resumed", 0))}
 
 
 class Pair:
@@ -263,6 +112,21 @@ class Pair:
     def key(self):
         return f"{self.label} {self.t} c={self.c} s={self.s}"
 
+    def starts(self):
+        """How each side starts: (ours, theirs), for measure."""
+        addr = INETD_ADDR if self.kind == "inetd" else None
+        return (lambda folder, cpus: Server(self.ours(folder), folder, None,
+                                            cpus),
+                lambda folder, cpus: Server(self.theirs(folder), folder,
+                                            addr, cpus))
+
+    def loadgen_args(self):
+        return ["-e"] if self.module == "echo" else []
+
+    def info(self):
+        """More of the row, for its targets: none here."""
+        return {}
+
 
 def scenarios(quick):
     pairs = []
@@ -293,7 +157,7 @@ def scenarios(quick):
     pairs.append(Pair("select access log on vs off", "select", "udp",
                       50, 64, False, "access_log", None))
     if quick:
-        return pairs
+        return pairs + tls_rows.scenarios(quick)
     for model, kind in (("thread", "ThreadingTCPServer"),
                         ("fork", "ForkingTCPServer"),
                         ("select", "ThreadingTCPServer")):
@@ -322,7 +186,7 @@ def scenarios(quick):
     else:
         print("inetd (openbsd-inetd) missing, not root, or port 7 taken: "
               "its row is left out", file=sys.stderr)
-    return pairs
+    return pairs + tls_rows.scenarios(quick)
 
 
 def median_of(runs, key):
@@ -334,19 +198,19 @@ def run_pair(p, seconds, repeat, pin):
     drift of the machine favours neither side.  Each ratio is the median of
     the pairs' ratios: the two runs of a pair saw the same machine."""
     ours, theirs = [], []
-    echo = p.module == "echo"
     pin = pin and p.pinned()
-    sides = [(p.ours, None, ours),
-             (p.theirs, INETD_ADDR if p.kind == "inetd" else None, theirs)]
+    sides = list(zip(p.starts(), (ours, theirs)))
     for i in range(repeat):
-        for argv, addr, runs in (sides if i % 2 == 0 else sides[::-1]):
-            runs.append(measure(argv, p.t, p.c, p.s, p.fresh, seconds, echo,
-                                addr, pin))
+        for start, runs in (sides if i % 2 == 0 else sides[::-1]):
+            runs.append(measure(start, p.t, p.c, p.s, p.fresh, seconds,
+                                p.loadgen_args(), pin))
     row = {"label": p.label, "transport": p.t, "conns": p.c, "size": p.s,
-           "fresh": p.fresh, "kind": p.kind}
+           "fresh": p.fresh, "kind": p.kind, **p.info()}
     for side, runs in (("m", ours), ("b", theirs)):
-        for key in ("rps", "p99", "cpu_us", "rss", "errors", "timeouts"):
+        for key in ("rps", "p99", "cpu_us", "rss", "errors", "timeouts",
+                    "handshakes", "resumed"):
             row[side + key] = median_of(runs, key)
+        row[side + "tls"] = runs[0]["tls"]  # what the first run agreed
     for key in ("rps", "p99", "cpu_us"):
         pairs = [a[key] / max(b[key], 1e-9) for a, b in zip(ours, theirs)]
         row["r" + key] = statistics.median(pairs)
@@ -359,7 +223,10 @@ def run_pair(p, seconds, repeat, pin):
           f"{row['scpu_us'][1]:.2f})  "
           f"p99 {row['mp99']:.0f} / {row['bp99']:.0f} us  "
           f"err {row['merrors']:.0f}+{row['mtimeouts']:.0f} / "
-          f"{row['berrors']:.0f}+{row['btimeouts']:.0f}", flush=True)
+          f"{row['berrors']:.0f}+{row['btimeouts']:.0f}" +
+          (f"  resumed {row['mresumed']:.0f}/{row['mhandshakes']:.0f} / "
+           f"{row['bresumed']:.0f}/{row['bhandshakes']:.0f}  {row['mtls']}"
+           if row["mtls"] else ""), flush=True)
     return row
 
 
@@ -527,7 +394,7 @@ def targets(rows, mem):
         out.append((f"{g['model']}: RSS flat under load (grows ≤ 256 KiB "
                     f"from {g['first'][0]} to {g['second'][0]} requests)",
                     f"{g['first'][1]} → {g['second'][1]} KiB", grew <= 256))
-    return out
+    return out + tls_rows.targets(rows)
 
 
 def write_report(rows, mem, args):
@@ -549,7 +416,8 @@ def write_report(rows, mem, args):
         "Rows named \"C … (no modserv)\" put the hand-written baseline in "
         "modserv's column against the same peer: what a server without "
         "modserv's abstraction reaches, the ceiling of the ratio targets "
-        "against Python on this machine.",
+        "against Python on this machine.  The TLS rows have a section "
+        "of their own, below.",
         "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.system()} {platform.release()}; "
         + ("the server runs on its own core and the load generator on "
@@ -580,6 +448,8 @@ def write_report(rows, mem, args):
         "modserv / other |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        if tls_rows.is_tls(r):
+            continue
         lines.append(
             f"| {r['label']} | {r['transport']} | {r['conns']} | "
             f"{r['size']} | {r['mrps']:.0f} | {r['brps']:.0f} | "
@@ -597,6 +467,7 @@ def write_report(rows, mem, args):
                   "to a file of its own) against `access_log = \"off\"`; "
                   "every other row runs with the access log off, as the "
                   "servers it is compared with log nothing."]
+    lines += tls_rows.report(rows)
     idle, growth = mem
     lines += ["", "## Memory", "",
               "| what | before | after | per connection |", "|---|---|---|---|"]
@@ -621,7 +492,7 @@ def chart_png(rows, folder):
         return None
     picked = [r for r in rows if r["conns"] == 50 and r["size"] == 64 and
               r["transport"] == "tcp" and not r["fresh"] and
-              " vs C " in r["label"]]
+              " vs C " in r["label"] and not tls_rows.is_tls(r)]
     if not picked:
         return None
     data = os.path.join(tempfile.mkdtemp(), "bench.dat")

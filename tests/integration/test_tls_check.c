@@ -46,7 +46,7 @@ check(void)
 static void
 names_line(int line, const char *text)
 {
-	char want[1024];
+	char want[2048];
 
 	snprintf(want, sizeof(want), "%s:%d: %s", srv.conf, line, text);
 	if (strstr(out, want) == NULL)
