@@ -250,36 +250,41 @@ tls_on_a_datagram_transport_is_an_error_with_its_line(void **state)
 	              "unix), and this service is udp");
 }
 
-/* A TLS client on fd, trusting the test CA, asking for a.example; NULL
- * when the handshake fails. */
-static SSL *
-tls_client(SSL_CTX **ctx, int fd)
+/* A TLS client of the service's one listener over transport, trusting
+ * the test CA, asking for a.example: "hello" goes, upper's "HELLO" must
+ * come back. */
+static void
+tls_round_trip(const char *transport)
 {
-	char ca[400];
+	char ca[400], reply[16];
+	SSL_CTX *ctx;
 	SSL *ssl;
+	int fd = client_connect(transport, srv.addr[0]);
 
+	assert_true(fd >= 0);
 	snprintf(ca, sizeof(ca), "%s/ca.pem", tls_certs);
-	*ctx = SSL_CTX_new(TLS_client_method());
-	assert_non_null(*ctx);
-	assert_int_equal(SSL_CTX_load_verify_locations(*ctx, ca, NULL), 1);
-	SSL_CTX_set_verify(*ctx, SSL_VERIFY_PEER, NULL);
-	ssl = SSL_new(*ctx);
+	ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_load_verify_locations(ctx, ca, NULL), 1);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, "a.example");
 	SSL_set1_host(ssl, "a.example");
-	if (SSL_connect(ssl) != 1) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	return ssl;
+	if (SSL_connect(ssl) != 1)
+		fail_msg("no handshake: %s", server_log(&srv, 0));
+	assert_int_equal(SSL_write(ssl, "hello\n", 6), 6);
+	assert_int_equal(SSL_read(ssl, reply, sizeof(reply)), 6);
+	assert_memory_equal(reply, "HELLO\n", 6);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
 }
 
 static void
 a_tls_service_serves_tls_and_never_plaintext(void **state)
 {
 	char reply[64] = "";
-	SSL_CTX *ctx;
-	SSL *ssl;
 	int fd;
 
 	(void)state;
@@ -294,17 +299,7 @@ a_tls_service_serves_tls_and_never_plaintext(void **state)
 	assert_true(read(fd, reply, sizeof(reply)) <= 0);
 	close(fd);
 	assert_true(server_wait_log(&srv, "TLS handshake failed", 5000));
-	/* a TLS client is served */
-	fd = client_connect("unix", srv.addr[0]);
-	assert_true(fd >= 0);
-	ssl = tls_client(&ctx, fd);
-	assert_non_null(ssl);
-	assert_int_equal(SSL_write(ssl, "hello\n", 6), 6);
-	assert_int_equal(SSL_read(ssl, reply, sizeof(reply)), 6);
-	assert_memory_equal(reply, "HELLO\n", 6);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	close(fd);
+	tls_round_trip("unix"); /* a TLS client is served */
 }
 
 /* The worker never opens the key: the master read it, as root, before
@@ -312,10 +307,7 @@ a_tls_service_serves_tls_and_never_plaintext(void **state)
 static void
 a_key_only_root_reads_serves_as_another_user(void **state)
 {
-	char key[400], cmd[1024], reply[8];
-	SSL_CTX *ctx;
-	SSL *ssl;
-	int fd;
+	char key[400], cmd[1024];
 
 	(void)state;
 	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
@@ -327,16 +319,7 @@ a_key_only_root_reads_serves_as_another_user(void **state)
 	link_certs();
 	conf_tls("tcp", PAIR("certs/a.pem", "root.key"));
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
-	fd = client_connect("tcp", srv.addr[0]);
-	assert_true(fd >= 0);
-	ssl = tls_client(&ctx, fd);
-	assert_non_null(ssl);
-	assert_int_equal(SSL_write(ssl, "ab\n", 3), 3);
-	assert_int_equal(SSL_read(ssl, reply, sizeof(reply)), 3);
-	assert_memory_equal(reply, "AB\n", 3);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	close(fd);
+	tls_round_trip("tcp");
 }
 
 /* ktls = true: the worker says whether this kernel has TLS, either way
