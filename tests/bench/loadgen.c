@@ -470,7 +470,8 @@ main(int argc, char **argv)
 	}
 	double elapsed = (double)(now_ns() - t0) / 1e9;
 
-	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_u32);
+	if (g.nlat > 0) /* no latency was kept: none to sort */
+		qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_u32);
 #define PCT(p) (g.nlat ? g.lat[(size_t)((double)(g.nlat - 1) * (p))] : 0)
 	printf("requests=%lld errors=%lld timeouts=%lld rps=%.0f p50_us=%u "
 	       "p99_us=%u p999_us=%u",
