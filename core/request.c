@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "accesslog_fork.h"
@@ -126,15 +125,6 @@ request_take_proxy(struct ms_request *r)
 	return request_admit_proxied(r);
 }
 
-static long long
-request_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 request_handshake_failed(struct ms_request *r, const char *why)
 {
@@ -155,7 +145,7 @@ request_handshake(struct ms_request *r)
 	if (!r->await_handshake)
 		return 1;
 	if (r->handshake_since == 0)
-		r->handshake_since = request_now_us();
+		r->handshake_since = service_now_us();
 	if ((rc = r->conn.type->handshake(&r->conn, why, sizeof(why))) == 0)
 		return 0;
 	if (rc < 0) {
@@ -165,7 +155,7 @@ request_handshake(struct ms_request *r)
 	r->await_handshake = 0;
 	stats_add(r->svc->stats, STAT_TLS_HANDSHAKES, 1);
 	stats_add(r->svc->stats, STAT_TLS_HANDSHAKE_US,
-	    (unsigned long long)(request_now_us() - r->handshake_since));
+	    (unsigned long long)(service_now_us() - r->handshake_since));
 	if ((ssl = conn_tls_ssl(&r->conn)) && SSL_session_reused(ssl))
 		stats_add(r->svc->stats, STAT_TLS_RESUMED, 1);
 	return 1;

@@ -254,12 +254,18 @@ service_dgram_buffer(const struct ms_service *svc, char **buf)
 }
 
 long long
-service_now_ms(void)
+service_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long
+service_now_ms(void)
+{
+	return service_now_us() / 1000;
 }
 
 long long

@@ -63,7 +63,8 @@ int service_dgram_buffer(const struct ms_service *svc, char **buf);
 void service_read_signals(struct ms_service *svc);
 /* The shutdown deadline from now, in CLOCK_MONOTONIC milliseconds. */
 long long service_drain_deadline(const struct ms_service *svc);
-/* Milliseconds of CLOCK_MONOTONIC. */
+/* Milliseconds of CLOCK_MONOTONIC; microseconds. */
 long long service_now_ms(void);
+long long service_now_us(void);
 
 #endif

@@ -221,20 +221,27 @@ an_sni_certificate_that_does_not_name_its_name_is_a_warning(void **state)
 	names_line(9, want);
 }
 
+/* A tcp service whose key (a.key's copy) only root may read. */
 static void
-a_key_only_root_reads_is_read_before_the_services_user_is_taken(void **state)
+conf_root_only_key(void)
 {
 	char key[400], cmd[1024];
 
-	(void)state;
-	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
-		skip();
 	snprintf(key, sizeof(key), "%s/root.key", srv.dir);
 	snprintf(cmd, sizeof(cmd), "cp %s/a.key %s", tls_certs, key);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(chmod(key, 0600), 0);
 	link_certs();
 	conf_tls("tcp", PAIR("certs/a.pem", "root.key"));
+}
+
+static void
+a_key_only_root_reads_is_read_before_the_services_user_is_taken(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
+		skip();
+	conf_root_only_key();
 	assert_int_equal(check(), 0);
 	assert_non_null(strstr(out, "configuration ok"));
 }
@@ -307,17 +314,10 @@ a_tls_service_serves_tls_and_never_plaintext(void **state)
 static void
 a_key_only_root_reads_serves_as_another_user(void **state)
 {
-	char key[400], cmd[1024];
-
 	(void)state;
 	if (geteuid() != 0 || strcmp(harness_user(), "root") == 0)
 		skip();
-	snprintf(key, sizeof(key), "%s/root.key", srv.dir);
-	snprintf(cmd, sizeof(cmd), "cp %s/a.key %s", tls_certs, key);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(chmod(key, 0600), 0);
-	link_certs();
-	conf_tls("tcp", PAIR("certs/a.pem", "root.key"));
+	conf_root_only_key();
 	assert_int_equal(server_start(&srv, 1, NULL), 0);
 	tls_round_trip("tcp");
 }
